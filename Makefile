@@ -1,0 +1,58 @@
+# Warehouse: `make run` sets up and serves the app; `make test` sets up and runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+# Django 6 needs Python 3.12+; the machine's default python3 may be older, so look for one.
+PYTHON ?= $(shell for p in python3.13 python3.12; do \
+	  $$p -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 && { echo $$p; exit; }; \
+	done; ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[23].*/bin/python3 2>/dev/null | tail -1)
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/warehouse
+PORT ?= 8000
+API_PORT ?= 6443
+
+$(BIN)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+.PHONY: install
+install: $(BIN)/.installed
+
+# Debian packages the browser tests need; installed only when missing.
+.PHONY: system-deps
+system-deps:
+	@if ! command -v chromium >/dev/null; then \
+	  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+.PHONY: db
+db: install
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_catalog
+
+.PHONY: run
+run: db
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+.PHONY: lint
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# The whole suite on SQLite, then again on the local PostgreSQL server.
+.PHONY: test
+test: install system-deps lint
+	$(BIN)/python -m pytest -q
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q
+
+.PHONY: bench
+bench: install
+	$(BIN)/python bench/catalog_pages.py
+
+.PHONY: clean
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3*
