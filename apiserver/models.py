@@ -49,3 +49,88 @@ class ClusterUser(models.Model):
         self.token = new_token()
         self.save(update_fields=["token"])
         return self.token
+
+
+class Counter(models.Model):
+    """A cluster-wide counter, like etcd's revision: every write takes the next value.
+
+    Incrementing the single row inside the write's transaction locks it until commit,
+    so writes commit in resourceVersion order and a watcher reading "after N" misses nothing.
+    """
+
+    name = models.CharField(max_length=50, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+class StoredObject(models.Model):
+    """The current state of one API object, keyed like etcd: group/plural, namespace, name."""
+
+    resource = models.CharField(max_length=300, help_text="group/plural, e.g. apps/deployments")
+    namespace = models.CharField(max_length=63, blank=True)
+    name = models.CharField(max_length=253)
+    uid = models.UUIDField()
+    resource_version = models.BigIntegerField()
+    generation = models.BigIntegerField(default=1)
+    body = models.TextField(help_text="The object as JSON, exactly as served.")
+    created = models.DateTimeField()
+    updated = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource", "namespace", "name"], name="unique_stored_object"
+            )
+        ]
+        indexes = [models.Index(fields=["namespace"], name="stored_object_namespace")]
+
+    def __str__(self) -> str:
+        return f"{self.resource} {self.namespace}/{self.name}"
+
+
+class Revision(models.Model):
+    """One change to the store, append-only; its id is the resourceVersion it produced."""
+
+    class EventType(models.TextChoices):
+        ADDED = "ADDED"
+        MODIFIED = "MODIFIED"
+        DELETED = "DELETED"
+
+    id = models.BigIntegerField(primary_key=True)
+    resource = models.CharField(max_length=300)
+    namespace = models.CharField(max_length=63, blank=True)
+    name = models.CharField(max_length=253)
+    event_type = models.CharField(max_length=10, choices=EventType.choices)
+    body = models.TextField()
+    created = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["resource", "id"], name="revision_resource_id")]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.event_type} {self.resource} {self.namespace}/{self.name}"
+
+
+class AuditRecord(models.Model):
+    """One request through the front door, for the Grand Central live view."""
+
+    timestamp = models.DateTimeField(db_index=True)
+    user = models.CharField(max_length=100, blank=True)
+    client = models.CharField(max_length=20)
+    verb = models.CharField(max_length=20)
+    resource = models.CharField(max_length=300, blank=True)
+    subresource = models.CharField(max_length=50, blank=True)
+    namespace = models.CharField(max_length=63, blank=True)
+    name = models.CharField(max_length=253, blank=True)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=1000)
+    status_code = models.PositiveSmallIntegerField()
+    latency_ms = models.FloatField()
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.verb} {self.path} {self.status_code}"

@@ -1,0 +1,152 @@
+"""The catalog as the API server sees it: an in-memory index of served kinds.
+
+Kinds come from the catalog tables at request time, so CustomResourceDefinitions can add
+some later; the index is rebuilt at most every few seconds, or at once after `invalidate()`.
+"""
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+
+from catalog.models import ApiGroup, ResourceKind
+
+CACHE_SECONDS = 5.0
+
+# Subresources the server implements, with the kind they answer in and their verbs.
+SUBRESOURCE_VERBS = ["get", "patch", "update"]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One served resource at one group/version; an immutable snapshot of a catalog row."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    singular: str
+    namespaced: bool
+    verbs: tuple[str, ...]
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    subresources: tuple[str, ...] = ()
+    model_name: str = ""
+    is_custom: bool = False
+    schema: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def resource(self) -> str:
+        """The storage key, shared by every version of the same resource."""
+        return f"{self.group}/{self.plural}"
+
+    @property
+    def served_subresources(self) -> tuple[str, ...]:
+        """The subresources this server really answers (status, scale)."""
+        return tuple(s for s in self.subresources if s in ("status", "scale"))
+
+
+@dataclass
+class Index:
+    """Lookups the hot path needs, built once per refresh."""
+
+    kinds: list[Kind]
+    by_path: dict[tuple[str, str, str], Kind]
+    groups: list[tuple[str, list[str], str]]  # (group, versions, preferred version)
+    by_resource: dict[str, Kind]  # "group/plural" -> preferred version's kind
+    by_kind: dict[tuple[str, str], Kind]  # (apiVersion, Kind) -> kind
+
+
+_lock = threading.Lock()
+_index: Index | None = None
+_built_at = 0.0
+
+
+def invalidate() -> None:
+    """Forget the index, e.g. after a CRD adds a kind or a test reseeds the catalog."""
+    global _index
+    with _lock:
+        _index = None
+
+
+def index() -> Index:
+    """The current index, rebuilt when older than CACHE_SECONDS."""
+    global _index, _built_at
+    now = time.monotonic()
+    current = _index
+    if current is not None and now - _built_at < CACHE_SECONDS:
+        return current
+    with _lock:
+        if _index is None or now - _built_at >= CACHE_SECONDS:
+            _index = _build()
+            _built_at = now
+        return _index
+
+
+def lookup(group: str, version: str, plural: str) -> Kind | None:
+    return index().by_path.get((group, version, plural))
+
+
+def by_api_version_kind(api_version: str, kind: str) -> Kind | None:
+    return index().by_kind.get((api_version, kind))
+
+
+def _build() -> Index:
+    rows = ResourceKind.objects.select_related("api_version__group").order_by(
+        "api_version__group__name", "api_version__version", "plural"
+    )
+    kinds = [
+        Kind(
+            group=row.api_version.group.name,
+            version=row.api_version.version,
+            kind=row.kind,
+            plural=row.plural,
+            singular=row.singular,
+            namespaced=row.namespaced,
+            verbs=tuple(row.verbs),
+            short_names=tuple(row.short_names or ()),
+            categories=tuple(row.categories or ()),
+            subresources=tuple(row.subresources or ()),
+            model_name=row.model_name,
+            is_custom=row.is_custom,
+            schema=row.schema or {},
+        )
+        for row in rows
+    ]
+    preferred = dict(ApiGroup.objects.values_list("name", "preferred_version"))
+    versions: dict[str, list[str]] = {}
+    for kind in kinds:
+        listed = versions.setdefault(kind.group, [])
+        if kind.version not in listed:
+            listed.append(kind.version)
+    groups = []
+    for group, listed in versions.items():
+        best = preferred.get(group) or listed[-1]
+        ordered = sorted(listed, key=lambda v: (v != best, _version_rank(v)))
+        groups.append((group, ordered, best))
+    groups.sort(key=lambda g: (g[0] != "", g[0]))
+    by_resource: dict[str, Kind] = {}
+    for kind in kinds:
+        current = by_resource.get(kind.resource)
+        if current is None or kind.version == preferred.get(kind.group):
+            by_resource[kind.resource] = kind
+    return Index(
+        kinds=kinds,
+        by_path={(k.group, k.version, k.plural): k for k in kinds},
+        groups=groups,
+        by_resource=by_resource,
+        by_kind={(k.api_version, k.kind): k for k in kinds},
+    )
+
+
+def _version_rank(version: str) -> tuple[int, int, int]:
+    """Kubernetes' version priority: GA before beta before alpha, higher numbers first."""
+    match = re.match(r"^v(\d+)(?:(alpha|beta)(\d+))?$", version)
+    if not match:
+        return (3, 0, 0)
+    stage = {"": 0, "beta": 1, "alpha": 2}[match[2] or ""]
+    return (stage, -int(match[1]), -int(match[3] or 0))

@@ -1,0 +1,102 @@
+"""Kubeconfig files: what a learner hands to kubectl or the Python client.
+
+One cluster (the API server's HTTPS address and the app's CA, so the client verifies
+the server and sends its token only to it), one user (the bearer token) and one
+context pointing at the learner's own namespace.
+"""
+
+import base64
+from urllib.parse import urlsplit
+
+import yaml
+from django.db import transaction
+
+from apiserver import tls
+from apiserver.models import DNS_LABEL, ClusterUser
+
+CLUSTER_NAME = "warehouse"
+# Namespace names the cluster itself uses; a learner named like these would share them.
+RESERVED_NAMES = ("default",)
+RESERVED_PREFIX = "kube-"
+
+
+class KubeconfigError(ValueError):
+    """A name or server address that cannot go into a kubeconfig; the message says why."""
+
+
+def kubeconfig_for(user: ClusterUser, server: str) -> str:
+    """The YAML kubeconfig that lets ``user`` reach the API server at ``server``."""
+    server = check_server(server)
+    namespace = user.namespace or "default"
+    context = f"{user.name}@{CLUSTER_NAME}"
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": CLUSTER_NAME,
+                "cluster": {
+                    "server": server,
+                    "certificate-authority-data": base64.b64encode(tls.ca_pem()).decode(),
+                },
+            }
+        ],
+        "users": [{"name": user.name, "user": {"token": user.token}}],
+        "contexts": [
+            {
+                "name": context,
+                "context": {"cluster": CLUSTER_NAME, "user": user.name, "namespace": namespace},
+            }
+        ],
+        "current-context": context,
+        "preferences": {},
+    }
+    return yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
+
+
+def check_server(server: str) -> str:
+    """Refuse anything but an https URL: kubectl never sends a token over plain http."""
+    server = server.strip().rstrip("/")
+    parts = urlsplit(server)
+    if parts.scheme != "https" or not parts.hostname:
+        raise KubeconfigError(
+            f"The server must be an https:// URL such as https://127.0.0.1:6443, not {server!r}: "
+            "kubectl sends its token only over HTTPS."
+        )
+    return server
+
+
+def check_name(name: str) -> str:
+    """A learner's name becomes their namespace, so it must be a DNS label (RFC 1123)."""
+    if not name or len(name) > 63 or not DNS_LABEL.match(name):
+        raise KubeconfigError(
+            f"{name!r} is not a valid learner name: use at most 63 lowercase letters, digits "
+            "and '-', starting and ending with a letter or digit (e.g. alice or team-7)."
+        )
+    if name in RESERVED_NAMES or name.startswith(RESERVED_PREFIX):
+        raise KubeconfigError(
+            f"{name!r} is reserved for the cluster's own namespaces; pick another learner name."
+        )
+    return name
+
+
+def ensure_user(name: str, *, instructor: bool = False) -> tuple[ClusterUser, bool]:
+    """Find or create the ClusterUser ``name``; return it and whether it was created.
+
+    A learner's namespace is named after them. Asking for an instructor promotes an
+    existing learner; not asking never demotes anyone.
+    """
+    check_name(name)
+    role = ClusterUser.Role.INSTRUCTOR if instructor else ClusterUser.Role.LEARNER
+    with transaction.atomic():
+        user, created = ClusterUser.objects.select_for_update().get_or_create(
+            name=name, defaults={"role": role, "namespace": name, "display_name": name.title()}
+        )
+        if not user.is_active:
+            raise KubeconfigError(f"{name!r} has been deactivated; an instructor can reactivate.")
+        if user.role == ClusterUser.Role.SYSTEM:
+            raise KubeconfigError(f"{name!r} is a control-plane user, not a learner or instructor.")
+        if instructor and user.role == ClusterUser.Role.LEARNER:
+            user.role = role
+            user.save(update_fields=["role"])
+    return user, created

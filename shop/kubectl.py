@@ -1,0 +1,30 @@
+"""The kubectl command a learner would type to send the same request from a terminal."""
+
+import shlex
+
+
+def resource_arg(plural: str, group: str, is_custom: bool = False) -> str:
+    """How to name the resource on the command line: `pods`, or `widgets.example.com`."""
+    return f"{plural}.{group}" if group and is_custom else plural
+
+
+def create(manifest: str, namespace: str) -> str:
+    """`kubectl create` with the order's own text as a here-document (create = POST)."""
+    lines = manifest.rstrip().splitlines()
+    delimiter = "EOF"
+    while delimiter in (line.strip() for line in lines):
+        delimiter = f"{delimiter}_"
+    body = "\n".join(lines)
+    return f"kubectl create -n {shlex.quote(namespace)} -f - <<'{delimiter}'\n{body}\n{delimiter}"
+
+
+def get(resource: str, name: str, namespace: str) -> str:
+    return f"kubectl get {resource} {shlex.quote(name)} -n {shlex.quote(namespace)} -o yaml"
+
+
+def delete(resource: str, name: str, namespace: str) -> str:
+    return f"kubectl delete {resource} {shlex.quote(name)} -n {shlex.quote(namespace)}"
+
+
+def list_all(resources: list[str], namespace: str) -> str:
+    return f"kubectl get {','.join(resources)} -n {shlex.quote(namespace)}"

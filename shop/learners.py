@@ -1,0 +1,135 @@
+"""Signing in as a learner without accounts: the browser session remembers who you are.
+
+A learner is a `ClusterUser` with a namespace of the same name. The session keeps the id of
+every learner it created, so only that browser may come back to a name; anyone else who
+picks it is told the name is taken.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_htmx.http import HttpResponseClientRedirect
+
+from apiserver.models import ClusterUser
+
+SESSION_LEARNER = "shop_learner_id"
+SESSION_NAME = "shop_learner_name"
+SESSION_OWNED = "shop_owned_learner_ids"
+
+# Namespaces the cluster keeps for itself; a learner named like one would own it.
+RESERVED_NAMES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+RESERVED_PREFIXES = ("kube-", "system")
+
+
+class NameTaken(Exception):
+    """Someone else's browser already holds this learner name."""
+
+
+def is_reserved(name: str) -> bool:
+    """True for names the cluster uses itself, which no learner may take."""
+    return name in RESERVED_NAMES or name.startswith(RESERVED_PREFIXES)
+
+
+def current_learner(request: HttpRequest) -> ClusterUser | None:
+    """The learner this browser is signed in as, or None."""
+    learner_id = request.session.get(SESSION_LEARNER)
+    if learner_id is None:
+        return None
+    learner = ClusterUser.objects.filter(
+        pk=learner_id, role=ClusterUser.Role.LEARNER, is_active=True
+    ).first()
+    if learner is None:
+        request.session.pop(SESSION_LEARNER, None)
+        request.session.pop(SESSION_NAME, None)
+    return learner
+
+
+def sign_in(request: HttpRequest, name: str, display_name: str = "") -> tuple[ClusterUser, bool]:
+    """Create or resume the learner `name` for this browser; return it and whether it is new.
+
+    Raises NameTaken when the name belongs to a learner this browser did not create.
+    """
+    owned = set(request.session.get(SESSION_OWNED, []))
+    existing = ClusterUser.objects.filter(name=name).first()
+    if existing is not None:
+        if existing.pk not in owned or existing.role != ClusterUser.Role.LEARNER:
+            raise NameTaken(name)
+        if not existing.is_active:
+            raise NameTaken(name)
+        if display_name and display_name != existing.display_name:
+            existing.display_name = display_name
+            existing.save(update_fields=["display_name"])
+        learner, created = existing, False
+    else:
+        try:
+            with transaction.atomic():
+                learner = ClusterUser.objects.create(
+                    name=name,
+                    display_name=display_name,
+                    role=ClusterUser.Role.LEARNER,
+                    namespace=name,
+                )
+        except IntegrityError:
+            # Another browser took the name between our look-up and our insert.
+            raise NameTaken(name) from None
+        created = True
+    _ensure_namespace(learner)
+    if request.session.get(SESSION_LEARNER) != learner.pk:
+        request.session.cycle_key()
+    request.session[SESSION_LEARNER] = learner.pk
+    request.session[SESSION_NAME] = learner.name
+    request.session[SESSION_OWNED] = sorted(owned | {learner.pk})
+    return learner, created
+
+
+def sign_out(request: HttpRequest) -> None:
+    """Forget the current learner; this browser may still resume the names it created."""
+    for key in list(request.session.keys()):
+        if key.startswith("shop_") and key != SESSION_OWNED:
+            del request.session[key]
+
+
+def safe_next(request: HttpRequest, target: str | None) -> str | None:
+    """The `next` address if it stays on this site, else None."""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
+def sign_in_url(next_url: str) -> str:
+    return f"{reverse('shop:learner')}?{urlencode({'next': next_url})}"
+
+
+def learner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Send visitors who have not picked a learner name to the sign-in page first."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        learner = current_learner(request)
+        if learner is None:
+            back = request.get_full_path() if request.method == "GET" else reverse("shop:orders")
+            if request.method != "GET" and request.resolver_match:
+                if request.resolver_match.url_name == "order":
+                    back = request.path
+            url = sign_in_url(back)
+            if getattr(request, "htmx", False):
+                return HttpResponseClientRedirect(url)
+            return HttpResponseRedirect(url)
+        request.learner = learner  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _ensure_namespace(learner: ClusterUser) -> None:
+    """Have the API server create the learner's Namespace (idempotent on its side)."""
+    from apiserver import namespaces
+
+    namespaces.ensure_namespace(learner)

@@ -1,0 +1,245 @@
+"""Order forms as YAML: small example manifests to start from, and a careful parser.
+
+Learners paste anything into the textarea, so parsing refuses what could hurt the server
+(huge text, alias bombs, deep nesting) and explains every other problem in plain words.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+MAX_BYTES = 64 * 1024
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+# The guided Pod form offers known images only, so its fields cannot inject YAML.
+POD_IMAGES: list[tuple[str, str]] = [
+    ("nginx:1.27", "nginx:1.27 - a small web server that starts and keeps running"),
+    ("busybox:1.36", "busybox:1.36 - a tiny toolbox that sleeps for an hour"),
+    ("nginx:does-not-exist", "nginx:does-not-exist - a broken image, to watch an order fail"),
+]
+
+_POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+  namespace: {namespace}
+  labels:
+    app: {name}
+spec:
+  containers:
+    - name: main
+      image: {image}
+{extra}"""
+
+_POD_WEB_EXTRA = """\
+      ports:
+        - containerPort: 80
+"""
+
+_POD_SLEEP_EXTRA = """\
+      command: ["sleep", "3600"]
+"""
+
+_EXAMPLES: dict[tuple[str, str], str] = {
+    ("apps", "Deployment"): """\
+apiVersion: {api_version}
+kind: Deployment
+metadata:
+  name: web
+  namespace: {namespace}
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: main
+          image: nginx:1.27
+          ports:
+            - containerPort: 80
+""",
+    ("apps", "ReplicaSet"): """\
+apiVersion: {api_version}
+kind: ReplicaSet
+metadata:
+  name: web-set
+  namespace: {namespace}
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web-set
+  template:
+    metadata:
+      labels:
+        app: web-set
+    spec:
+      containers:
+        - name: main
+          image: nginx:1.27
+""",
+    ("", "Service"): """\
+apiVersion: {api_version}
+kind: Service
+metadata:
+  name: web
+  namespace: {namespace}
+spec:
+  selector:
+    app: web
+  ports:
+    - port: 80
+      targetPort: 80
+""",
+    ("", "ConfigMap"): """\
+apiVersion: {api_version}
+kind: ConfigMap
+metadata:
+  name: shop-settings
+  namespace: {namespace}
+data:
+  greeting: hello from the warehouse
+  colour: blue
+""",
+    ("", "Secret"): """\
+apiVersion: {api_version}
+kind: Secret
+metadata:
+  name: shop-password
+  namespace: {namespace}
+type: Opaque
+stringData:
+  password: not-a-real-password
+""",
+    ("batch", "Job"): """\
+apiVersion: {api_version}
+kind: Job
+metadata:
+  name: hello
+  namespace: {namespace}
+spec:
+  backoffLimit: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: main
+          image: busybox:1.36
+          command: ["echo", "hello from the warehouse"]
+""",
+}
+
+_GENERIC = """\
+apiVersion: {api_version}
+kind: {kind}
+metadata:
+  name: my-{singular}
+{namespace_line}# Add the fields you need from the spec sheet on the product page.
+"""
+
+
+class ManifestError(ValueError):
+    """The text in the order box is not one object we can send; the message says why."""
+
+
+@dataclass
+class PodChoice:
+    """What the guided Pod form asked for."""
+
+    name: str = "web"
+    image: str = "nginx:1.27"
+
+
+def pod_manifest(namespace: str, choice: PodChoice) -> str:
+    """A Pod order filled in from the guided form."""
+    extra = _POD_SLEEP_EXTRA if choice.image.startswith("busybox") else _POD_WEB_EXTRA
+    return _POD.format(name=choice.name, namespace=namespace, image=choice.image, extra=extra)
+
+
+def example_manifest(
+    group: str,
+    api_version: str,
+    kind: str,
+    singular: str,
+    namespaced: bool,
+    namespace: str,
+) -> str:
+    """A small manifest that would be accepted, to show the shape of an order for `kind`."""
+    if group == "" and kind == "Pod":
+        return pod_manifest(namespace, PodChoice())
+    template = _EXAMPLES.get((group, kind))
+    if template is not None:
+        return template.format(api_version=api_version, namespace=namespace)
+    return _GENERIC.format(
+        api_version=api_version,
+        kind=kind,
+        singular=singular or kind.lower(),
+        namespace_line=f"  namespace: {namespace}\n" if namespaced else "",
+    )
+
+
+def parse_manifest(text: str) -> dict[str, Any]:
+    """Read one object from YAML (or JSON) text; raise ManifestError with a friendly reason."""
+    if not text.strip():
+        raise ManifestError("The order form is empty. Paste or type one object in YAML.")
+    if len(text.encode()) > MAX_BYTES:
+        raise ManifestError(
+            f"The order form is longer than {MAX_BYTES // 1024} KiB. "
+            "Orders here are small: one object at a time."
+        )
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise ManifestError(
+                    "YAML anchors and aliases (&name and *name) are not accepted here. "
+                    "Write each value out in full."
+                )
+        data = yaml.safe_load(text)
+    except yaml.composer.ComposerError as error:
+        if "single document" in str(error):
+            raise ManifestError(
+                "This text holds more than one document (separated by ---). "
+                "Order one object at a time."
+            ) from None
+        raise ManifestError(_yaml_problem(error)) from None
+    except yaml.YAMLError as error:
+        raise ManifestError(_yaml_problem(error)) from None
+    except RecursionError:
+        raise ManifestError("The text is nested too deeply to be an order.") from None
+    if not isinstance(data, dict):
+        found = "nothing" if data is None else f"a {_yaml_type(data)}"
+        raise ManifestError(
+            f"An order must be one object (a mapping with apiVersion, kind and metadata), "
+            f"but the text holds {found}."
+        )
+    try:
+        return json.loads(json.dumps(data, default=str, allow_nan=False))
+    except (TypeError, ValueError):
+        raise ManifestError(
+            "Some values cannot be sent as JSON (for example .nan, .inf, or keys that are "
+            "lists). Use plain text, numbers, lists and mappings."
+        ) from None
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or "it could not be read"
+    where = f"Line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    return f"This is not valid YAML. {where}{problem}."
+
+
+def _yaml_type(data: object) -> str:
+    if isinstance(data, list):
+        return "list"
+    if isinstance(data, str):
+        return "plain piece of text"
+    return "single value"
