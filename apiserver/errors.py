@@ -106,8 +106,14 @@ def invalid(kind: str, name: str, causes: list[dict[str, str]], group: str = "")
         details["group"] = group
     details["kind"] = kind
     details["causes"] = causes
-    return ApiError(422, "Invalid", f'{kind}.{group} "{name}" is invalid: {joined}'
-                    if group else f'{kind} "{name}" is invalid: {joined}', details)
+    return ApiError(
+        422,
+        "Invalid",
+        f'{kind}.{group} "{name}" is invalid: {joined}'
+        if group
+        else f'{kind} "{name}" is invalid: {joined}',
+        details,
+    )
 
 
 def bad_request(message: str) -> ApiError:
@@ -136,14 +142,19 @@ def too_large(limit: int) -> ApiError:
 
 def unsupported_media_type(content_type: str) -> ApiError:
     return ApiError(
-        415, "UnsupportedMediaType", f'the body of the request was in an unknown format: '
-        f'accepted media types include: application/json, application/yaml, got "{content_type}"'
+        415,
+        "UnsupportedMediaType",
+        f"the body of the request was in an unknown format: "
+        f'accepted media types include: application/json, application/yaml, got "{content_type}"',
     )
 
 
 def not_acceptable() -> ApiError:
-    return ApiError(406, "NotAcceptable", "only the following media types are accepted: "
-                    "application/json, application/yaml")
+    return ApiError(
+        406,
+        "NotAcceptable",
+        "only the following media types are accepted: application/json, application/yaml",
+    )
 
 
 def gone(message: str) -> ApiError:
@@ -154,5 +165,7 @@ def page_not_found() -> ApiError:
     return ApiError(404, "NotFound", "the server could not find the requested resource")
 
 
-def internal(message: str = "an error on the server prevented the request from succeeding") -> ApiError:
+def internal(
+    message: str = "an error on the server prevented the request from succeeding",
+) -> ApiError:
     return ApiError(500, "InternalError", message)

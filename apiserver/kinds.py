@@ -13,9 +13,6 @@ from catalog.models import ApiGroup, ResourceKind
 
 CACHE_SECONDS = 5.0
 
-# Subresources the server implements, with the kind they answer in and their verbs.
-SUBRESOURCE_VERBS = ["get", "patch", "update"]
-
 
 @dataclass(frozen=True)
 class Kind:
@@ -46,8 +43,8 @@ class Kind:
 
     @property
     def served_subresources(self) -> tuple[str, ...]:
-        """The subresources this server really answers (status, scale)."""
-        return tuple(s for s in self.subresources if s in ("status", "scale"))
+        """The subresources this server really answers (status, scale, a Pod's binding)."""
+        return tuple(s for s in self.subresources if s in ("status", "scale", "binding"))
 
 
 @dataclass

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import yaml
 from django.db import transaction
 
-from apiserver import tls
+from apiserver import store, tls
 from apiserver.models import DNS_LABEL, ClusterUser
 
 CLUSTER_NAME = "warehouse"
@@ -81,10 +81,10 @@ def check_name(name: str) -> str:
 
 
 def ensure_user(name: str, *, instructor: bool = False) -> tuple[ClusterUser, bool]:
-    """Find or create the ClusterUser ``name``; return it and whether it was created.
+    """Find or create the ClusterUser ``name`` and their Namespace; say whether it was new.
 
-    A learner's namespace is named after them. Asking for an instructor promotes an
-    existing learner; not asking never demotes anyone.
+    A learner's namespace is named after them, so kubectl works from the first command.
+    Asking for an instructor promotes an existing learner; not asking never demotes anyone.
     """
     check_name(name)
     role = ClusterUser.Role.INSTRUCTOR if instructor else ClusterUser.Role.LEARNER
@@ -99,4 +99,6 @@ def ensure_user(name: str, *, instructor: bool = False) -> tuple[ClusterUser, bo
         if instructor and user.role == ClusterUser.Role.LEARNER:
             user.role = role
             user.save(update_fields=["role"])
+    if user.namespace:
+        store.ensure_namespace(user)
     return user, created

@@ -27,7 +27,9 @@ class ClusterUser(models.Model):
     name = models.CharField(max_length=63, unique=True, help_text="A DNS label, e.g. alice.")
     display_name = models.CharField(max_length=100, blank=True)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.LEARNER)
-    namespace = models.CharField(max_length=63, blank=True, help_text="The learner's own namespace.")
+    namespace = models.CharField(
+        max_length=63, blank=True, help_text="The learner's own namespace."
+    )
     token = models.CharField(max_length=100, unique=True, default=new_token)
     is_active = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)

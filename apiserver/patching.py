@@ -70,8 +70,9 @@ def _parent(doc: Any, parts: list[str], path: str) -> Any:
 
 
 def _patch_failed(message: str) -> errors.ApiError:
-    return errors.ApiError(422, "Invalid", f"the server rejected our request due to an error "
-                           f"in our request: {message}")
+    return errors.ApiError(
+        422, "Invalid", f"the server rejected our request due to an error in our request: {message}"
+    )
 
 
 def _get(doc: Any, path: str) -> Any:
@@ -229,7 +230,11 @@ def _smp_list(name: str, current: Any, patch: list) -> list:
         if key not in item:
             raise errors.bad_request(f"map: {item!r} does not contain declared merge key: {key}")
         position = next(
-            (i for i, old in enumerate(merged) if isinstance(old, dict) and old.get(key) == item[key]),
+            (
+                i
+                for i, old in enumerate(merged)
+                if isinstance(old, dict) and old.get(key) == item[key]
+            ),
             None,
         )
         if item.get("$patch") == "delete":

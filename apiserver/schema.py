@@ -174,7 +174,11 @@ def _check(value: Any, node: Node, path: str, problems: Problems, prune: bool, k
             item = value[name]
             if item is None:
                 continue
-            if key in QUANTITY_MAPS and isinstance(item, int | float) and not isinstance(item, bool):
+            if (
+                key in QUANTITY_MAPS
+                and isinstance(item, int | float)
+                and not isinstance(item, bool)
+            ):
                 value[name] = _quantity(item)
                 continue
             _check(item, node.child, f"{path}[{name}]", problems, prune, key)
@@ -194,8 +198,9 @@ def check_custom(body: dict, schema: dict, prune: bool = True) -> Problems:
     # apiVersion, kind and metadata are always allowed on a custom object.
     for standard in ("apiVersion", "kind", "metadata"):
         properties.setdefault(standard, {"x-kubernetes-preserve-unknown-fields": True})
-    _check_json_schema(body, {**schema, "type": "object", "properties": properties}, "",
-                       problems, prune)
+    _check_json_schema(
+        body, {**schema, "type": "object", "properties": properties}, "", problems, prune
+    )
     return problems
 
 
@@ -209,8 +214,9 @@ _JSON_TYPES = {
 }
 
 
-def _check_json_schema(value: Any, schema: dict, path: str, problems: Problems,
-                       prune: bool) -> None:
+def _check_json_schema(
+    value: Any, schema: dict, path: str, problems: Problems, prune: bool
+) -> None:
     if schema.get("x-kubernetes-int-or-string"):
         if not isinstance(value, int | str) or isinstance(value, bool):
             problems.invalid.append((path, value, "must be an integer or a string"))

@@ -80,8 +80,15 @@ _FIELD_PATHS: dict[str, tuple[str, ...]] = {
         "source",
         "type",
     ),
-    "Pod": ("spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
-            "spec.serviceAccountName", "status.phase", "status.podIP", "status.nominatedNodeName"),
+    "Pod": (
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "status.phase",
+        "status.podIP",
+        "status.nominatedNodeName",
+    ),
     "Secret": ("type",),
     "Namespace": ("status.phase",),
     "Node": ("spec.unschedulable",),
@@ -103,9 +110,7 @@ def parse_fields(selector: str, kind: str) -> list[tuple[str, bool, str]]:
             raise errors.bad_request(f"invalid selector: '{selector}'; can't understand '{part}'")
         path, op, value = match.groups()
         if path not in allowed:
-            raise errors.bad_request(
-                f'field label not supported: {path}'
-            )
+            raise errors.bad_request(f"field label not supported: {path}")
         terms.append((path, op != "!=", value))
     return terms
 

@@ -156,12 +156,12 @@ def ways_to_buy(kind: ResourceKind, others: list[ResourceKind]) -> list[Verb]:
         ),
         "deletecollection": (
             "Clear the whole shelf in one request. (kubectl has no single command for "
-            "this; `--all` gets the same result by deleting items one at a time.)",
+            "this; --all gets the same result by deleting items one at a time.)",
             f"DELETE {collection}",
             f"kubectl delete {what} --all",
         ),
     }
-    return [Verb(verb, *table[verb]) for verb in kind.verbs if verb in table]
+    return [Verb(verb, *table[verb]) for verb in table if verb in kind.verbs]
 
 
 def _collection_path(kind: ResourceKind) -> str:

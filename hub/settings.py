@@ -53,7 +53,7 @@ STATE_DIR = Path(os.environ.get("WAREHOUSE_STATE_DIR", BASE_DIR / "var"))
 WAREHOUSE_API_URL = os.environ.get("WAREHOUSE_API_URL", "https://127.0.0.1:6443")
 WAREHOUSE_API_HOSTS = envlist("WAREHOUSE_API_HOSTS", "")
 # Dotted paths to `async def task(stop: asyncio.Event)` run beside the server by `serve`.
-WAREHOUSE_BACKGROUND_TASKS: list[str] = []
+WAREHOUSE_BACKGROUND_TASKS: list[str] = ["controlplane.runner.run"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "catalog",
     "apiserver",
+    "controlplane",
+    "shop",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +147,11 @@ SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false")
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "false")
 CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", "false")
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0")
+# Once HSTS is on, cover subdomains too unless told otherwise; preloading is a separate promise.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool(
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", "true" if SECURE_HSTS_SECONDS else "false"
+)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "false")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -154,3 +161,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# The API server: objects a namespace may hold, and the largest request body it accepts.
+WAREHOUSE_NAMESPACE_QUOTA = envint("WAREHOUSE_NAMESPACE_QUOTA", "200")
+WAREHOUSE_MAX_BODY_BYTES = envint("WAREHOUSE_MAX_BODY_BYTES", str(1024 * 1024))

@@ -3,7 +3,9 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("apiserver.urls")),
     path("", include("catalog.urls")),
+    path("", include("shop.urls")),
 ]
 
 handler404 = "catalog.views.not_found"

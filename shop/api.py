@@ -11,6 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 from apiserver.models import ClusterUser
+from apiserver.pipeline import ApiRequest, ApiResponse, handle
 
 USER_AGENT = "warehouse-web"
 CLIENT = "browser"
@@ -27,6 +28,7 @@ def group_name(slug: str) -> str:
 
 
 def api_prefix(group: str, version: str) -> str:
+    """The core group lives under /api, every named group under /apis/<group>."""
     return f"/apis/{group}/{version}" if group else f"/api/{version}"
 
 
@@ -46,8 +48,8 @@ def object_path(group: str, version: str, plural: str, namespace: str, name: str
 class Exchange:
     """One request through the front door and its answer, ready to show on a page."""
 
-    request: Any
-    response: Any
+    request: ApiRequest
+    response: ApiResponse
     secret: bool = False
 
     @property
@@ -128,8 +130,6 @@ def call(
 
     `secret` hides Secret values when the exchange is shown on a page.
     """
-    from apiserver.pipeline import ApiRequest, handle
-
     headers = {"accept": "application/json", "user-agent": USER_AGENT}
     data = b""
     if body is not None:
@@ -156,5 +156,5 @@ def redact_secret(obj: Any) -> Any:
         copy["items"] = [redact_secret(item) for item in copy["items"]]
     for key in ("data", "stringData"):
         if isinstance(copy.get(key), dict):
-            copy[key] = {name: "(hidden)" for name in copy[key]}
+            copy[key] = dict.fromkeys(copy[key], "(hidden)")
     return copy

@@ -19,12 +19,15 @@ def create(manifest: str, namespace: str) -> str:
 
 
 def get(resource: str, name: str, namespace: str) -> str:
+    """Read one object back as YAML, as the receipt page does with a GET."""
     return f"kubectl get {resource} {shlex.quote(name)} -n {shlex.quote(namespace)} -o yaml"
 
 
 def delete(resource: str, name: str, namespace: str) -> str:
+    """Cancel one order: kubectl sends a DELETE for the object."""
     return f"kubectl delete {resource} {shlex.quote(name)} -n {shlex.quote(namespace)}"
 
 
 def list_all(resources: list[str], namespace: str) -> str:
+    """One command listing several kinds; kubectl still sends one GET per kind."""
     return f"kubectl get {','.join(resources)} -n {shlex.quote(namespace)}"

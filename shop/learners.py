@@ -15,24 +15,16 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
+from apiserver import store
 from apiserver.models import ClusterUser
 
 SESSION_LEARNER = "shop_learner_id"
 SESSION_NAME = "shop_learner_name"
 SESSION_OWNED = "shop_owned_learner_ids"
 
-# Namespaces the cluster keeps for itself; a learner named like one would own it.
-RESERVED_NAMES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
-RESERVED_PREFIXES = ("kube-", "system")
-
 
 class NameTaken(Exception):
     """Someone else's browser already holds this learner name."""
-
-
-def is_reserved(name: str) -> bool:
-    """True for names the cluster uses itself, which no learner may take."""
-    return name in RESERVED_NAMES or name.startswith(RESERVED_PREFIXES)
 
 
 def current_learner(request: HttpRequest) -> ClusterUser | None:
@@ -57,9 +49,8 @@ def sign_in(request: HttpRequest, name: str, display_name: str = "") -> tuple[Cl
     owned = set(request.session.get(SESSION_OWNED, []))
     existing = ClusterUser.objects.filter(name=name).first()
     if existing is not None:
-        if existing.pk not in owned or existing.role != ClusterUser.Role.LEARNER:
-            raise NameTaken(name)
-        if not existing.is_active:
+        mine = existing.pk in owned and existing.role == ClusterUser.Role.LEARNER
+        if not mine or not existing.is_active:
             raise NameTaken(name)
         if display_name and display_name != existing.display_name:
             existing.display_name = display_name
@@ -74,11 +65,13 @@ def sign_in(request: HttpRequest, name: str, display_name: str = "") -> tuple[Cl
                     role=ClusterUser.Role.LEARNER,
                     namespace=name,
                 )
+                _ensure_namespace(learner)
         except IntegrityError:
             # Another browser took the name between our look-up and our insert.
             raise NameTaken(name) from None
         created = True
-    _ensure_namespace(learner)
+    if not created:
+        _ensure_namespace(learner)
     if request.session.get(SESSION_LEARNER) != learner.pk:
         request.session.cycle_key()
     request.session[SESSION_LEARNER] = learner.pk
@@ -104,6 +97,7 @@ def safe_next(request: HttpRequest, target: str | None) -> str | None:
 
 
 def sign_in_url(next_url: str) -> str:
+    """The sign-in page, remembering where to come back to."""
     return f"{reverse('shop:learner')}?{urlencode({'next': next_url})}"
 
 
@@ -114,11 +108,7 @@ def learner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         learner = current_learner(request)
         if learner is None:
-            back = request.get_full_path() if request.method == "GET" else reverse("shop:orders")
-            if request.method != "GET" and request.resolver_match:
-                if request.resolver_match.url_name == "order":
-                    back = request.path
-            url = sign_in_url(back)
+            url = sign_in_url(_back_after_sign_in(request))
             if getattr(request, "htmx", False):
                 return HttpResponseClientRedirect(url)
             return HttpResponseRedirect(url)
@@ -128,8 +118,16 @@ def learner_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapper
 
 
-def _ensure_namespace(learner: ClusterUser) -> None:
-    """Have the API server create the learner's Namespace (idempotent on its side)."""
-    from apiserver import namespaces
+def _back_after_sign_in(request: HttpRequest) -> str:
+    """Where to return after signing in: the same page, or the order form a POST came from."""
+    if request.method == "GET":
+        return request.get_full_path()
+    match = request.resolver_match
+    if match is not None and match.url_name == "order":
+        return request.path
+    return reverse("shop:orders")
 
-    namespaces.ensure_namespace(learner)
+
+def _ensure_namespace(learner: ClusterUser) -> None:
+    """Have the API server's store create the learner's Namespace if it is missing."""
+    store.ensure_namespace(learner)

@@ -42,7 +42,7 @@ class Command(BaseCommand):
             server = check_server(options["server"])
             user, created = ensure_user(options["learner"], instructor=options["instructor"])
             text = kubeconfig_for(user, server)
-        except KubeconfigError as error:
+        except (KubeconfigError, RuntimeError) as error:
             raise CommandError(str(error)) from None
         if created:
             self.stderr.write(f"Created {user.role} {user.name} with namespace {user.namespace}.")

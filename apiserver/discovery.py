@@ -1,0 +1,258 @@
+"""Discovery documents, generated from the catalog: what kubectl reads before anything else.
+
+kubectl 1.32 asks for the aggregated form (`apidiscovery.k8s.io/v2`, one document per
+`/api` and `/apis`); older clients and the Python client read the per-group documents.
+"""
+
+import base64
+import hashlib
+from typing import Any
+
+from apiserver import kinds
+
+AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+AGGREGATED_V2BETA1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+
+GIT_VERSION = "v1.32.0-warehouse"
+
+
+def version() -> dict[str, Any]:
+    return {
+        "major": "1",
+        "minor": "32",
+        "emulationMajor": "1",
+        "emulationMinor": "32",
+        "gitVersion": GIT_VERSION,
+        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean",
+        "buildDate": "2026-11-25T00:00:00Z",
+        "goVersion": "go1.23.0",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    }
+
+
+def wants_aggregated(accept: str) -> str | None:
+    """The aggregated discovery version the client asked for first, if any."""
+    for part in accept.split(","):
+        params = {
+            key.strip(): value.strip()
+            for key, _, value in (item.partition("=") for item in part.split(";")[1:])
+        }
+        if (
+            params.get("g") == "apidiscovery.k8s.io"
+            and params.get("as") == "APIGroupDiscoveryList"
+            and params.get("v") in ("v2", "v2beta1")
+        ):
+            return params["v"]
+    return None
+
+
+def _storage_hash(kind: kinds.Kind) -> str:
+    digest = hashlib.sha256(f"{kind.group}/{kind.version}/{kind.kind}".encode()).digest()
+    return base64.b64encode(digest[:8]).decode()
+
+
+def _kinds_at(group: str, version: str) -> list[kinds.Kind]:
+    return [k for k in kinds.index().kinds if k.group == group and k.version == version]
+
+
+def _scale_kind() -> dict[str, str]:
+    return {"group": "autoscaling", "version": "v1", "kind": "Scale"}
+
+
+def _subresource_verbs(subresource: str) -> list[str]:
+    return ["create"] if subresource == "binding" else ["get", "patch", "update"]
+
+
+def api_versions() -> dict[str, Any]:
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": ""}],
+    }
+
+
+def _group_entry(group: str, versions: list[str], preferred: str) -> dict[str, Any]:
+    def gv(version: str) -> dict[str, str]:
+        return {"groupVersion": f"{group}/{version}", "version": version}
+
+    return {"name": group, "versions": [gv(v) for v in versions], "preferredVersion": gv(preferred)}
+
+
+def api_group_list() -> dict[str, Any]:
+    groups = [_group_entry(g, vs, p) for g, vs, p in kinds.index().groups if g]
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+
+def api_group(group: str) -> dict[str, Any] | None:
+    for name, versions, preferred in kinds.index().groups:
+        if name == group and group:
+            return {
+                "kind": "APIGroup",
+                "apiVersion": "v1",
+                **_group_entry(name, versions, preferred),
+            }
+    return None
+
+
+def resource_list(group: str, version: str) -> dict[str, Any] | None:
+    """An APIResourceList: one entry per resource, plus one per served subresource."""
+    found = _kinds_at(group, version)
+    if not found:
+        return None
+    resources = []
+    for kind in found:
+        entry: dict[str, Any] = {
+            "name": kind.plural,
+            "singularName": kind.singular,
+            "namespaced": kind.namespaced,
+            "kind": kind.kind,
+            "verbs": list(kind.verbs),
+        }
+        if kind.short_names:
+            entry["shortNames"] = list(kind.short_names)
+        if kind.categories:
+            entry["categories"] = list(kind.categories)
+        entry["storageVersionHash"] = _storage_hash(kind)
+        resources.append(entry)
+        for sub in kind.served_subresources:
+            sub_entry: dict[str, Any] = {
+                "name": f"{kind.plural}/{sub}",
+                "singularName": "",
+                "namespaced": kind.namespaced,
+                "kind": kind.kind,
+                "verbs": _subresource_verbs(sub),
+            }
+            if sub == "scale":
+                sub_entry.update({"group": "autoscaling", "version": "v1", "kind": "Scale"})
+            elif sub == "binding":
+                sub_entry["kind"] = "Binding"
+            resources.append(sub_entry)
+    group_version = f"{group}/{version}" if group else version
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": group_version,
+        "resources": resources,
+    }
+
+
+def _discovery_resource(kind: kinds.Kind) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "resource": kind.plural,
+        "responseKind": {"group": kind.group, "version": kind.version, "kind": kind.kind},
+        "scope": "Namespaced" if kind.namespaced else "Cluster",
+        "singularResource": kind.singular,
+        "verbs": list(kind.verbs),
+    }
+    if kind.short_names:
+        entry["shortNames"] = list(kind.short_names)
+    if kind.categories:
+        entry["categories"] = list(kind.categories)
+    subresources = []
+    for sub in kind.served_subresources:
+        response = {"group": kind.group, "version": kind.version, "kind": kind.kind}
+        if sub == "scale":
+            response = _scale_kind()
+        elif sub == "binding":
+            response = {**response, "kind": "Binding"}
+        subresources.append(
+            {"subresource": sub, "responseKind": response, "verbs": _subresource_verbs(sub)}
+        )
+    if subresources:
+        entry["subresources"] = subresources
+    return entry
+
+
+def aggregated(core: bool, version: str = "v2") -> dict[str, Any]:
+    """`APIGroupDiscoveryList` for `/api` (core) or `/apis` (every named group)."""
+    items = []
+    for group, versions, _ in kinds.index().groups:
+        if (group == "") != core:
+            continue
+        items.append(
+            {
+                "metadata": {"name": group, "creationTimestamp": None},
+                "versions": [
+                    {
+                        "version": v,
+                        "resources": [_discovery_resource(k) for k in _kinds_at(group, v)],
+                        "freshness": "Current",
+                    }
+                    for v in versions
+                ],
+            }
+        )
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": f"apidiscovery.k8s.io/{version}",
+        "metadata": {},
+        "items": items,
+    }
+
+
+def _openapi_hash() -> str:
+    names = ",".join(f"{k.group}/{k.version}/{k.plural}" for k in kinds.index().kinds)
+    return hashlib.sha256(names.encode()).hexdigest()[:32].upper()
+
+
+def openapi_root() -> dict[str, Any]:
+    """`/openapi/v3`: where each group/version's document lives."""
+    digest = _openapi_hash()
+    paths = {}
+    for group, versions, _ in kinds.index().groups:
+        for version in versions:
+            key = f"apis/{group}/{version}" if group else f"api/{version}"
+            paths[key] = {"serverRelativeURL": f"/openapi/v3/{key}?hash={digest}"}
+    return {"paths": paths}
+
+
+def _operation(kind: kinds.Kind, action: str) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": f"{action}{kind.kind}",
+        "x-kubernetes-action": action,
+        "x-kubernetes-group-version-kind": {
+            "group": kind.group,
+            "version": kind.version,
+            "kind": kind.kind,
+        },
+        "parameters": [
+            {"name": "dryRun", "in": "query", "schema": {"type": "string"}},
+            {"name": "fieldManager", "in": "query", "schema": {"type": "string"}},
+        ],
+        "responses": {"200": {"description": "OK"}},
+    }
+    if action in ("post", "put", "patch"):
+        # kubectl sends ?fieldValidation=Strict only to servers that declare it here,
+        # and then leaves validation to the server instead of downloading schemas.
+        operation["parameters"].append(
+            {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}
+        )
+    return operation
+
+
+def openapi_group_version(group: str, version: str) -> dict[str, Any] | None:
+    """The document for one group/version: its paths and operations (schemas omitted)."""
+    found = _kinds_at(group, version)
+    if not found:
+        return None
+    prefix = f"/apis/{group}/{version}" if group else f"/api/{version}"
+    paths: dict[str, Any] = {}
+    for kind in found:
+        scope = f"{prefix}/namespaces/{{namespace}}" if kind.namespaced else prefix
+        collection = f"{scope}/{kind.plural}"
+        item = f"{collection}/{{name}}"
+        paths[collection] = {"get": _operation(kind, "list"), "post": _operation(kind, "post")}
+        paths[item] = {
+            "get": _operation(kind, "get"),
+            "put": _operation(kind, "put"),
+            "patch": _operation(kind, "patch"),
+            "delete": _operation(kind, "delete"),
+        }
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": GIT_VERSION},
+        "paths": paths,
+        "components": {"schemas": {}},
+    }

@@ -1,0 +1,390 @@
+"""The cluster store: current objects plus an append-only revision log, like etcd.
+
+Every write takes the next value of one cluster-wide counter as its resourceVersion,
+inside the same transaction as the object and its revision row, so no reader ever sees
+half a write and watchers can resume from any resourceVersion they were given.
+"""
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+
+from apiserver import errors
+from apiserver.kinds import Kind
+from apiserver.models import ClusterUser, Counter, Revision, StoredObject
+
+NAMESPACES = "/namespaces"
+EVENT_RESOURCES = ("/events", "events.k8s.io/events")
+COUNTER = "resourceVersion"
+
+# Called after each commit that changed the store (the watch module wakes its streams).
+commit_listeners: list[Callable[[], None]] = []
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def timestamp(moment: datetime | None = None) -> str:
+    """RFC 3339 in UTC with second precision, as Kubernetes serializes metav1.Time."""
+    return (moment or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(value: str) -> datetime | None:
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def _next_revision() -> int:
+    """Take the next resourceVersion; the row stays locked until the transaction commits."""
+    table = Counter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value", [COUNTER]
+        )
+        row = cursor.fetchone()
+    if row is None:
+        Counter.objects.get_or_create(name=COUNTER, defaults={"value": 0})
+        return _next_revision()
+    return int(row[0])
+
+
+def current_revision() -> int:
+    """The newest resourceVersion in the store, what a List reports."""
+    value = Counter.objects.filter(name=COUNTER).values_list("value", flat=True).first()
+    return int(value or 0)
+
+
+def _notify_after_commit() -> None:
+    for listener in commit_listeners:
+        transaction.on_commit(listener)
+
+
+def _record(kind: Kind, obj: dict[str, Any], event: str, revision: int, now: datetime) -> str:
+    meta = obj["metadata"]
+    text = dumps(obj)
+    Revision.objects.create(
+        id=revision,
+        resource=kind.resource,
+        namespace=meta.get("namespace", "") if kind.namespaced else "",
+        name=meta["name"],
+        event_type=event,
+        body=text,
+        created=now,
+    )
+    return text
+
+
+def namespace_exists(name: str) -> bool:
+    return StoredObject.objects.filter(resource=NAMESPACES, namespace="", name=name).exists()
+
+
+def _check_quota(kind: Kind, namespace: str, name: str) -> None:
+    if kind.resource in EVENT_RESOURCES:
+        return
+    limit = getattr(settings, "WAREHOUSE_NAMESPACE_QUOTA", 200)
+    used = (
+        StoredObject.objects.filter(namespace=namespace)
+        .exclude(resource__in=EVENT_RESOURCES)
+        .count()
+    )
+    if used >= limit:
+        raise errors.forbidden(
+            f'{kind.plural} "{name}" is forbidden: exceeded quota: warehouse-quota, '
+            f"requested: count=1, used: count={used}, limited: count={limit}",
+            kind.plural,
+            name,
+            kind.group,
+        )
+
+
+def get(kind: Kind, namespace: str, name: str) -> dict[str, Any]:
+    row = (
+        StoredObject.objects.filter(resource=kind.resource, namespace=namespace, name=name)
+        .values_list("body", flat=True)
+        .first()
+    )
+    if row is None:
+        raise errors.not_found(kind.plural, name, kind.group)
+    return json.loads(row)
+
+
+def list_objects(kind: Kind, namespace: str | None) -> tuple[list[dict[str, Any]], int]:
+    """Every object of a kind (in one namespace, or all), ordered like etcd keys."""
+    with transaction.atomic():
+        revision = current_revision()
+        rows = StoredObject.objects.filter(resource=kind.resource)
+        if namespace is not None:
+            rows = rows.filter(namespace=namespace)
+        bodies = rows.order_by("namespace", "name").values_list("body", flat=True)
+        return [json.loads(body) for body in bodies], revision
+
+
+def create(kind: Kind, obj: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
+    """Store a new object, filling uid, resourceVersion, creationTimestamp and generation."""
+    meta = obj["metadata"]
+    namespace = meta.get("namespace", "") if kind.namespaced else ""
+    name = meta["name"]
+    now = datetime.now(UTC).replace(microsecond=0)
+    meta["uid"] = meta.get("uid") or str(uuid.uuid4())
+    meta["creationTimestamp"] = timestamp(now)
+    if "spec" in obj and kind.resource != NAMESPACES:
+        meta["generation"] = 1
+    for transient in ("resourceVersion", "deletionTimestamp", "selfLink"):
+        meta.pop(transient, None)
+    try:
+        with transaction.atomic():
+            if namespace:
+                if not namespace_exists(namespace):
+                    raise errors.not_found("namespaces", namespace)
+                _check_quota(kind, namespace, name)
+            exists = StoredObject.objects.filter(
+                resource=kind.resource, namespace=namespace, name=name
+            ).exists()
+            if exists:
+                raise errors.already_exists(kind.plural, name, kind.group)
+            if dry_run:
+                return obj
+            revision = _next_revision()
+            meta["resourceVersion"] = str(revision)
+            text = _record(kind, obj, Revision.EventType.ADDED, revision, now)
+            StoredObject.objects.create(
+                resource=kind.resource,
+                namespace=namespace,
+                name=name,
+                uid=meta["uid"],
+                resource_version=revision,
+                generation=meta.get("generation", 0),
+                body=text,
+                created=now,
+                updated=now,
+            )
+            _notify_after_commit()
+    except IntegrityError:
+        raise errors.already_exists(kind.plural, name, kind.group) from None
+    return obj
+
+
+def _strip_volatile(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = {k: v for k, v in obj.get("metadata", {}).items() if k != "resourceVersion"}
+    return {**obj, "metadata": meta}
+
+
+def update(
+    kind: Kind,
+    namespace: str,
+    name: str,
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+    dry_run: bool = False,
+) -> tuple[dict[str, Any], bool]:
+    """Read-modify-write under a row lock; returns (object, whether anything changed).
+
+    `change` gets a copy of the current object and returns the desired one. A
+    metadata.resourceVersion in the result that differs from the stored one is a
+    conflict (the client's copy was stale); identical content writes nothing.
+    """
+    with transaction.atomic():
+        row = (
+            StoredObject.objects.select_for_update()
+            .filter(resource=kind.resource, namespace=namespace, name=name)
+            .first()
+        )
+        if row is None:
+            raise errors.not_found(kind.plural, name, kind.group)
+        current = json.loads(row.body)
+        desired = change(json.loads(row.body))
+        meta = desired.setdefault("metadata", {})
+        wanted_version = meta.get("resourceVersion")
+        if wanted_version not in (None, "") and str(wanted_version) != str(row.resource_version):
+            raise errors.conflict(kind.plural, name, kind.group)
+        old_meta = current["metadata"]
+        # Identity and bookkeeping are the server's, whatever the client sent.
+        for owned in (
+            "uid",
+            "creationTimestamp",
+            "generation",
+            "name",
+            "namespace",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+        ):
+            if owned in old_meta:
+                meta[owned] = old_meta[owned]
+            else:
+                meta.pop(owned, None)
+        meta["resourceVersion"] = str(row.resource_version)
+        if _strip_volatile(desired) == _strip_volatile(current):
+            return current, False
+        if "spec" in desired and desired.get("spec") != current.get("spec"):
+            meta["generation"] = int(old_meta.get("generation", 0)) + 1
+        if dry_run:
+            return desired, True
+        now = datetime.now(UTC).replace(microsecond=0)
+        revision = _next_revision()
+        meta["resourceVersion"] = str(revision)
+        if (
+            meta.get("deletionTimestamp")
+            and old_meta.get("finalizers")
+            and not meta.get("finalizers")
+            and kind.resource != "/pods"
+        ):
+            # The last finalizer is gone: the pending delete completes now.
+            _record(kind, desired, Revision.EventType.DELETED, revision, now)
+            row.delete()
+            _notify_after_commit()
+            return desired, True
+        text = _record(kind, desired, Revision.EventType.MODIFIED, revision, now)
+        row.body = text
+        row.resource_version = revision
+        row.generation = meta.get("generation", 0)
+        row.updated = now
+        row.save(update_fields=["body", "resource_version", "generation", "updated"])
+        _notify_after_commit()
+        return desired, True
+
+
+def _grace_seconds(kind: Kind, obj: dict[str, Any], requested: int | None) -> int:
+    """How long a delete waits: Pods on a node get their grace period, the rest none."""
+    if kind.resource != "/pods":
+        return 0
+    spec = obj.get("spec") or {}
+    phase = (obj.get("status") or {}).get("phase")
+    if not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
+        return 0
+    if requested is None:
+        requested = spec.get("terminationGracePeriodSeconds", 30)
+    return max(int(requested or 0), 0)
+
+
+def delete(
+    kind: Kind,
+    namespace: str,
+    name: str,
+    precondition_version: str | None = None,
+    precondition_uid: str | None = None,
+    dry_run: bool = False,
+    grace_seconds: int | None = None,
+) -> dict[str, Any]:
+    """Delete an object; returns its last state.
+
+    A Pod on a node is only marked Terminating (deletionTimestamp) for its grace period;
+    its kubelet finishes the job with a second delete, grace 0. Objects with finalizers are
+    marked too, and go when an update removes the last finalizer.
+    """
+    with transaction.atomic():
+        row = (
+            StoredObject.objects.select_for_update()
+            .filter(resource=kind.resource, namespace=namespace, name=name)
+            .first()
+        )
+        if row is None:
+            raise errors.not_found(kind.plural, name, kind.group)
+        if precondition_version and str(precondition_version) != str(row.resource_version):
+            raise errors.conflict(kind.plural, name, kind.group)
+        if precondition_uid and precondition_uid != str(row.uid):
+            raise errors.ApiError(
+                409,
+                "Conflict",
+                f'Operation cannot be fulfilled on {kind.plural} "{name}": Precondition '
+                f"failed: UID in precondition: {precondition_uid}, UID in object meta: {row.uid}",
+                {"name": name, "kind": kind.plural},
+            )
+        obj = json.loads(row.body)
+        meta = obj["metadata"]
+        grace = _grace_seconds(kind, obj, grace_seconds)
+        keep = grace > 0 or bool(meta.get("finalizers"))
+        if dry_run or (keep and meta.get("deletionTimestamp")):
+            return obj
+        now = datetime.now(UTC).replace(microsecond=0)
+        revision = _next_revision()
+        meta["resourceVersion"] = str(revision)
+        if keep:
+            meta["deletionTimestamp"] = timestamp(now + timedelta(seconds=grace))
+            meta["deletionGracePeriodSeconds"] = grace
+            row.body = _record(kind, obj, Revision.EventType.MODIFIED, revision, now)
+            row.resource_version = revision
+            row.updated = now
+            row.save(update_fields=["body", "resource_version", "updated"])
+        else:
+            _record(kind, obj, Revision.EventType.DELETED, revision, now)
+            row.delete()
+            if kind.resource == NAMESPACES:
+                _delete_contents(name, now)
+        _notify_after_commit()
+        return obj
+
+
+def _delete_contents(namespace: str, now: datetime) -> None:
+    """A namespace takes everything in it along (at once here; real clusters drain it)."""
+    rows = StoredObject.objects.select_for_update().filter(namespace=namespace).order_by("id")
+    for row in rows:
+        obj = json.loads(row.body)
+        revision = _next_revision()
+        obj["metadata"]["resourceVersion"] = str(revision)
+        Revision.objects.create(
+            id=revision,
+            resource=row.resource,
+            namespace=row.namespace,
+            name=row.name,
+            event_type=Revision.EventType.DELETED,
+            body=dumps(obj),
+            created=now,
+        )
+    StoredObject.objects.filter(namespace=namespace).delete()
+
+
+def revisions_after(
+    revision: int, resource: str, namespace: str | None, limit: int = 500
+) -> list[tuple[int, str, str]]:
+    """(resourceVersion, event type, object JSON) of changes after `revision`, oldest first."""
+    rows = Revision.objects.filter(id__gt=revision, resource=resource)
+    if namespace is not None:
+        rows = rows.filter(namespace=namespace)
+    return list(rows.order_by("id").values_list("id", "event_type", "body")[:limit])
+
+
+def oldest_revision() -> int:
+    """The oldest resourceVersion still in the log; older ones have been compacted."""
+    value = Revision.objects.order_by("id").values_list("id", flat=True).first()
+    return int(value or 0)
+
+
+def compact(keep: int) -> int:
+    """Drop all but the newest `keep` revisions; watches from before them get 410 Gone."""
+    newest = current_revision()
+    deleted, _ = Revision.objects.filter(id__lte=newest - keep).delete()
+    return deleted
+
+
+def ensure_namespace(user: ClusterUser) -> dict[str, Any]:
+    """Make sure the user's own namespace exists; returns the Namespace object."""
+    from apiserver import kinds
+
+    kind = kinds.lookup("", "v1", "namespaces")
+    if kind is None:
+        raise RuntimeError("the catalog has no namespaces kind: run seed_catalog")
+    name = user.namespace
+    try:
+        return get(kind, "", name)
+    except errors.ApiError:
+        pass
+    body = {
+        "kind": "Namespace",
+        "apiVersion": "v1",
+        "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}},
+        "spec": {"finalizers": ["kubernetes"]},
+        "status": {"phase": "Active"},
+    }
+    try:
+        return create(kind, body)
+    except errors.ApiError as error:
+        if error.code == 409:
+            return get(kind, "", name)
+        raise

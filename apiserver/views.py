@@ -1,0 +1,94 @@
+"""Thin HTTP views: Django request -> ApiRequest -> pipeline -> JSON (or a watch stream)."""
+
+import time
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from apiserver import audit, errors, pipeline, watch
+from apiserver.pipeline import ApiRequest, ApiResponse, Prepared
+
+JSON = "application/json"
+
+
+def _api_request(request: HttpRequest) -> ApiRequest:
+    limit = getattr(settings, "WAREHOUSE_MAX_BODY_BYTES", 1024 * 1024)
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if length.isdigit() and int(length) > limit:
+        raise errors.too_large(limit)
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise errors.too_large(limit) from None
+    return ApiRequest(
+        method=request.method or "GET",
+        path=request.path,
+        query={key: request.GET.get(key, "") for key in request.GET},
+        headers={key.lower(): value for key, value in request.headers.items()},
+        body=body,
+    )
+
+
+def _http(response: ApiResponse) -> HttpResponse:
+    headers = dict(response.headers)
+    content_type = headers.pop("content-type", JSON)
+    http = HttpResponse(response.content(), status=response.status, content_type=content_type)
+    for name, value in headers.items():
+        http[name] = value
+    return http
+
+
+def _error(error: errors.ApiError) -> HttpResponse:
+    return _http(ApiResponse(error.code, error.status(), error.headers))
+
+
+def _is_watch(request: HttpRequest) -> bool:
+    return request.method == "GET" and request.GET.get("watch") in ("true", "1")
+
+
+@csrf_exempt
+async def api(request: HttpRequest) -> HttpResponse:
+    """Every Kubernetes API path: discovery, resources, subresources, watches."""
+    try:
+        api_request = _api_request(request)
+    except errors.ApiError as error:
+        return _error(error)
+    if _is_watch(request):
+        return await _watch(api_request)
+    response = await sync_to_async(pipeline.handle)(api_request)
+    return _http(response)
+
+
+async def _watch(api_request: ApiRequest) -> HttpResponse:
+    started = time.perf_counter()
+    api_request.client = pipeline.guess_client(api_request.headers.get("user-agent", ""))
+    prepared = Prepared()
+    try:
+        await sync_to_async(pipeline.prepare)(api_request, prepared)
+        target = prepared.target
+        if target is None or target.kind is None or target.name:
+            raise errors.method_not_allowed()
+        watch.check_resource_version(api_request.query.get("resourceVersion", ""))
+        stream = watch.events(
+            target.kind,
+            target.namespace,
+            api_request.query,
+            as_table=pipeline._wants_table(api_request),
+        )
+        # Selectors are parsed before the first byte so a bad one is a 400, not a broken stream.
+        watch.Filter(target.kind, target.namespace, api_request.query)
+    except errors.ApiError as error:
+        await sync_to_async(audit.record)(api_request, prepared, error.code, started)
+        return _error(error)
+    await sync_to_async(audit.record)(api_request, prepared, 200, started)
+    response = StreamingHttpResponse(stream, content_type=JSON)
+    response["Cache-Control"] = "no-cache, private"
+    return response
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    """/healthz, /livez, /readyz: public, plain `ok` like kube-apiserver."""
+    return HttpResponse("ok", content_type="text/plain; charset=utf-8")

@@ -1,0 +1,156 @@
+"""Watch streams: newline-delimited JSON events, fed by the revision log.
+
+Polling the revisions table works across processes and on both databases; an in-process
+wake-up after each commit keeps latency low when the write happened in this process.
+"""
+
+import asyncio
+import contextlib
+import json
+import random
+import threading
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from asgiref.sync import sync_to_async
+
+from apiserver import errors, store, tables
+from apiserver.kinds import Kind
+from apiserver.selectors import fields_match, labels_match, parse_fields, parse_labels
+
+POLL_SECONDS = 0.15
+BOOKMARK_SECONDS = 30.0
+DEFAULT_TIMEOUT = 1800
+MAX_TIMEOUT = 3600
+
+_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+_waiters_lock = threading.Lock()
+
+
+def wake_watchers() -> None:
+    """Called after every committed write: wake the streams of this process at once."""
+    with _waiters_lock:
+        waiters = list(_waiters)
+    for loop, event in waiters:
+        try:
+            loop.call_soon_threadsafe(event.set)
+        except RuntimeError:  # the loop has closed
+            with _waiters_lock:
+                _waiters.discard((loop, event))
+
+
+store.commit_listeners.append(wake_watchers)
+
+
+class Filter:
+    """Which events a watch wants: its namespace, label and field selectors."""
+
+    def __init__(self, kind: Kind, namespace: str | None, query: dict[str, str]) -> None:
+        self.kind = kind
+        self.namespace = namespace
+        self.labels = parse_labels(query.get("labelSelector", ""))
+        self.fields = parse_fields(query.get("fieldSelector", ""), kind.kind)
+
+    def matches(self, obj: dict[str, Any]) -> bool:
+        return labels_match(self.labels, obj.get("metadata", {}).get("labels")) and fields_match(
+            self.fields, obj
+        )
+
+
+def _event(event_type: str, obj: dict[str, Any]) -> bytes:
+    return (store.dumps({"type": event_type, "object": obj}) + "\n").encode()
+
+
+def initial_state(kind: Kind, namespace: str | None) -> tuple[list[dict[str, Any]], int]:
+    return store.list_objects(kind, namespace)
+
+
+def check_resource_version(value: str) -> int:
+    """The revision to start after; 0 means 'send the current state first'."""
+    if value in ("", "0"):
+        return 0
+    if not value.isdigit():
+        raise errors.bad_request(f'invalid resource version "{value}"')
+    return int(value)
+
+
+async def events(
+    kind: Kind,
+    namespace: str | None,
+    query: dict[str, str],
+    as_table: bool = False,
+) -> AsyncIterator[bytes]:
+    """The event stream of one watch request, until timeoutSeconds (or the client) ends it."""
+    watch_filter = Filter(kind, namespace, query)
+    timeout = query.get("timeoutSeconds", "")
+    seconds = min(int(timeout), MAX_TIMEOUT) if timeout.isdigit() else DEFAULT_TIMEOUT
+    if not timeout.isdigit():
+        seconds = int(seconds * (1 + random.random()) / 2) + DEFAULT_TIMEOUT // 2
+    deadline = time.monotonic() + seconds
+    bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
+    send_initial = query.get("sendInitialEvents") in ("true", "1")
+    include = query.get("includeObject", "Metadata")
+    first_table = True
+
+    def shaped(obj: dict[str, Any]) -> dict[str, Any]:
+        nonlocal first_table
+        obj["apiVersion"] = kind.api_version
+        if not as_table:
+            return obj
+        result = tables.table(kind, [obj], include, with_columns=first_table)
+        first_table = False
+        return result
+
+    start = check_resource_version(query.get("resourceVersion", ""))
+    cursor = start
+    if start == 0 or send_initial:
+        objects, revision = await sync_to_async(initial_state)(kind, namespace)
+        for obj in objects:
+            if watch_filter.matches(obj):
+                yield _event("ADDED", shaped(obj))
+        cursor = revision
+        if send_initial:
+            yield _event("BOOKMARK", _bookmark(kind, revision, initial_end=True))
+    else:
+        oldest = await sync_to_async(store.oldest_revision)()
+        if oldest and start < oldest - 1:
+            status = errors.gone(f"too old resource version: {start} ({oldest - 1})").status()
+            yield _event("ERROR", status)
+            return
+
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+    with _waiters_lock:
+        _waiters.add((loop, wake))
+    last_sent = time.monotonic()
+    try:
+        while True:
+            rows = await sync_to_async(store.revisions_after)(cursor, kind.resource, namespace)
+            for revision, event_type, body in rows:
+                cursor = revision
+                obj = json.loads(body)
+                if watch_filter.matches(obj):
+                    yield _event(event_type, shaped(obj))
+                    last_sent = time.monotonic()
+            if rows:
+                continue
+            now = time.monotonic()
+            if now >= deadline:
+                return
+            if bookmarks and now - last_sent >= BOOKMARK_SECONDS:
+                yield _event("BOOKMARK", _bookmark(kind, cursor))
+                last_sent = now
+            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=min(POLL_SECONDS, deadline - now))
+    finally:
+        with _waiters_lock:
+            _waiters.discard((loop, wake))
+
+
+def _bookmark(kind: Kind, revision: int, initial_end: bool = False) -> dict[str, Any]:
+    meta: dict[str, Any] = {"resourceVersion": str(revision)}
+    if initial_end:
+        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+    return {"kind": kind.kind, "apiVersion": kind.api_version, "metadata": meta}

@@ -1,0 +1,246 @@
+"""Running the control plane: one `step` reconciles everything once at a given time.
+
+The loop (`run`) wakes every ~250 ms and steps when the store's resourceVersion moved or a
+kubelet timer is due. Like client-go informers, the components LIST each kind once through
+the API (audited like any client's request), then follow the store's revision log, the
+same change log the watch endpoint streams, to keep their cache current.
+"""
+
+import asyncio
+import concurrent.futures
+import contextlib
+import json
+import logging
+import random
+from datetime import datetime
+
+from django.db import close_old_connections, connection
+
+from apiserver import store
+from controlplane.client import Client, system_user
+from controlplane.clock import Clock, SystemClock
+from controlplane.config import Config
+from controlplane.controllers import Controllers, World
+from controlplane.events import EventRecorder
+from controlplane.kubelet import Kubelet
+from controlplane.nodes import node_manifest
+from controlplane.scheduler import Scheduler
+
+log = logging.getLogger("warehouse.controlplane")
+
+# What the informer follows: our resource name -> the store's key for it.
+WATCHED = {
+    "nodes": "/nodes",
+    "pods": "/pods",
+    "services": "/services",
+    "endpoints": "/endpoints",
+    "deployments": "apps/deployments",
+    "replicasets": "apps/replicasets",
+    "jobs": "batch/jobs",
+    "endpointslices": "discovery.k8s.io/endpointslices",
+}
+
+
+class Informer:
+    """A cache of every watched object: one LIST each, then the revision log after it."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.objects: dict[str, dict[tuple[str, str], dict]] = {r: {} for r in WATCHED}
+        self.revision = -1
+
+    def sync(self) -> bool:
+        """Bring the cache up to date; True when anything changed since the last sync."""
+        newest = store.current_revision()
+        if newest == self.revision:
+            return False
+        if self.revision < 0 or store.oldest_revision() > self.revision + 1:
+            self._relist()
+            return True
+        for resource, key in WATCHED.items():
+            cursor = self.revision
+            while True:
+                rows = store.revisions_after(cursor, key, None)
+                for revision, event_type, body in rows:
+                    cursor = revision
+                    self._apply(resource, event_type, json.loads(body))
+                if len(rows) < 500:
+                    break
+        self.revision = newest
+        return True
+
+    def _relist(self) -> None:
+        revisions = []
+        for resource in WATCHED:
+            listing = self.client.list(resource)
+            self.objects[resource] = {_key(o): o for o in listing.get("items", [])}
+            revisions.append(int(listing["metadata"]["resourceVersion"]))
+        self.revision = min(revisions)
+
+    def _apply(self, resource: str, event_type: str, obj: dict) -> None:
+        key = _key(obj)
+        current = self.objects[resource].get(key)
+        if current is not None and int(current["metadata"].get("resourceVersion", 0)) > int(
+            obj["metadata"].get("resourceVersion", 0)
+        ):
+            return  # the LIST already showed a newer state than this replayed change
+        if event_type == "DELETED":
+            self.objects[resource].pop(key, None)
+        else:
+            self.objects[resource][key] = obj
+
+    def world(self) -> World:
+        return World(**{r: list(items.values()) for r, items in self.objects.items()})
+
+
+def _key(obj: dict) -> tuple[str, str]:
+    meta = obj["metadata"]
+    return meta.get("namespace", ""), meta["name"]
+
+
+class ControlPlane:
+    """Scheduler, one kubelet per node, and the controllers, all acting through the API."""
+
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        config: Config | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.clock = clock or SystemClock()
+        self.config = config or Config.from_settings()
+        self.rng = rng or random.Random()
+        self.started = False
+
+    def start(self) -> None:
+        """Create the system users and register the nodes (idempotent)."""
+        controller_client = Client(system_user("kube-controller-manager"), "controller")
+        scheduler_client = Client(system_user("kube-scheduler"), "scheduler")
+        self.informer = Informer(controller_client)
+        self.controllers = Controllers(
+            controller_client,
+            EventRecorder(controller_client, "controller-manager"),
+            self.rng,
+        )
+        self.scheduler = Scheduler(
+            scheduler_client, EventRecorder(scheduler_client, "default-scheduler")
+        )
+        self.kubelets: list[Kubelet] = []
+        for index in range(1, self.config.nodes + 1):
+            name = f"node-{index}"
+            client = Client(system_user(f"node:{name}"), "kubelet")
+            kubelet = Kubelet(
+                name, client, EventRecorder(client, "kubelet", host=name), self.config.timing
+            )
+            self._register(kubelet, index)
+            self.kubelets.append(kubelet)
+        self.started = True
+
+    def _register(self, kubelet: Kubelet, index: int) -> None:
+        """A kubelet registers its Node, then reports its status, as real kubelets do."""
+        from controlplane.client import ApiError
+
+        config = self.config
+        wanted = node_manifest(
+            index, self.clock.now(), config.node_cpu, config.node_memory, config.node_pods
+        )
+        try:
+            node = kubelet.client.get("nodes", kubelet.node)
+        except ApiError as error:
+            if error.code != 404:
+                raise
+            node = kubelet.client.create("nodes", wanted)
+        if not (node.get("status") or {}).get("conditions"):
+
+            def report(current: dict) -> dict:
+                current["status"] = wanted["status"]
+                return current
+
+            kubelet.client.update_status("nodes", kubelet.node, None, report)
+
+    def step(self, now: datetime) -> None:
+        """Reconcile everything once, as of `now`."""
+        if not self.started:
+            self.start()
+        self.informer.sync()
+        world = self.informer.world()
+        registered = {n["metadata"]["name"] for n in world.nodes}
+        for index, kubelet in enumerate(self.kubelets, start=1):
+            if kubelet.node not in registered:
+                self._register(kubelet, index)
+        self.controllers.sync(world, now)
+        for pod in self.scheduler.schedule(world.pods, world.nodes, now):
+            world.put("pods", pod)
+        self.controllers.finish_orphaned_pods(world, {k.node for k in self.kubelets})
+        for kubelet in self.kubelets:
+            for pod in kubelet.sync(world.pods, now):
+                world.put("pods", pod)
+        self.controllers.sync_after_kubelets(world, now)
+
+    def run_once(self) -> None:
+        self.step(self.clock.now())
+
+    def next_due(self) -> datetime | None:
+        """The earliest time a kubelet or the scheduler has work that no write will announce."""
+        if not self.started:
+            return None
+        times = [k.next_due() for k in self.kubelets]
+        times.append(self.scheduler.next_retry())
+        return min((t for t in times if t is not None), default=None)
+
+
+async def run(
+    stop: asyncio.Event,
+    plane: ControlPlane | None = None,
+    executor: concurrent.futures.Executor | None = None,
+) -> None:
+    """Run the control plane until `stop` is set; the `serve` command's background task.
+
+    All database work happens on one worker thread of its own (or the given executor), so
+    it keeps one connection and never blocks the event loop that serves requests. A failed
+    step is logged and retried with a growing pause, never fatal.
+    """
+    loop = asyncio.get_running_loop()
+    owned = executor is None
+    worker = executor or concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="controlplane")
+
+    async def call(function, *args):
+        return await loop.run_in_executor(worker, function, *args)
+
+    plane = plane or ControlPlane()
+    seen = -1
+    failures = 0
+    try:
+        while not stop.is_set():
+            try:
+                if not plane.started:
+                    await call(plane.start)
+                    log.info("control plane started with %d node(s)", len(plane.kubelets))
+                newest = await call(store.current_revision)
+                due = plane.next_due()
+                if newest != seen or (due is not None and plane.clock.now() >= due):
+                    seen = newest
+                    await call(plane.run_once)
+                failures = 0
+            except Exception:
+                failures += 1
+                log.exception("control plane step failed")
+                if owned:
+                    await call(_reset_connection)
+            pause = plane.config.interval * (1 if not failures else min(2**failures, 40))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=pause)
+    finally:
+        if owned:
+            await loop.run_in_executor(worker, _close_connection)
+            worker.shutdown(wait=False)
+
+
+def _close_connection() -> None:
+    """Close the worker thread's own connection (the name resolves per thread)."""
+    connection.close()
+
+
+def _reset_connection() -> None:
+    connection.close()
+    close_old_connections()

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from shop import views
+
+app_name = "shop"
+
+urlpatterns = [
+    path("learner/", views.learner, name="learner"),
+    path("learner/sign-out/", views.learner_sign_out, name="sign-out"),
+    path("learner/kubeconfig/", views.kubeconfig, name="kubeconfig"),
+    path("order/<str:group>/<str:version>/<str:plural>/", views.order, name="order"),
+    path("orders/", views.orders, name="orders"),
+    path(
+        "orders/<str:namespace>/<str:group>/<str:version>/<str:plural>/<str:name>/",
+        views.receipt,
+        name="receipt",
+    ),
+    path(
+        "orders/<str:namespace>/<str:group>/<str:version>/<str:plural>/<str:name>/delete/",
+        views.delete_order,
+        name="delete",
+    ),
+]

@@ -1,0 +1,392 @@
+"""The shop's pages: sign in as a learner, order a product, read the receipt, see orders.
+
+Every order, look-up and cancellation is an `ApiRequest` through `apiserver.pipeline`,
+never a direct write to the store, so the pages can show the exact HTTP exchange and the
+API server checks a browser exactly as it checks kubectl.
+"""
+
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import push_url, trigger_client_event
+from django_htmx.middleware import HtmxDetails
+
+from apiserver.kubeconfig import kubeconfig_for
+from apiserver.models import ClusterUser
+from catalog.models import ResourceKind
+from shop import api, kubectl, receipts
+from shop.forms import LearnerForm, OrderForm, PodChoiceForm
+from shop.learners import (
+    NameTaken,
+    current_learner,
+    learner_required,
+    safe_next,
+    sign_in,
+    sign_out,
+)
+from shop.manifests import PodChoice, example_manifest, pod_manifest
+
+SESSION_LAST_ORDER = "shop_last_order"
+SESSION_LAST_CANCEL = "shop_last_cancel"
+
+# The kinds a learner usually orders, listed on "Your orders" in this order.
+ORDER_KINDS: list[tuple[str, str, str]] = [
+    ("", "v1", "pods"),
+    ("apps", "v1", "deployments"),
+    ("apps", "v1", "replicasets"),
+    ("apps", "v1", "statefulsets"),
+    ("apps", "v1", "daemonsets"),
+    ("batch", "v1", "jobs"),
+    ("batch", "v1", "cronjobs"),
+    ("", "v1", "services"),
+    ("", "v1", "configmaps"),
+    ("", "v1", "secrets"),
+    ("", "v1", "persistentvolumeclaims"),
+]
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+    learner: ClusterUser
+
+
+def _api_url() -> str:
+    return getattr(settings, "WAREHOUSE_API_URL", "https://127.0.0.1:6443")
+
+
+def _kind_or_404(group: str, version: str, plural: str) -> ResourceKind:
+    return get_object_or_404(
+        ResourceKind.objects.select_related("api_version__group"),
+        api_version__group__name=api.group_name(group),
+        api_version__version=version,
+        plural=plural,
+    )
+
+
+def _is_secret(kind: ResourceKind) -> bool:
+    return kind.api_version.group.name == "" and kind.plural == "secrets"
+
+
+def _resource_arg(kind: ResourceKind) -> str:
+    return kubectl.resource_arg(kind.plural, kind.api_version.group.name, kind.is_custom)
+
+
+def _receipt_url(kind: ResourceKind, namespace: str, name: str) -> str:
+    return reverse(
+        "shop:receipt",
+        kwargs={
+            "namespace": namespace,
+            "group": kind.api_version.group.slug,
+            "version": kind.api_version.version,
+            "plural": kind.plural,
+            "name": name,
+        },
+    )
+
+
+def _object_key(kind: ResourceKind, namespace: str, name: str) -> str:
+    return "/".join(
+        [namespace, kind.api_version.group.slug, kind.api_version.version, kind.plural, name]
+    )
+
+
+# Sign-in ------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def learner(request: HtmxHttpRequest) -> HttpResponse:
+    """Pick a learner name (no account, no password) and get a kubeconfig for it."""
+    signed_in = current_learner(request)
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    form = LearnerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            sign_in(request, form.cleaned_data["name"], form.cleaned_data["display_name"])
+        except NameTaken:
+            form.add_error(
+                "name",
+                "That name is taken by someone else. Pick another one: names are first come, "
+                "first served, and only the browser that chose a name can use it again.",
+            )
+        else:
+            return redirect(next_url or reverse("shop:learner"))
+    context = {
+        "form": form,
+        "learner": signed_in,
+        "next": next_url or "",
+        "api_url": _api_url(),
+        "kubeconfig_name": f"warehouse-{signed_in.name}.kubeconfig" if signed_in else "",
+    }
+    return render(request, "shop/learner.html", context)
+
+
+@require_POST
+def learner_sign_out(request: HtmxHttpRequest) -> HttpResponse:
+    """Stop being this learner in this browser; the name stays reserved for it."""
+    sign_out(request)
+    return redirect("shop:learner")
+
+
+@require_GET
+@learner_required
+def kubeconfig(request: HtmxHttpRequest) -> HttpResponse:
+    """The learner's kubeconfig as a file, so kubectl can shop with the same token."""
+    text = kubeconfig_for(request.learner, _api_url())
+    response = HttpResponse(text, content_type="application/yaml")
+    filename = f"warehouse-{request.learner.name}.kubeconfig"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# Ordering -----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@learner_required
+def order(request: HtmxHttpRequest, group: str, version: str, plural: str) -> HttpResponse:
+    """Order one object of a kind: the form POSTs it to the API server as the learner."""
+    kind = _kind_or_404(group, version, plural)
+    namespace = request.learner.namespace
+    is_pod = kind.api_version.group.name == "" and kind.kind == "Pod"
+    pod_form = None
+    if is_pod:
+        pod_form = PodChoiceForm(request.GET if "image" in request.GET else None)
+    context: dict[str, Any] = {
+        "kind": kind,
+        "namespace": namespace,
+        "pod_form": pod_form,
+        "order_url": request.path,
+        "ticket": None,
+    }
+
+    if request.method == "GET":
+        if pod_form is not None and pod_form.is_bound and pod_form.is_valid():
+            manifest = pod_manifest(namespace, PodChoice(**pod_form.cleaned_data))
+        else:
+            manifest = example_manifest(
+                kind.api_version.group.name,
+                kind.api_version.group_version,
+                kind.kind,
+                kind.singular,
+                kind.namespaced,
+                namespace,
+            )
+        context["form"] = OrderForm(initial={"manifest": manifest})
+        return _render_order(request, context)
+
+    form = OrderForm(request.POST)
+    context["form"] = form
+    if not form.is_valid():
+        return _render_order(request, context)
+
+    path = api.collection_path(
+        kind.api_version.group.name,
+        kind.api_version.version,
+        kind.plural,
+        namespace if kind.namespaced else "",
+    )
+    exchange = api.call(request.learner, "POST", path, body=form.parsed, secret=_is_secret(kind))
+    ticket = receipts.make_ticket(
+        exchange,
+        receipts.order_story(exchange, namespace),
+        kubectl.create(_manifest_for_command(kind, form), namespace),
+        kind=kind.kind,
+        namespace=namespace,
+    )
+    context["ticket"] = ticket
+    if not exchange.ok:
+        return _render_order(request, context)
+
+    ticket["key"] = _object_key(kind, ticket["namespace"], ticket["name"])
+    request.session[SESSION_LAST_ORDER] = receipts.for_session(ticket)
+    receipt_url = _receipt_url(kind, ticket["namespace"] or namespace, ticket["name"])
+    if not request.htmx:
+        return redirect(receipt_url)
+    context["receipt_url"] = receipt_url
+    return push_url(_render_order(request, context), receipt_url)
+
+
+def _manifest_for_command(kind: ResourceKind, form: OrderForm) -> str:
+    """The order's own text for the kubectl command; a Secret's values are hidden."""
+    if _is_secret(kind):
+        return yaml.safe_dump(
+            api.redact_secret(form.parsed), sort_keys=False, default_flow_style=False
+        )
+    return form.cleaned_data["manifest"]
+
+
+def _render_order(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
+    template = "shop/order.html#order-area" if request.htmx else "shop/order.html"
+    return render(request, template, context)
+
+
+@require_GET
+@learner_required
+def receipt(
+    request: HtmxHttpRequest, namespace: str, group: str, version: str, plural: str, name: str
+) -> HttpResponse:
+    """One order as the API server has it now, read back through the front door."""
+    kind = _kind_or_404(group, version, plural)
+    path = api.object_path(
+        kind.api_version.group.name,
+        kind.api_version.version,
+        kind.plural,
+        namespace if kind.namespaced else "",
+        name,
+    )
+    exchange = api.call(request.learner, "GET", path, secret=_is_secret(kind))
+    ticket = receipts.make_ticket(
+        exchange,
+        receipts.lookup_story(exchange, namespace),
+        kubectl.get(_resource_arg(kind), name, namespace),
+        kind=kind.kind,
+        namespace=namespace,
+        name=name,
+    )
+    checkout = request.session.get(SESSION_LAST_ORDER)
+    if not checkout or checkout.get("key") != _object_key(kind, namespace, name):
+        checkout = None
+    body = exchange.body
+    if _is_secret(kind):
+        body = api.redact_secret(body)
+    context = {
+        "kind": kind,
+        "namespace": namespace,
+        "name": name,
+        "ticket": ticket,
+        "checkout": checkout,
+        "object_yaml": (
+            yaml.safe_dump(body, sort_keys=False, default_flow_style=False) if exchange.ok else ""
+        ),
+        "status_word": _status_word(kind.kind, body) if exchange.ok else "",
+        "delete_command": kubectl.delete(_resource_arg(kind), name, namespace),
+    }
+    status = 200 if exchange.ok else exchange.status
+    return render(request, "shop/receipt.html", context, status=status)
+
+
+@require_POST
+@learner_required
+def delete_order(
+    request: HtmxHttpRequest, namespace: str, group: str, version: str, plural: str, name: str
+) -> HttpResponse:
+    """Cancel an order: a DELETE through the pipeline, refused outside your own namespace."""
+    kind = _kind_or_404(group, version, plural)
+    path = api.object_path(
+        kind.api_version.group.name,
+        kind.api_version.version,
+        kind.plural,
+        namespace if kind.namespaced else "",
+        name,
+    )
+    exchange = api.call(request.learner, "DELETE", path, secret=_is_secret(kind))
+    ticket = receipts.make_ticket(
+        exchange,
+        receipts.cancel_story(exchange, namespace),
+        kubectl.delete(_resource_arg(kind), name, namespace),
+        kind=kind.kind,
+        namespace=namespace,
+        name=name,
+    )
+    if not request.htmx:
+        request.session[SESSION_LAST_CANCEL] = receipts.for_session(ticket)
+        return redirect("shop:orders")
+    response = render(request, "shop/orders.html#last-action", {"last_action": ticket})
+    return trigger_client_event(response, "orders-changed")
+
+
+# Order history ------------------------------------------------------------------------
+
+
+@require_GET
+@learner_required
+def orders(request: HtmxHttpRequest) -> HttpResponse:
+    """Everything the learner has ordered, read with one list request per kind.
+
+    A refresh sends `since`, the store revision it last showed. The first list answers
+    with the current revision; if nothing in the cluster changed, the page is left as it
+    is (204) and the other lists are never sent.
+    """
+    namespace = request.learner.namespace
+    kinds = _order_kinds()
+    since = request.GET.get("since", "") if request.htmx else ""
+    revision = ""
+    rows: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = []
+    for kind in kinds:
+        path = api.collection_path(
+            kind.api_version.group.name, kind.api_version.version, kind.plural, namespace
+        )
+        exchange = api.call(request.learner, "GET", path, secret=_is_secret(kind))
+        calls.append({"method": "GET", "path": path, "status": exchange.status})
+        if not exchange.ok:
+            continue
+        if not revision:
+            revision = str(exchange.metadata.get("resourceVersion", ""))
+            if since and revision == since:
+                return HttpResponse(status=204)
+        for item in exchange.body.get("items") or []:
+            rows.append(_order_row(kind, namespace, item))
+    rows.sort(key=lambda row: (row["sort_key"], row["kind"], row["name"]), reverse=True)
+    context = {
+        "namespace": namespace,
+        "rows": rows,
+        "calls": calls,
+        "revision": revision,
+        "kubectl_list": kubectl.list_all([_resource_arg(k) for k in kinds], namespace),
+        "last_action": None if request.htmx else request.session.pop(SESSION_LAST_CANCEL, None),
+    }
+    template = "shop/orders.html#orders" if request.htmx else "shop/orders.html"
+    return render(request, template, context)
+
+
+def _order_kinds() -> list[ResourceKind]:
+    """The orderable kinds the catalog actually has, in ORDER_KINDS order."""
+    found = {
+        (k.api_version.group.name, k.api_version.version, k.plural): k
+        for k in ResourceKind.objects.select_related("api_version__group").filter(
+            plural__in={plural for _, _, plural in ORDER_KINDS}
+        )
+    }
+    return [found[key] for key in ORDER_KINDS if key in found]
+
+
+def _order_row(kind: ResourceKind, namespace: str, item: dict[str, Any]) -> dict[str, Any]:
+    meta = item.get("metadata") or {}
+    name = str(meta.get("name", ""))
+    created = parse_datetime(str(meta.get("creationTimestamp", ""))) if meta else None
+    return {
+        "kind": kind.kind,
+        "name": name,
+        "created": created,
+        "sort_key": str(meta.get("creationTimestamp", "")),
+        "resource_version": meta.get("resourceVersion", ""),
+        "status": _status_word(kind.kind, item),
+        "receipt_url": _receipt_url(kind, namespace, name),
+        "delete_url": reverse(
+            "shop:delete",
+            kwargs={
+                "namespace": namespace,
+                "group": kind.api_version.group.slug,
+                "version": kind.api_version.version,
+                "plural": kind.plural,
+                "name": name,
+            },
+        ),
+        "kubectl_delete": kubectl.delete(_resource_arg(kind), name, namespace),
+    }
+
+
+def _status_word(kind: str, obj: dict[str, Any]) -> str:
+    """One word on how the order is doing: a Pod's phase, otherwise simply "Stored"."""
+    if kind == "Pod":
+        status = obj.get("status") or {}
+        return str(status.get("phase") or "Pending") if isinstance(status, dict) else "Pending"
+    return "Stored"

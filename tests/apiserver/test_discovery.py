@@ -1,0 +1,125 @@
+"""Discovery: what kubectl reads first, generated from the catalog."""
+
+from apiserver.discovery import AGGREGATED_CONTENT_TYPE
+from catalog.models import ResourceKind
+
+AGGREGATED_ACCEPT = (
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
+    "application/json"
+)
+
+
+def test_version_is_public_and_says_1_32(api, db):
+    response = api.get("/version", None)
+    assert response.status_code == 200
+    assert response.json_body["major"] == "1"
+    assert response.json_body["minor"] == "32"
+    assert response.json_body["gitVersion"].startswith("v1.32")
+
+
+def test_health_endpoints_are_public(api, db):
+    for path in ("/healthz", "/livez", "/readyz"):
+        response = api.get(path, None)
+        assert response.status_code == 200
+        assert response.content == b"ok"
+
+
+def test_core_api_versions(api, alice):
+    body = api.get("/api", alice).json_body
+    assert body["kind"] == "APIVersions"
+    assert body["versions"] == ["v1"]
+
+
+def test_group_list_names_every_catalog_group_with_its_preferred_version(api, alice):
+    body = api.get("/apis", alice).json_body
+    assert body["kind"] == "APIGroupList"
+    names = {group["name"] for group in body["groups"]}
+    assert {"apps", "batch", "networking.k8s.io"} <= names
+    assert "" not in names
+    apps = next(g for g in body["groups"] if g["name"] == "apps")
+    assert apps["preferredVersion"] == {"groupVersion": "apps/v1", "version": "v1"}
+
+
+def test_core_resource_list_has_short_names_verbs_and_subresources(api, alice):
+    body = api.get("/api/v1", alice).json_body
+    assert body["kind"] == "APIResourceList"
+    assert body["groupVersion"] == "v1"
+    by_name = {r["name"]: r for r in body["resources"]}
+    assert by_name["pods"]["shortNames"] == ["po"]
+    assert by_name["pods"]["namespaced"] is True
+    assert by_name["pods"]["kind"] == "Pod"
+    assert "watch" in by_name["pods"]["verbs"]
+    assert by_name["namespaces"]["namespaced"] is False
+    assert by_name["pods/status"]["verbs"] == ["get", "patch", "update"]
+    assert "pods/binding" in by_name
+
+
+def test_group_version_resource_list_offers_scale(api, alice):
+    body = api.get("/apis/apps/v1", alice).json_body
+    by_name = {r["name"]: r for r in body["resources"]}
+    assert by_name["deployments"]["shortNames"] == ["deploy"]
+    assert by_name["deployments/scale"]["kind"] == "Scale"
+    assert by_name["deployments/scale"]["group"] == "autoscaling"
+
+
+def test_single_group_document(api, alice):
+    body = api.get("/apis/batch", alice).json_body
+    assert body["kind"] == "APIGroup"
+    assert body["name"] == "batch"
+
+
+def test_aggregated_discovery_when_kubectl_asks_for_it(api, alice):
+    response = api.get("/apis", alice, accept=AGGREGATED_ACCEPT)
+    assert response.status_code == 200
+    assert response["Content-Type"] == AGGREGATED_CONTENT_TYPE
+    body = response.json_body
+    assert body["kind"] == "APIGroupDiscoveryList"
+    assert body["apiVersion"] == "apidiscovery.k8s.io/v2"
+    apps = next(item for item in body["items"] if item["metadata"]["name"] == "apps")
+    resources = {r["resource"]: r for r in apps["versions"][0]["resources"]}
+    deployments = resources["deployments"]
+    assert deployments["scope"] == "Namespaced"
+    assert deployments["responseKind"] == {"group": "apps", "version": "v1", "kind": "Deployment"}
+    assert deployments["shortNames"] == ["deploy"]
+    assert {s["subresource"] for s in deployments["subresources"]} == {"scale", "status"}
+
+
+def test_aggregated_core_group_is_the_unnamed_group(api, alice):
+    body = api.get("/api", alice, accept=AGGREGATED_ACCEPT).json_body
+    assert [item["metadata"]["name"] for item in body["items"]] == [""]
+
+
+def test_aggregated_discovery_lists_exactly_the_catalog_kinds(api, alice):
+    served = set()
+    for path in ("/api", "/apis"):
+        for item in api.get(path, alice, accept=AGGREGATED_ACCEPT).json_body["items"]:
+            for version in item["versions"]:
+                for resource in version["resources"]:
+                    group = item["metadata"]["name"]
+                    served.add((group, version["version"], resource["resource"]))
+    catalog = set(
+        ResourceKind.objects.values_list(
+            "api_version__group__name", "api_version__version", "plural"
+        )
+    )
+    assert served == catalog
+    assert len(served) == 72
+
+
+def test_openapi_v3_declares_field_validation_so_kubectl_validates_on_the_server(api, alice):
+    root = api.get("/openapi/v3", alice).json_body
+    url = root["paths"]["apis/apps/v1"]["serverRelativeURL"]
+    document = api.get(url.split("?")[0], alice).json_body
+    item = document["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]
+    patch = item["patch"]
+    assert patch["x-kubernetes-group-version-kind"]["kind"] == "Deployment"
+    assert "fieldValidation" in {p["name"] for p in patch["parameters"]}
+
+
+def test_openapi_v2_is_absent_and_unknown_paths_are_status_404(api, alice):
+    for path in ("/openapi/v2", "/apis/nope.example.com/v1", "/api/v1/widgets", "/apis/apps/v9"):
+        response = api.get(path, alice)
+        assert response.status_code == 404, path
+        assert response.json_body["kind"] == "Status"
+        assert response.json_body["reason"] == "NotFound"

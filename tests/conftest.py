@@ -1,0 +1,63 @@
+"""Shared fixtures: a seeded catalog, a shopper and a store manager.
+
+Seeding reads the Kubernetes client (a few seconds), so the kinds are discovered once
+per run and the rows are written once into the test database, before any test.
+Each test runs inside a transaction that is rolled back, so none can spoil another's
+shelves. Tests that need committed data (a live server) run last and re-seed if a
+previous one emptied the database.
+"""
+
+import functools
+
+import pytest
+from django.test import Client
+
+from catalog.management.commands.seed_catalog import seed
+from catalog.models import ResourceKind
+from catalog.sources import KindInfo, discover_kinds
+
+
+@functools.cache
+def discovered_kinds() -> list[KindInfo]:
+    return discover_kinds()
+
+
+def ensure_seeded() -> None:
+    if not ResourceKind.objects.exists():
+        seed(discovered_kinds())
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        ensure_seeded()
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Serve static files by name: the hashed manifest only exists after collectstatic."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def catalog(db) -> None:
+    """The 72 stable kinds from the Kubernetes client, in 22 departments."""
+    ensure_seeded()
+
+
+@pytest.fixture
+def shopper() -> Client:
+    """Someone browsing the shop without logging in."""
+    return Client()
+
+
+@pytest.fixture
+def store_manager(db, django_user_model) -> Client:
+    """A superuser who looks after the catalog in the Django admin."""
+    manager = django_user_model.objects.create_superuser("manager", "manager@example.com", "pw")
+    client = Client()
+    client.force_login(manager)
+    return client

@@ -1,0 +1,10 @@
+"""Test settings: production settings (DEBUG off) with a throwaway secret key.
+
+pytest-django imports settings before any conftest.py runs, so the key is set here.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-use-0123456789")
+
+from hub.settings import *  # noqa: E402, F403
