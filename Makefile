@@ -34,9 +34,10 @@ db: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_catalog
 
+# Pages on http://127.0.0.1:$(PORT), the Kubernetes API on https://127.0.0.1:$(API_PORT).
 .PHONY: run
 run: db
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py serve --port $(PORT) --api-port $(API_PORT)
 
 .PHONY: lint
 lint: install
@@ -52,6 +53,7 @@ test: install system-deps lint
 .PHONY: bench
 bench: install
 	$(BIN)/python bench/catalog_pages.py
+	$(BIN)/python bench/api_server.py
 
 .PHONY: clean
 clean:

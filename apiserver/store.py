@@ -117,14 +117,17 @@ def get(kind: Kind, namespace: str, name: str) -> dict[str, Any]:
 
 
 def list_objects(kind: Kind, namespace: str | None) -> tuple[list[dict[str, Any]], int]:
-    """Every object of a kind (in one namespace, or all), ordered like etcd keys."""
-    with transaction.atomic():
-        revision = current_revision()
-        rows = StoredObject.objects.filter(resource=kind.resource)
-        if namespace is not None:
-            rows = rows.filter(namespace=namespace)
-        bodies = rows.order_by("namespace", "name").values_list("body", flat=True)
-        return [json.loads(body) for body in bodies], revision
+    """Every object of a kind (in one namespace, or all), ordered like etcd keys.
+
+    The revision is read before the rows, without a transaction (on SQLite one would take
+    the write lock): a watch started from it may repeat a change, but never misses one.
+    """
+    revision = current_revision()
+    rows = StoredObject.objects.filter(resource=kind.resource)
+    if namespace is not None:
+        rows = rows.filter(namespace=namespace)
+    bodies = rows.order_by("namespace", "name").values_list("body", flat=True)
+    return [json.loads(body) for body in bodies], revision
 
 
 def create(kind: Kind, obj: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:

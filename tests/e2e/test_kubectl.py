@@ -118,9 +118,10 @@ def _write(path: Path, obj: dict) -> str:
 
 
 def test_api_resources_lists_kinds_with_short_names(kubectl):
-    out = kubectl.ok("api-resources")
+    result = kubectl.run("api-resources")
 
-    lines = out.splitlines()
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    lines = result.stdout.splitlines()
     assert re.match(r"NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND", lines[0])
     for pattern in (
         r"pods\s+po\s+v1\s+true\s+Pod",

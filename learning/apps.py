@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class LearningConfig(AppConfig):
+    """The training centre: lessons with checked steps, quizzes and workshops."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "learning"
+    verbose_name = "Learning"
