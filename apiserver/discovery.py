@@ -5,10 +5,13 @@ kubectl 1.32 asks for the aggregated form (`apidiscovery.k8s.io/v2`, one documen
 """
 
 import base64
+import functools
 import hashlib
+import inspect
+import re
 from typing import Any
 
-from apiserver import kinds
+from apiserver import kinds, schema
 
 AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 AGGREGATED_V2BETA1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
@@ -232,8 +235,74 @@ def _operation(kind: kinds.Kind, action: str) -> dict[str, Any]:
     return operation
 
 
+_MODEL_PREFIX = re.compile(r"^(?:[A-Z][a-z]+)?V\d+(?:(?:alpha|beta)\d+)?(?=[A-Z])")
+_SCALARS = {
+    "str": {"type": "string"},
+    "time": {"type": "string", "format": "date-time"},
+    "int": {"type": "integer", "format": "int64"},
+    "float": {"type": "number", "format": "double"},
+    "bool": {"type": "boolean"},
+    "any": {"type": "object"},
+}
+
+
+def _schema_name(model: type) -> str:
+    """`io.k8s.warehouse.V1Pod.Pod`: unique, and kubectl explain shows the last part."""
+    return f"io.k8s.warehouse.{model.__name__}.{_MODEL_PREFIX.sub('', model.__name__)}"
+
+
+def _node_schema(node: schema.Node, found: dict[str, Any]) -> dict[str, Any]:
+    if node.tag == "model":
+        _add_model(node.model, found)
+        return {"allOf": [{"$ref": f"#/components/schemas/{_schema_name(node.model)}"}]}
+    if node.tag == "list":
+        return {"type": "array", "items": _node_schema(node.child, found)}
+    if node.tag == "map":
+        return {"type": "object", "additionalProperties": _node_schema(node.child, found)}
+    if node.tag == "union":
+        return {"x-kubernetes-int-or-string": True}
+    return dict(_SCALARS.get(node.tag, {"type": "object"}))
+
+
+def _add_model(model: type, found: dict[str, Any]) -> None:
+    name = _schema_name(model)
+    if name in found:
+        return
+    entry: dict[str, Any] = {"type": "object"}
+    found[name] = entry
+    doc = inspect.getdoc(model) or ""
+    entry["description"] = doc.split("\n\n")[0].replace("\n", " ").strip()
+    properties, required = {}, []
+    compiled = schema.model_schema(model)
+    for json_name, (python_name, node, is_required) in compiled.fields.items():
+        prop = _node_schema(node, found)
+        description = model.model_fields[python_name].description
+        if description:
+            prop["description"] = description
+        properties[json_name] = prop
+        if is_required:
+            required.append(json_name)
+    entry["properties"] = properties
+    if required:
+        entry["required"] = required
+
+
+@functools.lru_cache(maxsize=64)
+def _component_schemas(kinds_key: tuple[tuple[str, str, str, str], ...]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for group, version, kind_name, model_name in kinds_key:
+        model = schema.model_for(model_name)
+        if model is None:
+            continue
+        _add_model(model, found)
+        found[_schema_name(model)]["x-kubernetes-group-version-kind"] = [
+            {"group": group, "version": version, "kind": kind_name}
+        ]
+    return found
+
+
 def openapi_group_version(group: str, version: str) -> dict[str, Any] | None:
-    """The document for one group/version: its paths and operations (schemas omitted)."""
+    """The document for one group/version: paths, operations, and schemas for explain."""
     found = _kinds_at(group, version)
     if not found:
         return None
@@ -254,5 +323,9 @@ def openapi_group_version(group: str, version: str) -> dict[str, Any] | None:
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": GIT_VERSION},
         "paths": paths,
-        "components": {"schemas": {}},
+        "components": {
+            "schemas": _component_schemas(
+                tuple((k.group, k.version, k.kind, k.model_name) for k in found if not k.is_custom)
+            )
+        },
     }

@@ -43,6 +43,11 @@ STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 READ_VERBS = {"get", "list", "watch"}
+# Questions about the caller, answered at once and never stored.
+SELF_REVIEWS = {
+    "authorization.k8s.io/selfsubjectaccessreviews",
+    "authentication.k8s.io/selfsubjectreviews",
+}
 # Kinds whose DELETE answers with the object (as the official client expects), not a Status.
 RETURNS_DELETED = {
     "/pods",
@@ -249,6 +254,8 @@ def authorize(user: ClusterUser, verb: str, target: Route) -> None:
     if user.role != ClusterUser.Role.LEARNER or target.kind is None:
         return
     kind = target.kind
+    if kind.resource in SELF_REVIEWS:
+        return  # anyone may ask what they themselves may do, and who they are
     if kind.namespaced and target.namespace is not None and target.namespace == user.namespace:
         return
     if not kind.namespaced and verb in READ_VERBS:
@@ -520,6 +527,43 @@ def _bind(request: ApiRequest, target: Route) -> ApiResponse:
         target.kind, target.namespace or "", target.name, change, dry_run=_dry_run(request.query)
     )
     return ApiResponse(201, errors.success_status())
+
+
+def _self_review(request: ApiRequest, target: Route, user: ClusterUser) -> ApiResponse:
+    """`kubectl auth can-i` and `kubectl auth whoami`: answered from the same rules."""
+    kind = target.kind
+    review = parse_body(request)
+    if not isinstance(review, dict):
+        raise errors.bad_request("the request body must be a JSON object")
+    review = admission.check_identity(kind, review, "")
+    review["metadata"] = {"creationTimestamp": None}
+    if kind.plural == "selfsubjectreviews":
+        groups = ["system:authenticated"]
+        if user.role != ClusterUser.Role.LEARNER:
+            groups.insert(0, f"warehouse:{user.role}s")
+        review["status"] = {"userInfo": {"username": user.username, "groups": groups}}
+        return ApiResponse(201, review)
+    attributes = (review.get("spec") or {}).get("resourceAttributes") or {}
+    allowed, reason = True, ""
+    asked = kinds.index().by_resource.get(
+        f"{attributes.get('group', '')}/{attributes.get('resource', '')}"
+    )
+    if asked is not None:
+        namespace = attributes.get("namespace") or None
+        question = Route(
+            kind=asked,
+            namespace=namespace if asked.namespaced else None,
+            name=attributes.get("name", ""),
+            subresource=attributes.get("subresource", ""),
+        )
+        try:
+            authorize(user, attributes.get("verb", ""), question)
+        except errors.ApiError as error:
+            allowed, reason = False, error.message
+    elif user.role == ClusterUser.Role.LEARNER and attributes:
+        allowed, reason = False, "no such resource in this cluster"
+    review["status"] = {"allowed": allowed} | ({"reason": reason} if reason else {})
+    return ApiResponse(201, review)
 
 
 def _create(request: ApiRequest, target: Route) -> ApiResponse:
@@ -845,6 +889,8 @@ def handle(request: ApiRequest) -> ApiResponse:
             response = _document(request, prepared.target)
         elif prepared.verb == "watch":
             raise errors.bad_request("watch requests are served by the streaming endpoint")
+        elif prepared.target.kind.resource in SELF_REVIEWS and prepared.verb == "create":
+            response = _self_review(request, prepared.target, prepared.user)
         else:
             response = HANDLERS[prepared.verb](request, prepared.target)
     except errors.ApiError as error:

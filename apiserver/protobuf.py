@@ -255,6 +255,22 @@ MESSAGES: dict[str, Schema] = {
         3: ("maxUnavailable", "io"),
         4: ("unhealthyPodEvictionPolicy", "s"),
     },
+    "SelfSubjectAccessReview": {1: ("metadata", "ObjectMeta"), 2: ("spec", "AccessReviewSpec")},
+    "AccessReviewSpec": {
+        1: ("resourceAttributes", "ResourceAttributes"),
+        2: ("nonResourceAttributes", "NonResourceAttributes"),
+    },
+    "ResourceAttributes": {
+        1: ("namespace", "s"),
+        2: ("verb", "s"),
+        3: ("group", "s"),
+        4: ("version", "s"),
+        5: ("resource", "s"),
+        6: ("subresource", "s"),
+        7: ("name", "s"),
+    },
+    "NonResourceAttributes": {1: ("path", "s"), 2: ("verb", "s")},
+    "SelfSubjectReview": {1: ("metadata", "ObjectMeta")},
     "HorizontalPodAutoscaler": {1: ("metadata", "ObjectMeta"), 2: ("spec", "HPASpec")},
     "HPASpec": {
         1: ("scaleTargetRef", "ScaleTarget"),
@@ -405,5 +421,5 @@ def decode(body: bytes) -> dict[str, Any]:
         return obj
     except errors.ApiError:
         raise
-    except (ValueError, UnicodeDecodeError, KeyError, IndexError):
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError):
         raise errors.bad_request("the protobuf body could not be decoded") from None

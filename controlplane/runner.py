@@ -189,6 +189,28 @@ class ControlPlane:
         return min((t for t in times if t is not None), default=None)
 
 
+class Driver:
+    """Decides when to step: the store's resourceVersion moved, or a timer fell due."""
+
+    def __init__(self, plane: ControlPlane) -> None:
+        self.plane = plane
+        self.seen = -1
+
+    def tick(self) -> bool:
+        """Step if there is anything to do; True when it stepped. Runs on the worker thread."""
+        plane = self.plane
+        if not plane.started:
+            plane.start()
+            log.info("control plane started with %d node(s)", len(plane.kubelets))
+        newest = store.current_revision()
+        due = plane.next_due()
+        if newest == self.seen and (due is None or plane.clock.now() < due):
+            return False
+        self.seen = newest
+        plane.run_once()
+        return True
+
+
 async def run(
     stop: asyncio.Event,
     plane: ControlPlane | None = None,
@@ -203,30 +225,19 @@ async def run(
     loop = asyncio.get_running_loop()
     owned = executor is None
     worker = executor or concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="controlplane")
-
-    async def call(function, *args):
-        return await loop.run_in_executor(worker, function, *args)
-
     plane = plane or ControlPlane()
-    seen = -1
+    driver = Driver(plane)
     failures = 0
     try:
         while not stop.is_set():
             try:
-                if not plane.started:
-                    await call(plane.start)
-                    log.info("control plane started with %d node(s)", len(plane.kubelets))
-                newest = await call(store.current_revision)
-                due = plane.next_due()
-                if newest != seen or (due is not None and plane.clock.now() >= due):
-                    seen = newest
-                    await call(plane.run_once)
+                await loop.run_in_executor(worker, driver.tick)
                 failures = 0
             except Exception:
                 failures += 1
                 log.exception("control plane step failed")
                 if owned:
-                    await call(_reset_connection)
+                    await loop.run_in_executor(worker, _reset_connection)
             pause = plane.config.interval * (1 if not failures else min(2**failures, 40))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=pause)

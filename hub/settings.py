@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "apiserver",
     "controlplane",
     "shop",
+    "learning",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("apiserver.urls")),
     path("", include("catalog.urls")),
     path("", include("shop.urls")),
+    path("", include("learning.urls")),
 ]
 
 handler404 = "catalog.views.not_found"

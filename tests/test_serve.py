@@ -57,7 +57,7 @@ def test_both_listeners_serve_and_sigterm_stops_everything(tmp_path, settings):
         await asyncio.wait_for(stop.wait(), timeout=5)
         seen["stopped"] = True
 
-    asyncio.run(asyncio.wait_for(serve._serve([(web, web_socket), (api, api_socket)], [probe]), 15))
+    asyncio.run(asyncio.wait_for(serve._serve([(web, web_socket), (api, api_socket)], [probe]), 30))
 
     assert seen == {"http": b"http", "https": b"https", "stopped": True}
     assert web.should_exit and api.should_exit

@@ -24,6 +24,13 @@ KUBECTL_AGENT = "kubectl/v1.32.4 (linux/amd64) kubernetes/59526cd"
 
 
 @pytest.fixture(autouse=True)
+def _no_static_scan(settings, tmp_path_factory):
+    """WhiteNoise scans STATIC_ROOT per test client; an empty one keeps API tests apart
+    from a collectstatic running elsewhere."""
+    settings.STATIC_ROOT = tmp_path_factory.mktemp("static")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_kind_index(db):
     """Each test sees the catalog as it is now (the index caches across requests)."""
     kinds.invalidate()

@@ -91,3 +91,41 @@ def test_system_users_are_named_like_kubernetes(api, db):
     response = api.post("/api/v1/nodes", kubelet, {"kind": "Node", "apiVersion": "v1"})
     assert response.status_code == 422
     assert kubelet.username == "system:kubelet"
+
+
+def _can_i(api, user, verb, resource, namespace="", group="", name=""):
+    review = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SelfSubjectAccessReview",
+        "spec": {
+            "resourceAttributes": {
+                "namespace": namespace,
+                "verb": verb,
+                "group": group,
+                "resource": resource,
+                "name": name,
+            }
+        },
+    }
+    response = api.post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", user, review)
+    assert response.status_code == 201
+    return response.json_body["status"]
+
+
+def test_kubectl_auth_can_i_answers_from_the_same_rules(api, alice):
+    assert _can_i(api, alice, "create", "pods", "alice") == {"allowed": True}
+    refused = _can_i(api, alice, "create", "pods", "default")
+    assert refused["allowed"] is False
+    assert 'in the namespace "default"' in refused["reason"]
+    assert _can_i(api, alice, "list", "nodes")["allowed"] is True
+    assert _can_i(api, alice, "delete", "nodes", name="node-1")["allowed"] is False
+    assert _can_i(api, alice, "get", "deployments", "alice", group="apps")["allowed"] is True
+
+
+def test_kubectl_auth_whoami(api, alice, carol):
+    review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+    path = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
+    mine = api.post(path, alice, review).json_body["status"]["userInfo"]
+    assert mine == {"username": "alice", "groups": ["system:authenticated"]}
+    theirs = api.post(path, carol, review).json_body["status"]["userInfo"]
+    assert theirs["groups"][0] == "warehouse:instructors"

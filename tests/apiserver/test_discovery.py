@@ -115,6 +115,24 @@ def test_openapi_v3_declares_field_validation_so_kubectl_validates_on_the_server
     patch = item["patch"]
     assert patch["x-kubernetes-group-version-kind"]["kind"] == "Deployment"
     assert "fieldValidation" in {p["name"] for p in patch["parameters"]}
+    # No requestBody: kubectl apply then computes its patch from its built-in types.
+    assert "requestBody" not in patch
+
+
+def test_openapi_v3_schemas_serve_kubectl_explain(api, alice):
+    document = api.get("/openapi/v3/api/v1", alice).json_body
+    schemas = document["components"]["schemas"]
+    pod = next(
+        s
+        for s in schemas.values()
+        if {"group": "", "version": "v1", "kind": "Pod"}
+        in s.get("x-kubernetes-group-version-kind", [])
+    )
+    assert pod["description"].startswith("Pod is a collection of containers")
+    spec_ref = pod["properties"]["spec"]["allOf"][0]["$ref"]
+    pod_spec = schemas[spec_ref.removeprefix("#/components/schemas/")]
+    assert "containers" in pod_spec["required"]
+    assert pod_spec["properties"]["containers"]["type"] == "array"
 
 
 def test_openapi_v2_is_absent_and_unknown_paths_are_status_404(api, alice):

@@ -1,7 +1,6 @@
 """The loop that runs the control plane beside the server, and its management command."""
 
 import asyncio
-import concurrent.futures
 import random
 import time
 
@@ -15,7 +14,7 @@ from controlplane.client import Client, system_user
 from controlplane.clock import FakeClock
 from controlplane.config import Config
 from controlplane.kubelet import Timing
-from controlplane.runner import ControlPlane, run
+from controlplane.runner import ControlPlane, Driver, run
 from tests.controlplane.conftest import pod_manifest
 
 
@@ -32,39 +31,6 @@ def test_the_command_registers_the_nodes_once(catalog, settings):
     assert nodes[0]["status"]["allocatable"]["pods"] == "110"
 
 
-class InlineExecutor(concurrent.futures.Executor):
-    """Runs the loop's database work on the test's own thread, inside its transaction."""
-
-    def submit(self, fn, /, *args, **kwargs) -> concurrent.futures.Future:
-        future: concurrent.futures.Future = concurrent.futures.Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # noqa: BLE001 - handed to the awaiting coroutine
-            future.set_exception(error)
-        return future
-
-
-def _scenario(plane: ControlPlane, clock: FakeClock, shopper: Client, executor, read):
-    async def scenario() -> dict:
-        stop = asyncio.Event()
-        task = asyncio.create_task(run(stop, plane, executor))
-        await read(lambda: shopper.create("pods", pod_manifest("web"), "alice"))
-        await _until(
-            read, lambda: shopper.get("pods", "web", "alice"), lambda p: p["spec"].get("nodeName")
-        )
-        clock.advance(5)
-        pod = await _until(
-            read,
-            lambda: shopper.get("pods", "web", "alice"),
-            lambda p: p["status"]["phase"] == "Running",
-        )
-        stop.set()
-        await asyncio.wait_for(task, timeout=5)
-        return pod
-
-    return asyncio.run(scenario())
-
-
 def _plane() -> tuple[ControlPlane, FakeClock, Client]:
     kinds.invalidate()
     alice = ClusterUser.objects.create(name="alice", namespace="alice")
@@ -78,17 +44,28 @@ def _plane() -> tuple[ControlPlane, FakeClock, Client]:
     return plane, clock, Client(alice, "kubectl")
 
 
-async def _inline(function):
-    return function()
-
-
-def test_the_loop_follows_changes_and_stops_when_asked(catalog, monkeypatch):
-    # The inline executor runs database calls on the event loop's thread, on purpose.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def test_the_loop_steps_only_when_the_store_moved_or_a_timer_is_due(catalog):
     plane, clock, shopper = _plane()
-    pod = _scenario(plane, clock, shopper, InlineExecutor(), _inline)
-    assert pod["spec"]["nodeName"] == "node-1"
-    assert pod["status"]["containerStatuses"][0]["ready"] is True
+    driver = Driver(plane)
+    assert driver.tick()  # first sight: register the node, list everything
+    while driver.tick():  # its own writes move the store once more, then it settles
+        pass
+    assert not driver.tick()
+
+    shopper.create("pods", pod_manifest("web"), "alice")
+    assert driver.tick()
+    assert shopper.get("pods", "web", "alice")["spec"]["nodeName"] == "node-1"
+    while driver.tick():
+        pass
+    assert not driver.tick()
+    clock.advance(1)
+    assert driver.tick()  # the kubelet's next step fell due, with no write to announce it
+    clock.advance(1)
+    while driver.tick():
+        pass
+    assert shopper.get("pods", "web", "alice")["status"]["phase"] == "Running"
+    assert plane.next_due() is None
+    assert not driver.tick()
 
 
 @pytest.mark.skipif(
@@ -96,17 +73,33 @@ def test_the_loop_follows_changes_and_stops_when_asked(catalog, monkeypatch):
     reason="the in-memory test database locks tables across threads; file SQLite uses WAL",
 )
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_loop_does_its_database_work_on_its_own_thread(catalog):
+def test_the_loop_runs_on_its_own_thread_and_stops_when_asked(catalog):
     plane, clock, shopper = _plane()
-    pod = _scenario(plane, clock, shopper, None, asyncio.to_thread)
-    assert pod["status"]["phase"] == "Running"
+
+    async def scenario() -> dict:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run(stop, plane))
+        await asyncio.to_thread(shopper.create, "pods", pod_manifest("web"), "alice")
+        await _until(
+            lambda: shopper.get("pods", "web", "alice"), lambda p: p["spec"].get("nodeName")
+        )
+        clock.advance(5)
+        pod = await _until(
+            lambda: shopper.get("pods", "web", "alice"), lambda p: p["status"]["phase"] == "Running"
+        )
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+        return pod
+
+    pod = asyncio.run(scenario())
+    assert pod["spec"]["nodeName"] == "node-1"
 
 
-async def _until(read, get, done, timeout: float = 10.0):
+async def _until(read, done, timeout: float = 10.0):
     """Poll until the loop has done its work; fails rather than hangs."""
     deadline = time.monotonic() + timeout
     while True:
-        value = await read(get)
+        value = await asyncio.to_thread(read)
         if done(value):
             return value
         assert time.monotonic() < deadline, value

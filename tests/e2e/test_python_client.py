@@ -59,9 +59,19 @@ def test_create_read_and_delete_a_pod(core):
     assert read.spec.containers[0].image == "nginx:1.27"
 
     core.delete_namespaced_pod("scale", NAMESPACE)
-    with pytest.raises(ApiException) as missing:
-        core.read_namespaced_pod("scale", NAMESPACE)
-    assert missing.value.status == 404
+    assert _gone(core, "scale")
+
+
+def _gone(core: client.CoreV1Api, name: str, timeout: float = 20) -> bool:
+    """A running pod terminates gracefully, so wait for the 404 as kubectl delete does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            core.read_namespaced_pod(name, NAMESPACE)
+        except ApiException as error:
+            return error.status == 404
+        time.sleep(0.2)
+    return False
 
 
 def test_list_with_a_label_selector(core):

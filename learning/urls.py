@@ -1,0 +1,25 @@
+from django.urls import path
+
+from learning import views
+
+app_name = "learning"
+
+urlpatterns = [
+    path("learn/", views.index, name="index"),
+    path("learn/lessons/<slug:slug>/", views.lesson, name="lesson"),
+    path("learn/lessons/<slug:slug>/<slug:step>/check/", views.check_step, name="check"),
+    path("learn/grand-central/", views.grand_central, name="grand-central"),
+    path("learn/quizzes/", views.quiz_list, name="quizzes"),
+    path("learn/quizzes/<slug:slug>/", views.quiz, name="quiz"),
+    path("learn/quizzes/<slug:slug>/results/", views.results, name="results"),
+    path("learn/quizzes/<slug:slug>/retry/", views.retry, name="retry"),
+    path("learn/quizzes/<slug:slug>/<int:question_id>/", views.answer, name="answer"),
+    path("learn/workshops/", views.workshop_list, name="workshops"),
+    path("learn/workshops/<str:code>/", views.dashboard, name="dashboard"),
+    path("learn/workshops/<str:code>/toggle/", views.toggle, name="toggle"),
+    path("learn/workshops/<str:code>/learners/<int:learner_id>/reset/", views.reset, name="reset"),
+    path(
+        "learn/workshops/<str:code>/learners/<int:learner_id>/revoke/", views.revoke, name="revoke"
+    ),
+    path("join/", views.join, name="join"),
+]

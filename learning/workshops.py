@@ -1,0 +1,207 @@
+"""Workshops: joining without an account, and what the instructor's dashboard shows.
+
+A joiner becomes an ordinary shop learner (a `ClusterUser` with its own namespace), signed
+in through `shop.learners.sign_in`, so the shop pages know them at once. The instructor acts
+on the cluster as a `ClusterUser` with the instructor role, through the same API pipeline.
+"""
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
+from django.utils.text import slugify
+
+from apiserver.kubeconfig import RESERVED_NAMES, RESERVED_PREFIX
+from apiserver.models import ClusterUser, StoredObject
+from apiserver.pipeline import ApiRequest, ApiResponse, handle
+from learning import lessons, progress
+from learning.checks import IMAGE_ERRORS
+from learning.models import Participant, Quiz, Workshop
+from shop.learners import NameTaken, current_learner, sign_in
+
+USER_AGENT = "warehouse-dashboard"
+FAILING = {*IMAGE_ERRORS, "CrashLoopBackOff", "CreateContainerConfigError"}
+SUFFIX_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+class CannotJoin(Exception):
+    """The code names no open workshop."""
+
+
+def instructor_identity(user: AbstractBaseUser) -> ClusterUser:
+    """The API identity a staff user acts as on the cluster, created on first use."""
+    identity, _ = ClusterUser.objects.get_or_create(
+        name=f"instructor-{user.pk}",
+        defaults={"role": ClusterUser.Role.INSTRUCTOR, "display_name": user.get_username()},
+    )
+    return identity
+
+
+def _learner_name(display_name: str) -> str:
+    """A DNS label from the display name plus a short random tail, e.g. ada-lovelace-k3q9."""
+    base = slugify(display_name)[:40].strip("-") or "learner"
+    if base in RESERVED_NAMES or base.startswith(RESERVED_PREFIX):
+        base = f"learner-{base}"[:40].strip("-")
+    tail = "".join(secrets.choice(SUFFIX_ALPHABET) for _ in range(4))
+    return f"{base}-{tail}"
+
+
+def join(request: HttpRequest, code: str, display_name: str) -> tuple[Workshop, ClusterUser]:
+    """Sign this browser in as a new learner of the open workshop `code`.
+
+    A browser already in this workshop keeps its learner, so joining twice is harmless.
+    """
+    workshop = Workshop.objects.filter(code=code).first()
+    if workshop is None:
+        raise CannotJoin("There is no workshop with that code. Check it with your instructor.")
+    if not workshop.is_open:
+        raise CannotJoin("This workshop is closed for joining. Ask your instructor to open it.")
+    current = current_learner(request)
+    if current is not None and workshop.participants.filter(learner=current).exists():
+        return workshop, current
+    for _ in range(10):
+        try:
+            learner, _ = sign_in(request, _learner_name(display_name), display_name)
+        except NameTaken:
+            continue
+        Participant.objects.get_or_create(workshop=workshop, learner=learner)
+        return workshop, learner
+    raise CannotJoin("We could not find a free name for you. Please try again.")
+
+
+def _as_instructor(identity: ClusterUser, method: str, path: str) -> ApiResponse:
+    return handle(
+        ApiRequest(
+            method=method,
+            path=path,
+            headers={"accept": "application/json", "user-agent": USER_AGENT},
+            client="browser",
+            user=identity,
+        )
+    )
+
+
+def _pod_state(pod: dict[str, Any]) -> str:
+    """running, failed, in_flight or done: how an order looks from the dashboard."""
+    status = pod.get("status") or {}
+    phase = status.get("phase") or "Pending"
+    reasons = {
+        ((c.get("state") or {}).get("waiting") or {}).get("reason")
+        for c in status.get("containerStatuses") or []
+        if isinstance(c, dict)
+    }
+    if phase == "Failed" or reasons & FAILING:
+        return "failed"
+    if phase == "Running":
+        return "running"
+    if phase == "Succeeded":
+        return "done"
+    return "in_flight"
+
+
+@dataclass
+class Row:
+    """One learner's line on the dashboard."""
+
+    participant: Participant
+    steps: int = 0
+    quiz_points: int = 0
+    pods: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def learner(self) -> ClusterUser:
+        return self.participant.learner
+
+    @property
+    def points(self) -> int:
+        return self.steps + self.quiz_points
+
+
+@dataclass
+class Board:
+    workshop: Workshop
+    rows: list[Row]
+    total_steps: int
+    total_questions: int
+    cluster_error: str = ""
+
+    @property
+    def joined(self) -> int:
+        return len(self.rows)
+
+    @property
+    def leaderboard(self) -> list[Row]:
+        return sorted(self.rows, key=lambda r: (-r.points, r.participant.joined))[:10]
+
+
+def board(workshop: Workshop, identity: ClusterUser) -> Board:
+    """Everything the dashboard shows, read once per poll (one API list for all Pods)."""
+    participants = list(workshop.participants.select_related("learner"))
+    ids = [p.learner_id for p in participants]
+    steps = progress.steps_passed_counts(ids)
+    scores = progress.best_scores(ids)
+    rows = [
+        Row(
+            participant=p,
+            steps=steps.get(p.learner_id, 0),
+            quiz_points=sum(scores.get(p.learner_id, {}).values()),
+            pods={"running": 0, "in_flight": 0, "failed": 0, "done": 0},
+        )
+        for p in participants
+    ]
+    error = ""
+    if rows:
+        response = _as_instructor(identity, "GET", "/api/v1/pods")
+        if response.status == 200:
+            by_namespace = {row.learner.namespace: row for row in rows}
+            for pod in (response.body or {}).get("items", []):
+                row = by_namespace.get(pod.get("metadata", {}).get("namespace", ""))
+                if row is not None:
+                    state = _pod_state(pod)
+                    row.pods[state] = row.pods.get(state, 0) + 1
+        else:
+            error = f"The API server answered {response.status} when listing Pods."
+    questions = sum(q.questions.count() for q in Quiz.objects.all())
+    return Board(
+        workshop=workshop,
+        rows=rows,
+        total_steps=len(lessons.checkable_steps()),
+        total_questions=questions,
+        cluster_error=error,
+    )
+
+
+def reset_namespace(identity: ClusterUser, learner: ClusterUser) -> int:
+    """Delete everything in the learner's namespace through the API; how many kinds emptied."""
+    from apiserver import kinds
+
+    resources = set(
+        StoredObject.objects.filter(namespace=learner.namespace)
+        .values_list("resource", flat=True)
+        .distinct()
+    )
+    emptied = 0
+    for resource in sorted(resources):
+        kind = kinds.index().by_resource.get(resource)
+        if kind is None or not kind.namespaced or "deletecollection" not in kind.verbs:
+            continue
+        prefix = f"/apis/{kind.group}/{kind.version}" if kind.group else f"/api/{kind.version}"
+        path = f"{prefix}/namespaces/{learner.namespace}/{kind.plural}"
+        if _as_instructor(identity, "DELETE", path).status < 300:
+            emptied += 1
+    return emptied
+
+
+def revoke(learner: ClusterUser) -> None:
+    """Lock the learner out: their token stops working and their session ends."""
+    learner.is_active = False
+    learner.save(update_fields=["is_active"])
+    learner.rotate_token()
+
+
+def restore(learner: ClusterUser) -> None:
+    """Let a revoked learner back in (with the new token; old kubeconfigs stay dead)."""
+    learner.is_active = True
+    learner.save(update_fields=["is_active"])

@@ -1,0 +1,106 @@
+"""A workshop in real browsers: carol teaches, Ann and Ben join, carol's dashboard follows live.
+
+Each person has their own browser context (their own cookies). Ann's Pod is created
+through the API pipeline as Ann, as her kubectl would; she then presses Check on the lesson
+page, and carol's dashboard, polling with htmx, shows the passed task without a reload.
+"""
+
+import json
+import os
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from apiserver import kinds
+from apiserver.models import ClusterUser
+from apiserver.pipeline import ApiRequest, handle
+from learning.models import Workshop
+
+pytestmark = pytest.mark.e2e
+
+SCREENSHOT = os.environ.get("E2E_SCREENSHOT_DIR", "/tmp")
+
+
+@pytest.fixture
+def contexts(browser):
+    """Three separate browsers' worth of cookies: carol, Ann and Ben."""
+    opened = [browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(3)]
+    pages = [context.new_page() for context in opened]
+    for page in pages:
+        page.set_default_timeout(10_000)
+    yield pages
+    for context in opened:
+        context.close()
+
+
+def _join(page, base: str, code: str, name: str) -> None:
+    page.goto(f"{base}/join/")
+    page.get_by_label("Workshop code").fill(code)
+    page.get_by_label("Your name").fill(name)
+    page.get_by_role("button", name="Join").click()
+    expect(page.get_by_text(f"Welcome to Cluster basics, {name}!")).to_be_visible()
+    expect(page.get_by_role("link", name="Download your kubeconfig")).to_be_visible()
+
+
+def test_an_instructor_sees_a_learner_pass_a_step_live(
+    live_server, live_catalog, contexts, django_user_model
+):
+    kinds.invalidate()
+    base = live_server.url
+    carol, ann, ben = contexts
+    django_user_model.objects.create_user("carol", "carol@example.com", "pw-carol", is_staff=True)
+
+    carol.goto(f"{base}/learn/workshops/")
+    expect(carol).to_have_url(re.compile(r"/admin/login/"))
+    carol.get_by_label("Username").fill("carol")
+    carol.get_by_label("Password").fill("pw-carol")
+    carol.get_by_role("button", name="Log in").click()
+    carol.get_by_label("Workshop title").fill("Cluster basics")
+    carol.get_by_role("button", name="Create and get a join code").click()
+    expect(carol.get_by_role("heading", level=1)).to_have_text("Cluster basics")
+    code = carol.locator("#join-code").inner_text().strip()
+    assert code == Workshop.objects.get().code
+    carol.evaluate("window.stillTheSamePage = true")
+    expect(carol.locator("#joined-count")).to_have_text("0")
+
+    _join(ann, base, code, "Ann")
+    _join(ben, base, code, "Ben")
+    expect(carol.locator("#joined-count")).to_have_text("2")
+
+    learner = ClusterUser.objects.get(display_name="Ann")
+    body = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web"},
+        "spec": {"containers": [{"name": "main", "image": "nginx:1.27"}]},
+    }
+    created = handle(
+        ApiRequest(
+            method="POST",
+            path=f"/api/v1/namespaces/{learner.namespace}/pods",
+            headers={"content-type": "application/json", "user-agent": "kubectl/v1.32.0"},
+            body=json.dumps(body).encode(),
+            user=learner,
+        )
+    )
+    assert created.status == 201
+
+    ann.goto(f"{base}/learn/lessons/front-door/")
+    ann.evaluate("window.stillTheSamePage = true")
+    step = ann.locator("#step-order-web")
+    step.get_by_role("button", name="Check").click()
+    expect(step.get_by_role("status")).to_contain_text(f"Found pods/web in {learner.namespace}")
+    assert ann.evaluate("window.stillTheSamePage") is True
+
+    ann_row = carol.locator(f'tr[data-learner="{learner.name}"]')
+    expect(ann_row.locator(".steps-passed")).to_have_text(re.compile(r"^1 / \d+$"))
+    expect(ann_row).to_contain_text("Ann")
+    ben_name = ClusterUser.objects.get(display_name="Ben").name
+    expect(carol.locator(f'tr[data-learner="{ben_name}"] .steps-passed')).to_have_text(
+        re.compile(r"^0 / ")
+    )
+    expect(carol.locator(".leaderboard li").first).to_have_text("Ann: 1 point")
+    assert carol.evaluate("window.stillTheSamePage") is True
+    carol.screenshot(path=f"{SCREENSHOT}/warehouse-workshop-dashboard.png", full_page=True)
+    ann.screenshot(path=f"{SCREENSHOT}/warehouse-lesson.png", full_page=True)
