@@ -277,6 +277,8 @@ def _add_model(model: type, found: dict[str, Any]) -> None:
     for json_name, (python_name, node, is_required) in compiled.fields.items():
         prop = _node_schema(node, found)
         description = model.model_fields[python_name].description
+        if not description and node.tag == "model":
+            description = found[_schema_name(node.model)].get("description")
         if description:
             prop["description"] = description
         properties[json_name] = prop

@@ -353,6 +353,16 @@ def revisions_after(
     return list(rows.order_by("id").values_list("id", "event_type", "body")[:limit])
 
 
+def previous_state(resource: str, namespace: str, name: str, before: int) -> str | None:
+    """The object's JSON as it was just before revision `before`, if the log still has it."""
+    return (
+        Revision.objects.filter(resource=resource, namespace=namespace, name=name, id__lt=before)
+        .order_by("-id")
+        .values_list("body", flat=True)
+        .first()
+    )
+
+
 def oldest_revision() -> int:
     """The oldest resourceVersion still in the log; older ones have been compacted."""
     value = Revision.objects.order_by("id").values_list("id", flat=True).first()

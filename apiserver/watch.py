@@ -52,6 +52,10 @@ class Filter:
         self.labels = parse_labels(query.get("labelSelector", ""))
         self.fields = parse_fields(query.get("fieldSelector", ""), kind.kind)
 
+    @property
+    def is_everything(self) -> bool:
+        return not self.labels and not self.fields
+
     def matches(self, obj: dict[str, Any]) -> bool:
         return labels_match(self.labels, obj.get("metadata", {}).get("labels")) and fields_match(
             self.fields, obj
@@ -130,7 +134,8 @@ async def events(
             for revision, event_type, body in rows:
                 cursor = revision
                 obj = json.loads(body)
-                if watch_filter.matches(obj):
+                event_type = await _seen_as(watch_filter, kind, event_type, obj, revision)
+                if event_type:
                     yield _event(event_type, shaped(obj))
                     last_sent = time.monotonic()
             if rows:
@@ -147,6 +152,27 @@ async def events(
     finally:
         with _waiters_lock:
             _waiters.discard((loop, wake))
+
+
+async def _seen_as(
+    watch_filter: Filter, kind: Kind, event_type: str, obj: dict[str, Any], revision: int
+) -> str:
+    """The event a selector-filtered watch sees: an object that starts matching is ADDED,
+    one that stops matching is DELETED (as kube-apiserver does); "" means nothing."""
+    matches = watch_filter.matches(obj)
+    if event_type != "MODIFIED" or watch_filter.is_everything:
+        return event_type if matches else ""
+    meta = obj.get("metadata", {})
+    before = await sync_to_async(store.previous_state)(
+        kind.resource,
+        meta.get("namespace", "") if kind.namespaced else "",
+        meta.get("name", ""),
+        revision,
+    )
+    matched = before is not None and watch_filter.matches(json.loads(before))
+    if matches:
+        return "MODIFIED" if matched else "ADDED"
+    return "DELETED" if matched else ""
 
 
 def _bookmark(kind: Kind, revision: int, initial_end: bool = False) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 import re
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
@@ -17,7 +17,9 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def _all_kinds() -> list[ResourceKind]:
-    return list(ResourceKind.objects.select_related("api_version__group"))
+    """Every product, without the long texts the shelves do not show."""
+    kinds = ResourceKind.objects.select_related("api_version__group")
+    return list(kinds.defer("description", "schema", "analogy_holds", "analogy_breaks"))
 
 
 @require_GET
@@ -54,17 +56,16 @@ def storefront(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def product(request: HtmxHttpRequest, group: str, version: str, plural: str) -> HttpResponse:
-    stock = _all_kinds()
-    group_name = "" if group == "core" else group
-    try:
-        kind = next(
-            k
-            for k in stock
-            if (k.group.name, k.api_version.version, k.plural) == (group_name, version, plural)
-        )
-    except StopIteration:
-        raise Http404("No such product") from None
-    others = [k for k in stock if k.pk != kind.pk]
+    # Names in the API are DNS-like; anything else (even a NUL byte) is simply not stocked.
+    if not all(_SEGMENT.match(part) for part in (group, version, plural)):
+        raise Http404("No such product")
+    kind = get_object_or_404(
+        ResourceKind.objects.select_related("api_version__group"),
+        api_version__group__name="" if group == "core" else group,
+        api_version__version=version,
+        plural=plural,
+    )
+    others = [k for k in _all_kinds() if k.pk != kind.pk]
     context = {
         "kind": kind,
         "editions": sorted(
@@ -90,6 +91,7 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     nearby, department = [], None
     if guess:
         nearby = [k for k in _all_kinds() if guess in {k.plural, k.singular, *k.short_names}]
+        nearby.sort(key=lambda k: (k.group.name, shelf.version_rank(k.api_version.version)))
         department = ApiGroup.objects.filter(name=guess).first()
     context = {"guess": guess, "nearby": nearby, "department": department}
     return render(request, "404.html", context, status=404)

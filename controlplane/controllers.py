@@ -276,7 +276,8 @@ def plan_rollout(deploy: dict, new_rs: dict, old: list[dict], pods: list[dict]) 
     plan = {new_rs["metadata"]["name"]: desired}
     old_active = [rs for rs in old if int(rs["spec"].get("replicas", 0)) > 0]
     if strategy == "Recreate":
-        old_pods = any(live(p) for rs in old for p in owned(pods, rs))
+        # Terminating Pods still count: Recreate waits until they are really gone.
+        old_pods = any(is_active(p) for rs in old for p in owned(pods, rs))
         for rs in old:
             plan[rs["metadata"]["name"]] = 0
         if old_active or old_pods:
@@ -636,7 +637,8 @@ class Controllers:
                 continue
             to_create, to_delete = plan_replicaset(rs, world.pods)
             for _ in range(to_create):
-                self._create_pod(rs, world, now, "replicaset-controller")
+                if not self._create_pod(rs, world, now, "replicaset-controller"):
+                    break
             for pod in to_delete:
                 self._delete_pod(rs, pod, world, now, "replicaset-controller")
 
@@ -646,7 +648,8 @@ class Controllers:
             if status != (rs.get("status") or {}):
                 self._write_status("replicasets", rs, status, world)
 
-    def _create_pod(self, owner: dict, world: World, now: datetime, component: str) -> None:
+    def _create_pod(self, owner: dict, world: World, now: datetime, component: str) -> bool:
+        """Create one Pod from the owner's template; False when the API refused it."""
         meta = owner["metadata"]
         for _ in range(5):
             name = f"{meta['name']}-{random_suffix(self.rng)}"
@@ -664,7 +667,7 @@ class Controllers:
                         now,
                         component=component,
                     )
-                    return
+                    return False
                 raise
             world.put("pods", pod)
             self.recorder.record(
@@ -675,7 +678,8 @@ class Controllers:
                 now,
                 component=component,
             )
-            return
+            return True
+        return False
 
     def _delete_pod(
         self, owner: dict, pod: dict, world: World, now: datetime, component: str
@@ -713,7 +717,8 @@ class Controllers:
                     if live(pod):
                         self._delete_pod(job, pod, world, now, "job-controller")
             for _ in range(to_create):
-                self._create_pod(job, world, now, "job-controller")
+                if not self._create_pod(job, world, now, "job-controller"):
+                    break
 
     def sync_job_status(self, world: World, now: datetime) -> None:
         for job in world.jobs:

@@ -12,6 +12,8 @@ from controlplane.client import ApiError, Client
 from controlplane.clock import stamp
 
 _sequence = itertools.count()
+# How many distinct events a recorder remembers for folding repeats (oldest forgotten first).
+MEMORY = 4096
 
 
 def involved_object(obj: dict, field_path: str = "") -> dict:
@@ -122,17 +124,23 @@ class EventRecorder:
             else:
                 self._seen[key] = (namespace, name, count + 1)
                 return event
-        body = event_manifest(
-            obj, kind, reason, message, now, component, self.host, field_path, action
-        )
-        try:
-            event = self.client.create("events", body)
-        except ApiError as error:
-            if error.code == 404:
-                return None
-            raise
-        self._seen[key] = (event["metadata"]["namespace"], event["metadata"]["name"], 1)
-        return event
+        for _ in range(3):
+            body = event_manifest(
+                obj, kind, reason, message, now, component, self.host, field_path, action
+            )
+            try:
+                event = self.client.create("events", body)
+            except ApiError as error:
+                if error.code == 404:  # the namespace is gone, and the object with it
+                    return None
+                if error.reason == "AlreadyExists":
+                    continue
+                raise
+            if len(self._seen) >= MEMORY:
+                del self._seen[next(iter(self._seen))]
+            self._seen[key] = (event["metadata"]["namespace"], event["metadata"]["name"], 1)
+            return event
+        return None
 
     def forget(self, uid: str) -> None:
         """Drop the correlation memory for a deleted object."""

@@ -272,7 +272,7 @@ def _duration(seconds: int) -> str:
     return f"{minutes}m{rest}s" if minutes else f"{rest}s"
 
 
-def pod_phase(runs: list[ContainerRun], policy: str) -> str:
+def pod_phase(runs: list[ContainerRun]) -> str:
     """The Pod phase from its containers, following the kubelet's rules."""
     if any(
         r.stage in ("creating", "pulling", "pulled", "pull-error", "pull-backoff")
@@ -289,9 +289,8 @@ def pod_phase(runs: list[ContainerRun], policy: str) -> str:
 def pod_status(pod: dict, run: PodRun, node: str, now: datetime) -> dict:
     """The whole status the kubelet reports for `pod`, keeping PodScheduled as it is."""
     old = pod.get("status") or {}
-    spec = pod.get("spec") or {}
     statuses = [container_status(r, _pod_key(pod)) for r in run.containers]
-    phase = pod_phase(run.containers, spec.get("restartPolicy", "Always"))
+    phase = pod_phase(run.containers)
     finished = phase in ("Succeeded", "Failed")
     unready = [s["name"] for s in statuses if not s["ready"]]
     ready_reason = "PodCompleted" if finished else "ContainersNotReady"
@@ -331,8 +330,6 @@ def pod_status(pod: dict, run: PodRun, node: str, now: datetime) -> dict:
             "containerStatuses": statuses,
         }
     )
-    if phase == "Pending" and not any(s["state"].get("running") for s in statuses):
-        status.pop("message", None)
     return status
 
 

@@ -50,24 +50,29 @@ class Informer:
         self.revision = -1
 
     def sync(self) -> bool:
-        """Bring the cache up to date; True when anything changed since the last sync."""
+        """Bring the cache up to date; True when a watched object changed since last time.
+
+        Writes to kinds nobody here watches (Events, above all) move the store's revision
+        but return False, so recording an event never wakes the control plane again.
+        """
         newest = store.current_revision()
         if newest == self.revision:
             return False
         if self.revision < 0 or store.oldest_revision() > self.revision + 1:
             self._relist()
             return True
+        changed = False
         for resource, key in WATCHED.items():
             cursor = self.revision
             while True:
                 rows = store.revisions_after(cursor, key, None)
                 for revision, event_type, body in rows:
                     cursor = revision
-                    self._apply(resource, event_type, json.loads(body))
+                    changed |= self._apply(resource, event_type, json.loads(body))
                 if len(rows) < 500:
                     break
         self.revision = newest
-        return True
+        return changed
 
     def _relist(self) -> None:
         revisions = []
@@ -77,17 +82,17 @@ class Informer:
             revisions.append(int(listing["metadata"]["resourceVersion"]))
         self.revision = min(revisions)
 
-    def _apply(self, resource: str, event_type: str, obj: dict) -> None:
+    def _apply(self, resource: str, event_type: str, obj: dict) -> bool:
         key = _key(obj)
         current = self.objects[resource].get(key)
-        if current is not None and int(current["metadata"].get("resourceVersion", 0)) > int(
+        if current is not None and int(current["metadata"].get("resourceVersion", 0)) >= int(
             obj["metadata"].get("resourceVersion", 0)
         ):
-            return  # the LIST already showed a newer state than this replayed change
+            return False  # the cache already holds this state or a newer one
         if event_type == "DELETED":
-            self.objects[resource].pop(key, None)
-        else:
-            self.objects[resource][key] = obj
+            return self.objects[resource].pop(key, None) is not None
+        self.objects[resource][key] = obj
+        return True
 
     def world(self) -> World:
         return World(**{r: list(items.values()) for r, items in self.objects.items()})
@@ -204,9 +209,12 @@ class Driver:
             log.info("control plane started with %d node(s)", len(plane.kubelets))
         newest = store.current_revision()
         due = plane.next_due()
-        if newest == self.seen and (due is None or plane.clock.now() < due):
+        timer = due is not None and plane.clock.now() >= due
+        if newest == self.seen and not timer:
             return False
         self.seen = newest
+        if not plane.informer.sync() and not timer:
+            return False
         plane.run_once()
         return True
 

@@ -7,3 +7,6 @@ class LearningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "learning"
     verbose_name = "Learning"
+
+    def ready(self) -> None:
+        from learning import checks, system_checks  # noqa: F401 - registers checks

@@ -5,12 +5,13 @@ Plain function views. htmx requests get a fragment of the same template
 works without JavaScript. Who may see what is decided here, never only in a template.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,7 +24,15 @@ from django_htmx.middleware import HtmxDetails
 from apiserver.models import AuditRecord, ClusterUser
 from learning import checks, grading, lessons, progress, workshops
 from learning.forms import JoinForm, WorkshopForm
-from learning.models import Answer, Participant, Question, Quiz, QuizAttempt, Workshop
+from learning.models import (
+    JOIN_CODE_LENGTH,
+    Answer,
+    Participant,
+    Question,
+    Quiz,
+    QuizAttempt,
+    Workshop,
+)
 from shop.learners import current_learner, learner_required
 
 SESSION_LAST_CHECK = "learning_last_check"
@@ -381,15 +390,39 @@ def workshop_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "learning/workshops.html", context)
 
 
+class NotYourWorkshop(Exception):
+    """A staff user asked for a workshop someone else runs."""
+
+
 def _own_workshop(request: HttpRequest, code: str) -> Workshop:
+    """The workshop `code` if this user runs it (or is a superuser); 404 or NotYourWorkshop."""
+    if not (code.isascii() and code.isalnum() and len(code) == JOIN_CODE_LENGTH):
+        raise Http404("No such workshop")
     workshop = get_object_or_404(Workshop, code=code.upper())
     if workshop.instructor_id != request.user.pk and not request.user.is_superuser:
-        raise PermissionDenied("Only this workshop's instructor can see its dashboard.")
+        raise NotYourWorkshop(code)
     return workshop
 
 
+def _forbidden(request: HttpRequest) -> HttpResponse:
+    return render(request, "learning/forbidden.html", status=403)
+
+
+def instructor_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Staff only (others go to the admin login); a stranger's workshop gets a 403 page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotYourWorkshop:
+            return _forbidden(request)
+
+    return staff_member_required(wrapper)
+
+
 @require_GET
-@staff_member_required
+@instructor_only
 def dashboard(request: HtmxHttpRequest, code: str) -> HttpResponse:
     """Who joined, their progress, their orders in flight and failed, and the leaderboard."""
     workshop = _own_workshop(request, code)
@@ -407,7 +440,7 @@ def dashboard(request: HtmxHttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-@staff_member_required
+@instructor_only
 def toggle(request: HtmxHttpRequest, code: str) -> HttpResponse:
     """Open or close the workshop for joining; people already in stay in."""
     workshop = _own_workshop(request, code)
@@ -425,7 +458,7 @@ def _participant(workshop: Workshop, learner_id: int) -> Participant:
 
 
 @require_POST
-@staff_member_required
+@instructor_only
 def reset(request: HtmxHttpRequest, code: str, learner_id: int) -> HttpResponse:
     """Empty a learner's namespace through the API, as the instructor."""
     workshop = _own_workshop(request, code)
@@ -440,7 +473,7 @@ def reset(request: HtmxHttpRequest, code: str, learner_id: int) -> HttpResponse:
 
 
 @require_POST
-@staff_member_required
+@instructor_only
 def revoke(request: HtmxHttpRequest, code: str, learner_id: int) -> HttpResponse:
     """Revoke a learner's token (or give access back): they can no longer call the API."""
     workshop = _own_workshop(request, code)

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
         "/catalog/gardening.example.com/v1/lawnmowers/",
         "/catalog/core/v1/deployments/",
         "/catalog/apps/v1/Deployments/",
+        "/catalog/apps%00/v1/deployments/",
+        "/catalog/apps/v1/deploy%00ments/",
     ],
 )
 def test_an_unknown_product_gets_the_friendly_404_page(shopper, catalog, url):

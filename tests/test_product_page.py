@@ -25,7 +25,7 @@ def _manifest(page: str) -> dict:
 def test_the_deployment_page_shows_its_facts_and_the_mapping_panel(shopper, catalog):
     page = _page(shopper, "/catalog/apps/v1/deployments/")
 
-    assert "<h1 id=\"page-heading\">Deployment</h1>" in page
+    assert '<h1 id="page-heading">Deployment</h1>' in page
     assert "apiVersion: apps/v1" in page
     assert "Namespaced" in page
     assert "<code>deploy</code>" in page

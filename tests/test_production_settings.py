@@ -12,9 +12,7 @@ from django.test import Client
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_collected_static_files_are_served_hashed_and_cached_for_good(
-    settings, tmp_path, catalog
-):
+def test_collected_static_files_are_served_hashed_and_cached_for_good(settings, tmp_path, catalog):
     settings.STATIC_ROOT = tmp_path
     settings.STORAGES = {
         **settings.STORAGES,
@@ -36,8 +34,9 @@ def test_collected_static_files_are_served_hashed_and_cached_for_good(
 
 
 def test_the_deploy_check_finds_nothing_serious_with_production_settings():
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
-        **{name: value for name, value in os.environ.items() if name != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        **inherited,
         "DJANGO_SETTINGS_MODULE": "hub.settings",
         "DEBUG": "false",
         "SECRET_KEY": "k3y-" + "0123456789abcdefghij" * 3,

@@ -101,9 +101,7 @@ def test_pod_spec_sheet_requires_containers_of_type_container_list(catalog):
     assert containers.required
     assert containers.type_name == "[]Container"
     assert containers.depth == 0
-    image = KindField.objects.get(
-        resource_kind=_kind("", "Pod"), path="spec.containers[].image"
-    )
+    image = KindField.objects.get(resource_kind=_kind("", "Pod"), path="spec.containers[].image")
     assert image.depth == 1
     assert image.type_name == "string"
     assert not image.required
@@ -123,7 +121,9 @@ def test_reseeding_changes_no_counts_and_makes_no_duplicates(catalog, monkeypatc
 
     assert _counts() == before
     per_product = Counter(
-        ResourceKind.objects.values_list("api_version__group__name", "api_version__version", "plural")
+        ResourceKind.objects.values_list(
+            "api_version__group__name", "api_version__version", "plural"
+        )
     )
     assert max(per_product.values()) == 1
 

@@ -3,8 +3,8 @@
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 from django.utils.html import escape
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalog.models import ApiGroup, ResourceKind

@@ -229,3 +229,31 @@ def test_bad_watch_resource_version_is_400(api, alice):
         )
 
     assert run().status_code == 400
+
+
+def test_label_watch_sees_objects_enter_and_leave_the_selection(api, alice):
+    merge = "application/merge-patch+json"
+    _create(api, alice, "web", tier="back")
+
+    @async_to_sync
+    async def run():
+        revision = await sync_to_async(store.current_revision)()
+        stream = watch.events(
+            _pods(),
+            "alice",
+            {
+                "labelSelector": "tier=front",
+                "resourceVersion": str(revision),
+                "timeoutSeconds": "5",
+            },
+        )
+        events = []
+        for labels in ({"tier": "front"}, {"tier": "front", "x": "1"}, {"tier": "back"}):
+            await sync_to_async(api.patch)(
+                f"{PODS}/web", alice, {"metadata": {"labels": labels}}, merge
+            )
+            events.append(await _next(stream))
+        await stream.aclose()
+        return events
+
+    assert [e["type"] for e in run()] == ["ADDED", "MODIFIED", "DELETED"]

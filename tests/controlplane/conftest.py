@@ -17,7 +17,7 @@ from apiserver.pipeline import ApiRequest, handle
 from controlplane.clock import FakeClock
 from controlplane.config import Config
 from controlplane.kubelet import Timing
-from controlplane.runner import ControlPlane
+from controlplane.runner import ControlPlane, Driver
 
 STEP = 1.0
 BACKOFF = 10.0
@@ -30,6 +30,7 @@ class Cluster:
     plane: ControlPlane
     clock: FakeClock
     alice: ClusterUser
+    driver: Driver
 
     def api(self, method: str, path: str, body: dict | None = None, **query: str) -> dict:
         """A request as alice's kubectl would send it; fails the test on an error status."""
@@ -62,11 +63,9 @@ class Cluster:
             self.settle()
 
     def settle(self) -> None:
-        """Reconcile until the control plane's own writes stop causing more work."""
+        """Let the loop's driver step until it finds nothing left to do, as `run` would."""
         for _ in range(10):
-            before = store.current_revision()
-            self.plane.run_once()
-            if store.current_revision() == before:
+            if not self.driver.tick():
                 return
         raise AssertionError("the control plane kept writing: a reconcile loop does not settle")
 
@@ -109,7 +108,7 @@ def cluster(catalog) -> Cluster:
     )
     plane = ControlPlane(clock=clock, config=config, rng=random.Random(7))
     plane.start()
-    yield Cluster(plane=plane, clock=clock, alice=alice)
+    yield Cluster(plane=plane, clock=clock, alice=alice, driver=Driver(plane))
     kinds.invalidate()
 
 

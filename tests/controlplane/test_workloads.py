@@ -300,3 +300,49 @@ def test_a_job_whose_pods_keep_failing_hits_its_backoff_limit(cluster):
         "BackoffLimitExceeded",
         "Job has reached the specified backoff limit",
     )
+
+
+def test_a_full_quota_gives_failed_create_events_not_a_busy_loop(cluster, settings):
+    settings.WAREHOUSE_NAMESPACE_QUOTA = 3
+    cluster.api("POST", DEPLOYMENTS, deployment(replicas=3))
+    cluster.settle()
+    assert len(cluster.pods("app=web")) == 1
+    (rs,) = _replicasets(cluster)
+
+    def failures() -> list[dict]:
+        events = cluster.event_objects(rs["metadata"]["name"])
+        return [e for e in events if e["reason"] == "FailedCreate"]
+
+    assert "is forbidden: exceeded quota: warehouse-quota" in failures()[0]["message"]
+    recorded = len(failures())
+    assert not cluster.driver.tick()  # its own event writes do not wake it again
+    assert len(failures()) == recorded
+
+
+def test_a_recreate_rollout_empties_the_old_replicaset_first(cluster):
+    manifest = deployment(replicas=2)
+    manifest["spec"]["strategy"] = {"type": "Recreate"}
+    cluster.api("POST", DEPLOYMENTS, manifest)
+    cluster.step(1, times=3)
+    (old,) = _replicasets(cluster)
+
+    cluster.api(
+        "PATCH",
+        f"{DEPLOYMENTS}/web",
+        {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.28"}]}}}},
+    )
+    cluster.settle()
+    counts = {rs["metadata"]["name"]: rs["spec"]["replicas"] for rs in _replicasets(cluster)}
+    new_name = next(name for name in counts if name != old["metadata"]["name"])
+    assert counts == {old["metadata"]["name"]: 0, new_name: 0}
+
+    cluster.step(1)
+    cluster.step(1, times=3)
+    counts = {rs["metadata"]["name"]: rs["spec"]["replicas"] for rs in _replicasets(cluster)}
+    assert counts == {old["metadata"]["name"]: 0, new_name: 2}
+    assert {p["spec"]["containers"][0]["image"] for p in cluster.pods("app=web")} == {"nginx:1.28"}
+    messages = [m for _, _, m in cluster.events("web", kind="Deployment")]
+    assert messages[1:] == [
+        f"Scaled down replica set {old['metadata']['name']} from 2 to 0",
+        f"Scaled up replica set {new_name} from 0 to 2",
+    ]

@@ -57,4 +57,3 @@ def page(browser):
 def live_catalog(transactional_db):
     """A seeded catalog whose rows are committed, so the live server's thread sees them."""
     ensure_seeded()
-

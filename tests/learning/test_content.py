@@ -1,6 +1,10 @@
 """The lesson content itself: complete, checkable, and rendered safely."""
 
-from learning import checks, lessons, text
+from django.http import QueryDict
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from learning import checks, grading, lessons, text
 
 TOPICS = {
     "front-door",
@@ -39,3 +43,41 @@ def test_markup_escapes_html_and_keeps_only_our_tags():
 def test_an_unknown_check_never_raises():
     result = checks.run("no-such-check", None, {})
     assert not result.passed and "not available" in result.message
+
+
+def test_the_system_check_passes_and_catches_an_unknown_check(monkeypatch):
+    from learning import system_checks
+
+    assert system_checks.lesson_content() == []
+    monkeypatch.delitem(checks.CHECKS, "pod_running")
+    errors = system_checks.lesson_content()
+    assert [e.id for e in errors] == ["learning.E002"]
+    assert "always-open/delivered" in errors[0].msg
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_markup_never_lets_a_tag_through(value):
+    html = text.render(value)
+    for tag in ("<script", "<img", "<a ", "<iframe"):
+        assert tag not in html.lower()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    kind=st.sampled_from(["choice", "match", "order"]),
+    fields=st.dictionaries(
+        st.sampled_from(["choice", "pair-0", "pair-1", "position-0", "position-1", "x"]),
+        st.text(max_size=5),
+    ),
+)
+def test_grading_any_form_input_never_raises(kind, fields):
+    data = {
+        "choice": {"choices": [{"text": "a", "correct": True}, {"text": "b"}]},
+        "match": {"pairs": [{"left": "a", "right": "1"}, {"left": "b", "right": "2"}]},
+        "order": {"steps": ["first", "second"]},
+    }[kind]
+    post = QueryDict(mutable=True)
+    post.update(fields)
+    verdict = grading.grade(kind, data, post)
+    assert verdict.valid or verdict.error

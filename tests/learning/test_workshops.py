@@ -166,13 +166,16 @@ def test_only_the_workshops_instructor_or_a_superuser_sees_the_dashboard(
 ):
     workshop = new_workshop(carol)
     url = f"/learn/workshops/{workshop.code}/"
-    assert dave.get(url).status_code == 403
+    refused = dave.get(url)
+    assert refused.status_code == 403 and "Not your workshop" in refused.content.decode()
     assert dave.get(url, HTTP_HX_REQUEST="true").status_code == 403
     assert dave.post(f"{url}toggle/").status_code == 403
     assert alice.get(url)["Location"].startswith("/admin/login/")
     assert shopper.get(url)["Location"].startswith("/admin/login/")
     assert store_manager.get(url).status_code == 200
     assert carol.get("/learn/workshops/NOPE42/").status_code == 404
+    assert carol.get("/learn/workshops/%00%01x/").status_code == 404
+    assert carol.post("/learn/workshops/%00/toggle/").status_code == 404
     assert workshop.title not in dave.get("/learn/workshops/").content.decode()
 
 

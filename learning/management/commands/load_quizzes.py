@@ -1,8 +1,9 @@
 """`manage.py load_quizzes`: (re)load the quiz fixture, e.g. after editing it."""
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from learning import grading, quizdata
 from learning.models import Question, Quiz
@@ -11,10 +12,10 @@ from learning.models import Question, Quiz
 class Command(BaseCommand):
     help = "Create or update the self-paced quizzes from learning/fixtures/quizzes.yaml."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--file", type=Path, default=quizdata.FIXTURE)
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         path = options["file"]
         if not path.exists():
             raise CommandError(f"No quiz file at {path}")
