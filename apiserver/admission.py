@@ -13,7 +13,7 @@ import re
 import uuid
 from typing import Any
 
-from apiserver import errors, schema
+from apiserver import crds, errors, schema
 from apiserver.kinds import Kind
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -236,7 +236,13 @@ def check_schema(
             raise errors.bad_request("strict decoding error: " + ", ".join(texts))
         if field_validation == "Warn":
             warnings.extend(texts)
-    if problems.invalid:
+    if kind.is_custom:
+        # No built-in defaulting follows, so every finding is reported together, as for CRs.
+        for path, value, detail in problems.invalid:
+            causes.invalid(path, value, detail)
+        for path, value, allowed in problems.unsupported:
+            causes.unsupported(path, value, allowed)
+    elif problems.invalid:
         wrong = Causes()
         for path, value, detail in problems.invalid:
             wrong.invalid(path, value, detail)
@@ -776,5 +782,7 @@ def admit(
     validate(kind, obj, causes)
     if old is not None and kind.resource == "/pods":
         validate_pod_update(old, obj, causes)
+    if kind.resource == crds.CRD_RESOURCE:
+        crds.admit_definition(obj, old, causes)
     causes.raise_if_any(kind, _name_of(obj))
     return warnings

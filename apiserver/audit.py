@@ -28,6 +28,7 @@ def record(request: "ApiRequest", prepared: "Prepared", status: int, started: fl
             path=request.path[:1000],
             status_code=status,
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            lane=str(getattr(prepared, "lane", ""))[:20],
         )
     except Exception:  # noqa: BLE001 - auditing must not break serving
         import logging
@@ -57,5 +58,6 @@ def recent(
             "path",
             "status_code",
             "latency_ms",
+            "lane",
         )[:limit]
     )

@@ -1,7 +1,11 @@
 """The catalog as the API server sees it: an in-memory index of served kinds.
 
 Kinds come from the catalog tables at request time, so CustomResourceDefinitions can add
-some later; the index is rebuilt at most every few seconds, or at once after `invalidate()`.
+some later. Every catalog change made by a CRD bumps one "catalog generation" counter row;
+each process reads that single row at most every CHECK_SECONDS and rebuilds when it moved,
+so a kind added through one server process is served by all of them within a moment.
+The index is also rebuilt every CACHE_SECONDS (for edits made outside the API, such as
+`seed_catalog`), and at once in this process after `invalidate()`.
 """
 
 import re
@@ -9,9 +13,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from django.db.models import F
+
+from apiserver.models import Counter
 from catalog.models import ApiGroup, ResourceKind
 
-CACHE_SECONDS = 5.0
+CACHE_SECONDS = 30.0
+CHECK_SECONDS = 0.5
+GENERATION = "catalogGeneration"
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,7 @@ class Kind:
     model_name: str = ""
     is_custom: bool = False
     schema: dict = field(default_factory=dict, compare=False, hash=False)
+    printer_columns: tuple[dict, ...] = field(default=(), compare=False, hash=False)
 
     @property
     def api_version(self) -> str:
@@ -61,6 +71,8 @@ class Index:
 _lock = threading.Lock()
 _index: Index | None = None
 _built_at = 0.0
+_checked_at = 0.0
+_generation = -1
 
 
 def invalidate() -> None:
@@ -70,17 +82,33 @@ def invalidate() -> None:
         _index = None
 
 
+def generation() -> int:
+    """The catalog generation every process compares against: one row, one cheap query."""
+    value = Counter.objects.filter(name=GENERATION).values_list("value", flat=True).first()
+    return int(value or 0)
+
+
+def bump_generation() -> None:
+    """Tell every server process the catalog changed (call inside the changing transaction)."""
+    if not Counter.objects.filter(name=GENERATION).update(value=F("value") + 1):
+        Counter.objects.get_or_create(name=GENERATION, defaults={"value": 1})
+
+
 def index() -> Index:
-    """The current index, rebuilt when older than CACHE_SECONDS."""
-    global _index, _built_at
+    """The current index; rebuilt after a catalog change anywhere, or when old."""
+    global _index, _built_at, _checked_at, _generation
     now = time.monotonic()
     current = _index
-    if current is not None and now - _built_at < CACHE_SECONDS:
+    if current is not None and now - _checked_at < CHECK_SECONDS:
         return current
+    seen = generation()
     with _lock:
-        if _index is None or now - _built_at >= CACHE_SECONDS:
+        stale = _index is None or seen != _generation or now - _built_at >= CACHE_SECONDS
+        if stale:
             _index = _build()
             _built_at = now
+            _generation = seen
+        _checked_at = now
         return _index
 
 
@@ -111,6 +139,7 @@ def _build() -> Index:
             model_name=row.model_name,
             is_custom=row.is_custom,
             schema=row.schema or {},
+            printer_columns=tuple(row.printer_columns or ()),
         )
         for row in rows
     ]

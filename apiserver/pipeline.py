@@ -5,6 +5,7 @@ The REST views, the web order pages and the control plane all call `handle()` wi
 """
 
 import base64
+import contextlib
 import copy
 import json
 import logging
@@ -20,11 +21,14 @@ from django.conf import settings
 from apiserver import (
     admission,
     audit,
+    crds,
     discovery,
     errors,
+    fairness,
     kinds,
     patching,
     protobuf,
+    scenarios,
     store,
     tables,
 )
@@ -855,6 +859,22 @@ class Prepared:
     user: ClusterUser | None = None
     target: Route | None = None
     verb: str = ""
+    lane: str = fairness.Lane.CATCH_ALL
+
+
+def _admit_lane(request: ApiRequest, prepared: Prepared) -> None:
+    """Step 1b, priority and fairness: scenario effects, then this caller's rate limit."""
+    lane = fairness.lane_for(prepared.user)
+    prepared.lane = lane
+    try:
+        capacity = scenarios.apply(lane)
+        fairness.check_rate(prepared.user, lane, capacity)
+    except errors.ApiError:
+        # Refused before routing; name the target anyway, for the audit log.
+        with contextlib.suppress(errors.ApiError):
+            prepared.target = prepared.target or route(request.path)
+            prepared.verb = verb_for(request.method, prepared.target, request.query)
+        raise
 
 
 def prepare(request: ApiRequest, into: Prepared | None = None) -> Prepared:
@@ -863,8 +883,10 @@ def prepare(request: ApiRequest, into: Prepared | None = None) -> Prepared:
     if request.path.rstrip("/") == "/version" and not request.headers.get("authorization"):
         # Like system:public-info-viewer: anyone may ask which version this is.
         prepared.target = Route(document="version")
+        _admit_lane(request, prepared)
         return prepared
     prepared.user = authenticate(request)
+    _admit_lane(request, prepared)
     prepared.target = target = route(request.path)
     prepared.verb = verb = verb_for(request.method, target, request.query)
     if target.document and request.method != "GET":
@@ -877,6 +899,18 @@ def prepare(request: ApiRequest, into: Prepared | None = None) -> Prepared:
     return prepared
 
 
+def _dispatch(request: ApiRequest, prepared: Prepared) -> ApiResponse:
+    """Steps 3-6 for an authorized request: the verb's handler (admit, store, notify)."""
+    target = prepared.target
+    if target.kind is None:
+        return _document(request, target)
+    if prepared.verb == "watch":
+        raise errors.bad_request("watch requests are served by the streaming endpoint")
+    if target.kind.resource in SELF_REVIEWS and prepared.verb == "create":
+        return _self_review(request, target, prepared.user)
+    return HANDLERS[prepared.verb](request, target)
+
+
 def handle(request: ApiRequest) -> ApiResponse:
     """Run one request through the whole pipeline; never raises, always answers."""
     started = time.perf_counter()
@@ -885,14 +919,9 @@ def handle(request: ApiRequest) -> ApiResponse:
     prepared = Prepared()
     try:
         prepare(request, prepared)
-        if prepared.target.kind is None:
-            response = _document(request, prepared.target)
-        elif prepared.verb == "watch":
-            raise errors.bad_request("watch requests are served by the streaming endpoint")
-        elif prepared.target.kind.resource in SELF_REVIEWS and prepared.verb == "create":
-            response = _self_review(request, prepared.target, prepared.user)
-        else:
-            response = HANDLERS[prepared.verb](request, prepared.target)
+        with fairness.in_flight(fairness.Lane(prepared.lane)):
+            response = _dispatch(request, prepared)
+        crds.follow(prepared.target.kind, prepared.verb, response.status)
     except errors.ApiError as error:
         response = ApiResponse(error.code, error.status(), error.headers)
     except Exception:

@@ -5,9 +5,11 @@ document): each class is compiled once into a small tree of nodes, cached, then 
 over the JSON body. Custom kinds use their CRD's openAPIV3Schema.
 """
 
+import copy
 import datetime
 import functools
 import inspect
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -26,9 +28,10 @@ class Problems:
     unknown: list[str] = field(default_factory=list)
     required: list[str] = field(default_factory=list)
     invalid: list[tuple[str, Any, str]] = field(default_factory=list)
+    unsupported: list[tuple[str, Any, list[str]]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.unknown or self.required or self.invalid)
+        return bool(self.unknown or self.required or self.invalid or self.unsupported)
 
 
 @dataclass
@@ -192,7 +195,12 @@ def _quantity(number: int | float) -> str:
 
 
 def check_custom(body: dict, schema: dict, prune: bool = True) -> Problems:
-    """Walk `body` against a CRD's openAPIV3Schema: types, required, unknown fields."""
+    """Walk `body` against a CRD's openAPIV3Schema, as a structural schema is applied.
+
+    Checks types, required, enum, bounds, lengths and patterns; fills `default`s of missing
+    fields; and, when `prune` is set, drops fields the schema does not know (unless
+    `x-kubernetes-preserve-unknown-fields` keeps them), like kube-apiserver's pruning.
+    """
     problems = Problems()
     properties = dict(schema.get("properties") or {})
     # apiVersion, kind and metadata are always allowed on a custom object.
@@ -214,42 +222,125 @@ _JSON_TYPES = {
 }
 
 
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), "object")
+
+
 def _check_json_schema(
     value: Any, schema: dict, path: str, problems: Problems, prune: bool
 ) -> None:
+    where = path or "body"
     if schema.get("x-kubernetes-int-or-string"):
         if not isinstance(value, int | str) or isinstance(value, bool):
-            problems.invalid.append((path, value, "must be an integer or a string"))
+            problems.invalid.append(
+                (path, _json_type(value), f"{where} in body must be of type integer-or-string")
+            )
         return
     expected = schema.get("type")
     python_type = _JSON_TYPES.get(expected or "")
     if python_type is not None:
         wrong_bool = isinstance(value, bool) and expected in ("integer", "number")
         if not isinstance(value, python_type) or wrong_bool:
-            problems.invalid.append((path, value, f"must be of type {expected}"))
+            actual = _json_type(value)
+            problems.invalid.append(
+                (path, actual, f'{where} in body must be of type {expected}: "{actual}"')
+            )
             return
     enum = schema.get("enum")
-    if enum and value not in enum:
-        allowed = ", ".join(f'"{v}"' for v in enum)
-        problems.invalid.append((path, value, f"Unsupported value: supported values: {allowed}"))
+    if isinstance(enum, list) and enum and value not in enum:
+        problems.unsupported.append((path, value, [str(v) for v in enum]))
+    _check_bounds(value, schema, path, problems)
     if isinstance(value, dict):
-        properties = schema.get("properties")
-        extra = schema.get("additionalProperties")
-        preserve = schema.get("x-kubernetes-preserve-unknown-fields")
-        for key in list(value):
-            child_path = _join(path, key)
-            if properties and key in properties:
-                if value[key] is not None:
-                    _check_json_schema(value[key], properties[key], child_path, problems, prune)
-            elif isinstance(extra, dict):
-                _check_json_schema(value[key], extra, f"{path}[{key}]", problems, prune)
-            elif properties is not None and not preserve and extra is not True:
-                problems.unknown.append(child_path)
-                if prune:
-                    del value[key]
-        for key in schema.get("required") or ():
-            if value.get(key) is None:
-                problems.required.append(_join(path, key))
+        _check_json_object(value, schema, path, problems, prune)
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
         for position, item in enumerate(value):
             _check_json_schema(item, schema["items"], f"{path}[{position}]", problems, prune)
+
+
+def _check_bounds(value: Any, schema: dict, path: str, problems: Problems) -> None:
+    """minimum/maximum, string lengths and pattern, item counts: kube-openapi's wording."""
+    where = f"{path} in body"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if isinstance(low, int | float):
+            exclusive = schema.get("exclusiveMinimum") is True
+            if value < low or (exclusive and value == low):
+                word = "greater than" if exclusive else "greater than or equal to"
+                problems.invalid.append((path, value, f"{where} should be {word} {low}"))
+        if isinstance(high, int | float):
+            exclusive = schema.get("exclusiveMaximum") is True
+            if value > high or (exclusive and value == high):
+                word = "less than" if exclusive else "less than or equal to"
+                problems.invalid.append((path, value, f"{where} should be {word} {high}"))
+    elif isinstance(value, str):
+        shortest, longest = schema.get("minLength"), schema.get("maxLength")
+        if isinstance(shortest, int) and len(value) < shortest:
+            problems.invalid.append(
+                (path, value, f"{where} should be at least {shortest} chars long")
+            )
+        if isinstance(longest, int) and len(value) > longest:
+            problems.invalid.append(
+                (path, value, f"{where} should be at most {longest} chars long")
+            )
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str) and not _matches(pattern, value):
+            problems.invalid.append((path, value, f"{where} should match '{pattern}'"))
+    elif isinstance(value, list):
+        fewest, most = schema.get("minItems"), schema.get("maxItems")
+        if isinstance(fewest, int) and len(value) < fewest:
+            problems.invalid.append((path, value, f"{where} should have at least {fewest} items"))
+        if isinstance(most, int) and len(value) > most:
+            problems.invalid.append((path, value, f"{where} should have at most {most} items"))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> "re.Pattern[str] | None":
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def _matches(pattern: str, value: str) -> bool:
+    """ECMA-style `pattern` (searched, not anchored); an unusable pattern matches anything."""
+    compiled = _compiled(pattern)
+    return compiled is None or compiled.search(value) is not None
+
+
+def _check_json_object(
+    value: dict, schema: dict, path: str, problems: Problems, prune: bool
+) -> None:
+    properties = schema.get("properties")
+    extra = schema.get("additionalProperties")
+    # A structural object keeps only what it lists, unless told to keep the rest.
+    keeps_all = schema.get("x-kubernetes-preserve-unknown-fields") is True or extra is True
+    if prune:
+        for key, child in (properties or {}).items():
+            if key not in value and isinstance(child, dict) and "default" in child:
+                value[key] = copy.deepcopy(child["default"])
+    for key in list(value):
+        child_path = _join(path, key)
+        if isinstance(properties, dict) and key in properties:
+            child = properties[key] if isinstance(properties[key], dict) else {}
+            if value[key] is not None:
+                _check_json_schema(value[key], child, child_path, problems, prune)
+            elif prune and not child.get("nullable"):
+                del value[key]
+        elif isinstance(extra, dict):
+            if value[key] is not None:
+                _check_json_schema(value[key], extra, f"{path}[{key}]", problems, prune)
+        elif not keeps_all:
+            problems.unknown.append(child_path)
+            if prune:
+                del value[key]
+    for key in schema.get("required") or ():
+        if value.get(key) is None:
+            problems.required.append(_join(path, key))

@@ -572,8 +572,17 @@ PRINTERS["events.k8s.io/events"] = PRINTERS["/events"]
 DEFAULT_PRINTER: tuple[list[Column], RowFn] = ([NAME, AGE], _default_row)
 
 
+def _printer(kind: Kind) -> tuple[list[Column], RowFn]:
+    """The built-in printer for the resource; a CRD's kind uses its additionalPrinterColumns."""
+    if kind.printer_columns:
+        from apiserver import crds  # crds builds on this module, so it is imported late
+
+        return crds.printer(kind)
+    return PRINTERS.get(kind.resource, DEFAULT_PRINTER)
+
+
 def column_definitions(kind: Kind) -> list[dict[str, Any]]:
-    columns, _ = PRINTERS.get(kind.resource, DEFAULT_PRINTER)
+    columns, _ = _printer(kind)
     definitions = []
     for name, type_, format_, priority in columns:
         description = {"Name": NAME_DESCRIPTION, "Age": AGE_DESCRIPTION}.get(name, name)
@@ -605,7 +614,7 @@ def table(
     with_columns: bool = True,
 ) -> dict[str, Any]:
     """A Table of `objects`; each row carries the object as metadata, in full, or not at all."""
-    _, row_fn = PRINTERS.get(kind.resource, DEFAULT_PRINTER)
+    _, row_fn = _printer(kind)
     now = datetime.now(UTC)
     rows = []
     for obj in objects:

@@ -15,7 +15,7 @@ class ApiGroup(models.Model):
     name = models.CharField(max_length=253, unique=True, blank=True)
     department = models.CharField(max_length=100, help_text="The Amazon department name.")
     pitch = models.TextField(blank=True, help_text="What this department sells, in shop words.")
-    preferred_version = models.CharField(max_length=20, blank=True)
+    preferred_version = models.CharField(max_length=63, blank=True)
     is_custom = models.BooleanField(default=False, help_text="Added by a CustomResourceDefinition.")
 
     class Meta:
@@ -37,7 +37,7 @@ class ApiVersion(models.Model):
     """One version of a group's API, such as `apps/v1` or the core `v1`."""
 
     group = models.ForeignKey(ApiGroup, on_delete=models.CASCADE, related_name="versions")
-    version = models.CharField(max_length=20)
+    version = models.CharField(max_length=63)
 
     class Meta:
         ordering = ["group__name", "version"]
@@ -77,6 +77,11 @@ class ResourceKind(models.Model):
     is_custom = models.BooleanField(default=False)
     schema = models.JSONField(
         default=dict, blank=True, help_text="openAPIV3Schema of a custom kind, if any."
+    )
+    printer_columns = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="additionalPrinterColumns of a custom kind: what `kubectl get` shows.",
     )
 
     # The Amazon side of the product, in our own words.

@@ -62,6 +62,19 @@ class ContainerRun:
     last_terminated: dict | None = None
     container_id: str = ""
     backoff_seconds: float = 0.0
+    init: bool = False
+    sidecar: bool = False
+
+    @property
+    def initialized(self) -> bool:
+        """An init container is done once it exited 0 (a sidecar: once it started)."""
+        if self.sidecar:
+            return self.started_at is not None or self.stage == "running"
+        return self.stage == "terminated" and (self.terminated or {}).get("exitCode") == 0
+
+    @property
+    def failed_for_good(self) -> bool:
+        return self.stage == "terminated" and (self.terminated or {}).get("exitCode") != 0
 
 
 @dataclass
@@ -72,6 +85,7 @@ class PodRun:
     start_time: datetime
     pod_ip: str
     containers: list[ContainerRun] = field(default_factory=list)
+    init_containers: list[ContainerRun] = field(default_factory=list)
     killing_due: datetime | None = None
     last_seen: dict | None = None
 
@@ -105,6 +119,10 @@ def advance(
     """
     notes: list[Note] = []
     policy = (pod.get("spec") or {}).get("restartPolicy", "Always")
+    if run.sidecar:
+        policy = "Always"
+    elif run.init and policy == "Always":
+        policy = "OnFailure"  # an init container that exits 0 is done, whatever the policy
     step = timedelta(seconds=timing.step)
     name, image = run.name, run.image
     for _ in range(50):
@@ -219,6 +237,19 @@ def _start(
     return notes
 
 
+def activate(run: PodRun, now: datetime) -> None:
+    """Start the next init container, or the app containers once every init one is done."""
+    for container in run.init_containers:
+        if container.initialized:
+            continue
+        if container.stage == "creating" and container.due is None:
+            container.due = now
+        return
+    for container in run.containers:
+        if container.stage == "creating" and container.due is None:
+            container.due = now
+
+
 def container_status(run: ContainerRun, pod_key: str) -> dict:
     """One entry of status.containerStatuses, as the kubelet reports it."""
     state: dict
@@ -247,6 +278,7 @@ def container_status(run: ContainerRun, pod_key: str) -> dict:
         }
     else:
         state = {"terminated": dict(run.terminated or {})}
+        ready = run.init and run.initialized
     status = {
         "name": run.name,
         "state": state,
@@ -272,8 +304,12 @@ def _duration(seconds: int) -> str:
     return f"{minutes}m{rest}s" if minutes else f"{rest}s"
 
 
-def pod_phase(runs: list[ContainerRun]) -> str:
+def pod_phase(runs: list[ContainerRun], init: list[ContainerRun] = ()) -> str:
     """The Pod phase from its containers, following the kubelet's rules."""
+    if any(c.failed_for_good for c in init):
+        return "Failed"
+    if not all(c.initialized for c in init):
+        return "Pending"
     if any(
         r.stage in ("creating", "pulling", "pulled", "pull-error", "pull-backoff")
         and r.restarts == 0
@@ -290,14 +326,29 @@ def pod_status(pod: dict, run: PodRun, node: str, now: datetime) -> dict:
     """The whole status the kubelet reports for `pod`, keeping PodScheduled as it is."""
     old = pod.get("status") or {}
     statuses = [container_status(r, _pod_key(pod)) for r in run.containers]
-    phase = pod_phase(run.containers)
+    if not all(c.initialized for c in run.init_containers):
+        for container, entry in zip(run.containers, statuses, strict=True):
+            if container.stage == "creating" and container.due is None:
+                entry["state"] = {"waiting": {"reason": "PodInitializing"}}
+    init_statuses = [container_status(r, _pod_key(pod)) for r in run.init_containers]
+    phase = pod_phase(run.containers, run.init_containers)
     finished = phase in ("Succeeded", "Failed")
+    incomplete = [c.name for c in run.init_containers if not c.initialized]
+    if finished or not incomplete:
+        initialized = ("Initialized", True, "PodCompleted" if finished else "", "")
+    else:
+        initialized = (
+            "Initialized",
+            False,
+            "ContainersNotInitialized",
+            f"containers with incomplete status: [{' '.join(incomplete)}]",
+        )
     unready = [s["name"] for s in statuses if not s["ready"]]
     ready_reason = "PodCompleted" if finished else "ContainersNotReady"
     ready_message = "" if finished else f"containers with unready status: [{' '.join(unready)}]"
     wanted = [
         ("PodReadyToStartContainers", not finished, "", ""),
-        ("Initialized", True, "PodCompleted" if finished else "", ""),
+        initialized,
         ("Ready", not unready, ready_reason, ready_message),
         ("ContainersReady", not unready, ready_reason, ready_message),
     ]
@@ -330,6 +381,8 @@ def pod_status(pod: dict, run: PodRun, node: str, now: datetime) -> dict:
             "containerStatuses": statuses,
         }
     )
+    if init_statuses:
+        status["initContainerStatuses"] = init_statuses
     return status
 
 
@@ -351,7 +404,9 @@ class Kubelet:
 
     def next_due(self) -> datetime | None:
         """When the kubelet next has something to do, if nothing else changes."""
-        times = [c.due for r in self.runs.values() for c in r.containers if c.due]
+        times = [
+            c.due for r in self.runs.values() for c in r.containers + r.init_containers if c.due
+        ]
         times += [r.killing_due for r in self.runs.values() if r.killing_due]
         return min(times, default=None)
 
@@ -403,12 +458,20 @@ class Kubelet:
         if meta.get("deletionTimestamp"):
             self._terminate(pod, run, now)
             return None
-        specs = {c["name"]: c for c in pod["spec"].get("containers") or []}
-        for container in run.containers:
-            for note in advance(
-                container, specs.get(container.name, {}), pod, now, self.timing, self.pulled
-            ):
-                self._record(pod, note, now)
+        spec = pod["spec"]
+        specs = {c["name"]: c for c in spec.get("initContainers") or []}
+        specs |= {c["name"]: c for c in spec.get("containers") or []}
+        for _ in range(len(run.init_containers) + 1):
+            activate(run, now)
+            done = sum(c.initialized for c in run.init_containers)
+            for container in run.init_containers + run.containers:
+                notes = advance(
+                    container, specs.get(container.name, {}), pod, now, self.timing, self.pulled
+                )
+                for note in notes:
+                    self._record(pod, note, now, init=container.init)
+            if sum(c.initialized for c in run.init_containers) == done:
+                break
         return self._write_status(pod, run, now)
 
     def _admit(self, pod: dict, mine: list[dict], now: datetime) -> PodRun:
@@ -426,8 +489,18 @@ class Kubelet:
             pod_ip=pod_ip,
         )
         known = {s["name"]: s for s in status.get("containerStatuses") or []}
+        known |= {s["name"]: s for s in status.get("initContainerStatuses") or []}
+        for spec in pod["spec"].get("initContainers") or []:
+            container = ContainerRun(
+                name=spec["name"],
+                image=spec.get("image", ""),
+                init=True,
+                sidecar=spec.get("restartPolicy") == "Always",
+            )
+            _recover(container, known.get(spec["name"]), spec, now, self.timing)
+            run.init_containers.append(container)
         for spec in pod["spec"].get("containers") or []:
-            container = ContainerRun(name=spec["name"], image=spec.get("image", ""), due=now)
+            container = ContainerRun(name=spec["name"], image=spec.get("image", ""))
             _recover(container, known.get(spec["name"]), spec, now, self.timing)
             run.containers.append(container)
         self.runs[meta["uid"]] = run
@@ -476,8 +549,9 @@ class Kubelet:
             container.due = None
         self.client.delete("pods", meta["name"], meta["namespace"], grace_period=0, uid=meta["uid"])
 
-    def _record(self, pod: dict, note: Note, now: datetime) -> None:
-        field_path = f"spec.containers{{{note.container}}}" if note.container else ""
+    def _record(self, pod: dict, note: Note, now: datetime, init: bool = False) -> None:
+        group = "initContainers" if init else "containers"
+        field_path = f"spec.{group}{{{note.container}}}" if note.container else ""
         self.recorder.record(pod, note.type, note.reason, note.message, now, field_path)
 
     def _write_status(self, pod: dict, run: PodRun, now: datetime) -> dict | None:

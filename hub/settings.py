@@ -166,3 +166,15 @@ LOGGING = {
 # The API server: objects a namespace may hold, and the largest request body it accepts.
 WAREHOUSE_NAMESPACE_QUOTA = envint("WAREHOUSE_NAMESPACE_QUOTA", "200")
 WAREHOUSE_MAX_BODY_BYTES = envint("WAREHOUSE_MAX_BODY_BYTES", str(1024 * 1024))
+
+# Priority and fairness (apiserver/fairness.py): per-learner and learner-lane token buckets,
+# kept in this process ("memory"), in Redis shared by every process ("redis"), or "off".
+WAREHOUSE_RATE_LIMIT_BACKEND = os.environ.get("WAREHOUSE_RATE_LIMIT_BACKEND", "memory")
+if WAREHOUSE_RATE_LIMIT_BACKEND not in ("memory", "redis", "off"):
+    raise ImproperlyConfigured("WAREHOUSE_RATE_LIMIT_BACKEND must be memory, redis or off")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+WAREHOUSE_LEARNER_QPS = envint("WAREHOUSE_LEARNER_QPS", "20")
+WAREHOUSE_LEARNER_BURST = envint("WAREHOUSE_LEARNER_BURST", "40")
+WAREHOUSE_LEARNER_LANE_QPS = envint("WAREHOUSE_LEARNER_LANE_QPS", "500")
+WAREHOUSE_LEARNER_LANE_BURST = envint("WAREHOUSE_LEARNER_LANE_BURST", "1000")
+WAREHOUSE_LEARNER_CONCURRENCY = envint("WAREHOUSE_LEARNER_CONCURRENCY", "16")

@@ -29,6 +29,14 @@ class PanelRow:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A page of this site worth visiting with the lesson, e.g. a product or Grand Central."""
+
+    text: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Step:
     """A "try it" task the app checks for real, through the API, as the learner."""
 
@@ -50,6 +58,7 @@ class Lesson:
     panel: tuple[PanelRow, ...]
     breaks: str
     steps: tuple[Step, ...]
+    links: tuple[Link, ...] = ()
     number: int = 0
 
     def step(self, slug: str) -> Step | None:
@@ -76,8 +85,18 @@ def _lesson(number: int, raw: dict[str, Any]) -> Lesson:
             )
             for s in raw.get("steps", [])
         ),
+        links=tuple(
+            Link(link["text"], link["url"])
+            for link in raw.get("links", [])
+            if _local(str(link.get("url", "")))
+        ),
         number=number,
     )
+
+
+def _local(url: str) -> bool:
+    """Only paths on this site: no scheme, no other host, no script."""
+    return url.startswith("/") and not url.startswith("//") and "\\" not in url
 
 
 @functools.cache

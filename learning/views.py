@@ -116,10 +116,13 @@ def lesson(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     learner = current_learner(request)
     last = request.session.pop(SESSION_LAST_CHECK, None)
     all_lessons = lessons.all_lessons()
+    items = _step_items(found, learner, last)
     context = {
         "lesson": found,
         "learner": learner,
-        "steps": _step_items(found, learner, last),
+        "steps": items,
+        "available": sum(1 for item in items if item["available"]),
+        "done": sum(1 for item in items if item["available"] and item["passed"]),
         "previous": all_lessons[found.number - 2] if found.number > 1 else None,
         "next": all_lessons[found.number] if found.number < len(all_lessons) else None,
     }
@@ -432,6 +435,7 @@ def dashboard(request: HtmxHttpRequest, code: str) -> HttpResponse:
         "workshop": workshop,
         "poll": POLL,
         "join_url": request.build_absolute_uri(reverse("learning:join")),
+        "panels": workshops.panels(request, workshop),
     }
     template = "learning/dashboard.html"
     if request.htmx:

@@ -6,6 +6,7 @@ on the cluster as a `ClusterUser` with the instructor role, through the same API
 """
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -205,3 +206,34 @@ def restore(learner: ClusterUser) -> None:
     """Let a revoked learner back in (with the new token; old kubeconfigs stay dead)."""
     learner.is_active = True
     learner.save(update_fields=["is_active"])
+
+
+@dataclass(frozen=True)
+class Panel:
+    """An extra section of the instructor dashboard, contributed by another app."""
+
+    template: str
+    context: Callable[[HttpRequest, Workshop], dict[str, Any] | None]
+
+
+PANELS: list[Panel] = []
+
+
+def register_panel(
+    template: str, context: Callable[[HttpRequest, Workshop], dict[str, Any] | None]
+) -> None:
+    """Extension point, e.g. for outage and overload scenarios: show `template` on every
+    dashboard with the dict `context(request, workshop)` returns (None hides the panel).
+    Call it from your AppConfig.ready(); your own views handle the panel's forms."""
+    if all(panel.template != template for panel in PANELS):
+        PANELS.append(Panel(template, context))
+
+
+def panels(request: HttpRequest, workshop: Workshop) -> list[dict[str, Any]]:
+    """The registered panels to render now, each as {"template", "context"}."""
+    shown = []
+    for panel in PANELS:
+        context = panel.context(request, workshop)
+        if context is not None:
+            shown.append({"template": panel.template, "context": context})
+    return shown

@@ -6,5 +6,7 @@ pytest-django imports settings before any conftest.py runs, so the key is set he
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-use-0123456789")
+# Rate limits are tested on purpose (tests/reliability); elsewhere they would only add noise.
+os.environ.setdefault("WAREHOUSE_RATE_LIMIT_BACKEND", "off")
 
 from hub.settings import *  # noqa: E402, F403

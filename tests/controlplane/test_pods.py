@@ -271,3 +271,80 @@ def test_a_second_pod_with_the_same_image_on_a_node_skips_the_pull(cluster):
     cluster.step(1)
     assert cluster.pod("second")["status"]["phase"] == "Running"
     assert cluster.pod("first")["status"]["podIP"] != cluster.pod("second")["status"]["podIP"]
+
+
+def test_every_container_of_a_pod_is_delivered_and_the_pod_waits_for_the_slowest(cluster):
+    manifest = pod_manifest("pair")
+    manifest["spec"]["containers"].append(
+        {"name": "helper", "image": "ghcr.io/nowhere/helper:1", "command": ["sleep", "infinity"]}
+    )
+    cluster.api("POST", PODS, manifest)
+    cluster.settle()
+    cluster.step(1, times=2)
+    status = cluster.pod("pair")["status"]
+    states = {c["name"]: c["state"] for c in status["containerStatuses"]}
+    assert "running" in states["web"]
+    assert states["helper"]["waiting"]["reason"] == "ImagePullBackOff"
+    assert status["phase"] == "Pending"
+    ready = next(c for c in status["conditions"] if c["type"] == "Ready")
+    assert ready["message"] == "containers with unready status: [helper]"
+
+
+def test_init_containers_run_to_completion_before_the_app_container_starts(cluster):
+    manifest = pod_manifest("layered")
+    manifest["spec"]["initContainers"] = [
+        {"name": "setup", "image": "busybox:1.36", "command": ["sh", "-c", "sleep 2"]}
+    ]
+    cluster.api("POST", PODS, manifest)
+    cluster.settle()
+    status = cluster.pod("layered")["status"]
+    assert status["phase"] == "Pending"
+    initialized = next(c for c in status["conditions"] if c["type"] == "Initialized")
+    assert (initialized["status"], initialized["reason"], initialized["message"]) == (
+        "False",
+        "ContainersNotInitialized",
+        "containers with incomplete status: [setup]",
+    )
+    assert status["containerStatuses"][0]["state"] == {"waiting": {"reason": "PodInitializing"}}
+
+    cluster.step(1, times=2)
+    assert "running" in cluster.pod("layered")["status"]["initContainerStatuses"][0]["state"]
+    cluster.step(1, times=2)
+    status = cluster.pod("layered")["status"]
+    setup = status["initContainerStatuses"][0]
+    assert setup["state"]["terminated"]["reason"] == "Completed"
+    assert setup["ready"] is True
+    cluster.step(1, times=2)
+    assert cluster.pod("layered")["status"]["phase"] == "Running"
+    paths = [
+        (e["reason"], e["involvedObject"].get("fieldPath"))
+        for e in sorted(
+            cluster.event_objects("layered"),
+            key=lambda e: int(e["metadata"]["name"].rsplit(".", 1)[1], 16),
+        )
+    ]
+    assert paths == [
+        ("Scheduled", None),
+        ("Pulling", "spec.initContainers{setup}"),
+        ("Pulled", "spec.initContainers{setup}"),
+        ("Created", "spec.initContainers{setup}"),
+        ("Started", "spec.initContainers{setup}"),
+        ("Pulling", "spec.containers{web}"),
+        ("Pulled", "spec.containers{web}"),
+        ("Created", "spec.containers{web}"),
+        ("Started", "spec.containers{web}"),
+    ]
+
+
+def test_a_failing_init_container_under_never_fails_the_pod(cluster):
+    manifest = pod_manifest("broken", restartPolicy="Never")
+    manifest["spec"]["initContainers"] = [
+        {"name": "setup", "image": "busybox:1.36", "command": ["false"]}
+    ]
+    cluster.api("POST", PODS, manifest)
+    cluster.settle()
+    cluster.step(1, times=3)
+    status = cluster.pod("broken")["status"]
+    assert status["phase"] == "Failed"
+    assert status["initContainerStatuses"][0]["state"]["terminated"]["exitCode"] == 1
+    assert "Pulling" not in [r for _, r, m in cluster.events("broken") if "nginx" in m]

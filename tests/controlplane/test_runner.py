@@ -79,7 +79,7 @@ def test_the_loop_runs_on_its_own_thread_and_stops_when_asked(catalog):
     async def scenario() -> dict:
         stop = asyncio.Event()
         task = asyncio.create_task(run(stop, plane))
-        await asyncio.to_thread(shopper.create, "pods", pod_manifest("web"), "alice")
+        await _in_thread(lambda: shopper.create("pods", pod_manifest("web"), "alice"))
         await _until(
             lambda: shopper.get("pods", "web", "alice"), lambda p: p["spec"].get("nodeName")
         )
@@ -99,8 +99,20 @@ async def _until(read, done, timeout: float = 10.0):
     """Poll until the loop has done its work; fails rather than hangs."""
     deadline = time.monotonic() + timeout
     while True:
-        value = await asyncio.to_thread(read)
+        value = await _in_thread(read)
         if done(value):
             return value
         assert time.monotonic() < deadline, value
         await asyncio.sleep(0.02)
+
+
+async def _in_thread(function):
+    """Call `function` on a helper thread, closing that thread's connection afterwards."""
+
+    def call():
+        try:
+            return function()
+        finally:
+            connection.close()
+
+    return await asyncio.to_thread(call)

@@ -1,13 +1,17 @@
 """A workshop in real browsers: carol teaches, Ann and Ben join, carol's dashboard follows live.
 
-Each person has their own browser context (their own cookies). Ann's Pod is created
-through the API pipeline as Ann, as her kubectl would; she then presses Check on the lesson
-page, and carol's dashboard, polling with htmx, shows the passed task without a reload.
+Each person has their own browser context (their own cookies). In the first story Ann's Pod
+is created through the API pipeline as Ann, as her kubectl would; she then presses Check on
+the lesson page, and carol's dashboard, polling with htmx, shows the passed task without a
+reload. The second story runs against the real server (`manage.py serve` with its control
+plane): Ann downloads her kubeconfig and uses the real kubectl.
 """
 
 import json
 import os
 import re
+import secrets
+import subprocess
 
 import pytest
 from playwright.sync_api import expect
@@ -16,6 +20,7 @@ from apiserver import kinds
 from apiserver.models import ClusterUser
 from apiserver.pipeline import ApiRequest, handle
 from learning.models import Workshop
+from tests.e2e.test_kubectl import KUBECTL
 
 pytestmark = pytest.mark.e2e
 
@@ -104,3 +109,63 @@ def test_an_instructor_sees_a_learner_pass_a_step_live(
     assert carol.evaluate("window.stillTheSamePage") is True
     carol.screenshot(path=f"{SCREENSHOT}/warehouse-workshop-dashboard.png", full_page=True)
     ann.screenshot(path=f"{SCREENSHOT}/warehouse-lesson.png", full_page=True)
+
+
+def _log_in_and_create_workshop(page, base: str, username: str, password: str) -> str:
+    page.goto(f"{base}/learn/workshops/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Workshop title").fill("Cluster basics")
+    page.get_by_role("button", name="Create and get a join code").click()
+    return page.locator("#join-code").inner_text().strip()
+
+
+def test_with_the_real_server_kubectl_requests_pass_steps_and_pods_run(
+    live_cluster, contexts, tmp_path
+):
+    if KUBECTL is None:
+        pytest.skip("kubectl is not installed")
+    base = live_cluster.web_url
+    carol, ann, _ = contexts
+    username, password = f"carol-{secrets.token_hex(3)}", secrets.token_urlsafe(12)
+    live_cluster.manage(
+        "shell",
+        "-c",
+        "from django.contrib.auth.models import User; "
+        f"User.objects.create_user({username!r}, password={password!r}, is_staff=True)",
+    )
+    code = _log_in_and_create_workshop(carol, base, username, password)
+    carol.evaluate("window.stillTheSamePage = true")
+
+    _join(ann, base, code, "Ann")
+    download = ann.request.get(f"{base}/learner/kubeconfig/")
+    assert download.ok
+    kubeconfig = tmp_path / "ann.kubeconfig"
+    kubeconfig.write_bytes(download.body())
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
+    env["KUBECONFIG"] = str(kubeconfig)
+
+    def kubectl(*args: str) -> str:
+        done = subprocess.run([KUBECTL, *args], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, (args, done.stderr, live_cluster.log_tail(30))
+        return done.stdout
+
+    kubectl("get", "services")
+    kubectl("run", "web", "--image=nginx:1.27")
+
+    ann.goto(f"{base}/learn/lessons/front-door/")
+    for step in ("list-services", "order-web"):
+        section = ann.locator(f"#step-{step}")
+        section.get_by_role("button", name="Check").click()
+        expect(section.get_by_role("status")).to_contain_text("Yes!")
+
+    row = carol.locator("tr[data-learner]").first
+    expect(row.locator(".steps-passed")).to_have_text(re.compile(r"^2 / \d+$"))
+    expect(row.locator(".pods-running")).to_have_text("1", timeout=30_000)
+    assert carol.evaluate("window.stillTheSamePage") is True
+
+    carol.goto(f"{base}/learn/grand-central/")
+    expect(carol.locator(".gc-feed .gc--kubectl").first).to_be_visible()
+    expect(carol.locator(".gc-feed .gc--scheduler").first).to_be_visible()
+    carol.screenshot(path=f"{SCREENSHOT}/warehouse-grand-central.png", full_page=False)

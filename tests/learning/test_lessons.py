@@ -164,3 +164,17 @@ def test_a_revoked_learner_cannot_be_checked(alice):
     alice_user.save()
     assert check(alice, "front-door", "order-web").status_code == 200
     assert check(alice, "front-door", "order-web").headers["HX-Redirect"].startswith("/learner/")
+
+
+def test_every_see_also_link_opens_a_page_of_the_shop(alice):
+    links = [link for lesson in lessons.all_lessons() for link in lesson.links]
+    assert links
+    for link in links:
+        assert alice.get(link.url).status_code == 200, link.url
+    assert "See it in the shop" in alice.get("/learn/lessons/reading-the-catalog/").content.decode()
+
+
+def test_only_local_links_are_kept():
+    assert lessons._local("/orders/")
+    for url in ("//evil.example/", "https://evil.example/", "javascript:alert(1)", "/\\evil"):
+        assert not lessons._local(url)

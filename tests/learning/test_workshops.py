@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from apiserver.models import AuditRecord, ClusterUser, StoredObject
+from learning import workshops
 from learning.models import JOIN_ALPHABET, Question, Workshop
 from learning.workshops import instructor_identity
 from tests.learning.conftest import api, pod
@@ -235,3 +236,18 @@ def test_controls_only_act_on_the_workshops_own_learners(carol, dave, alice):
     )
     zed.refresh_from_db()
     assert zed.is_active
+
+
+def test_another_app_can_add_a_panel_to_the_dashboard(carol, monkeypatch, tmp_path, settings):
+    (tmp_path / "scenario_panel.html").write_text(
+        "<section><h2>Scenarios for {{ workshop.code }}</h2><p>{{ panel.state }}</p></section>"
+    )
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], tmp_path]}
+    ]
+    monkeypatch.setattr(workshops, "PANELS", [])
+    workshops.register_panel("scenario_panel.html", lambda request, w: {"state": "no outage"})
+    workshops.register_panel("hidden.html", lambda request, w: None)
+    workshop = new_workshop(carol)
+    page = carol.get(f"/learn/workshops/{workshop.code}/").content.decode()
+    assert f"<h2>Scenarios for {workshop.code}</h2><p>no outage</p>" in page
