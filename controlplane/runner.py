@@ -17,7 +17,7 @@ from datetime import datetime
 from django.db import close_old_connections, connection
 
 from apiserver import store
-from controlplane.client import Client, system_user
+from controlplane.client import ApiError, Client, system_user
 from controlplane.clock import Clock, SystemClock
 from controlplane.config import Config
 from controlplane.controllers import Controllers, World
@@ -143,8 +143,6 @@ class ControlPlane:
 
     def _register(self, kubelet: Kubelet, index: int) -> None:
         """A kubelet registers its Node, then reports its status, as real kubelets do."""
-        from controlplane.client import ApiError
-
         config = self.config
         wanted = node_manifest(
             index, self.clock.now(), config.node_cpu, config.node_memory, config.node_pods
@@ -241,6 +239,9 @@ async def run(
             try:
                 await loop.run_in_executor(worker, driver.tick)
                 failures = 0
+            except ApiError as error:
+                failures += 1
+                log.warning("control plane step stopped by the API server: %s", error)
             except Exception:
                 failures += 1
                 log.exception("control plane step failed")

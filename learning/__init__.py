@@ -7,5 +7,7 @@ Extension points for features that land later:
 - Outage and overload scenarios: steps always-open/outage and overload/overload-scenario
   name the checks "scenario-outage" and "scenario-overload". Register them from the
   scenario app's AppConfig.ready() with `learning.checks.register(name)` and delete the
-  steps' `coming:` lines; quiz "do it" questions can then name them too.
+  steps' `coming:` lines; quiz "do it" questions can then name them too. Controls for
+  starting a scenario go on the instructor dashboard with
+  `learning.workshops.register_panel(template, context)`.
 """

@@ -222,9 +222,11 @@ PANELS: list[Panel] = []
 def register_panel(
     template: str, context: Callable[[HttpRequest, Workshop], dict[str, Any] | None]
 ) -> None:
-    """Extension point, e.g. for outage and overload scenarios: show `template` on every
-    dashboard with the dict `context(request, workshop)` returns (None hides the panel).
-    Call it from your AppConfig.ready(); your own views handle the panel's forms."""
+    """Show `template` on every dashboard, e.g. controls for outage and overload scenarios.
+
+    `context(request, workshop)` gives the template its `panel` variable, or None to hide
+    it. Call this from your AppConfig.ready(); your own views handle the panel's forms.
+    """
     if all(panel.template != template for panel in PANELS):
         PANELS.append(Panel(template, context))
 

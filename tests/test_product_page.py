@@ -183,3 +183,12 @@ def test_other_versions_of_the_same_product_are_linked(shopper, catalog):
 
 def test_a_product_without_editions_links_to_none(shopper, catalog):
     assert "Also sold in another version" not in _page(shopper, "/catalog/core/v1/pods/")
+
+
+def test_orderable_products_link_to_their_order_form_and_cluster_kinds_do_not(shopper, catalog):
+    pod_page = _page(shopper, "/catalog/core/v1/pods/")
+    node_page = _page(shopper, "/catalog/core/v1/nodes/")
+
+    assert 'href="/order/core/v1/pods/"' in pod_page
+    assert "Order a Pod" in pod_page
+    assert "/order/core/v1/nodes/" not in node_page
