@@ -193,11 +193,16 @@ class ControlPlane:
 
 
 class Driver:
-    """Decides when to step: the store's resourceVersion moved, or a timer fell due."""
+    """Decides when to step: a watched object changed, or a timer fell due.
+
+    A step that failed (the API server refused, say) stays pending and is retried on the
+    next tick, so the control plane catches up by itself once the API answers again.
+    """
 
     def __init__(self, plane: ControlPlane) -> None:
         self.plane = plane
         self.seen = -1
+        self.pending = False
 
     def tick(self) -> bool:
         """Step if there is anything to do; True when it stepped. Runs on the worker thread."""
@@ -206,14 +211,14 @@ class Driver:
             plane.start()
             log.info("control plane started with %d node(s)", len(plane.kubelets))
         newest = store.current_revision()
+        if newest != self.seen:
+            self.pending |= plane.informer.sync()
+            self.seen = newest
         due = plane.next_due()
-        timer = due is not None and plane.clock.now() >= due
-        if newest == self.seen and not timer:
-            return False
-        self.seen = newest
-        if not plane.informer.sync() and not timer:
+        if not self.pending and (due is None or plane.clock.now() < due):
             return False
         plane.run_once()
+        self.pending = False
         return True
 
 

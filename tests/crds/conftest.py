@@ -107,7 +107,7 @@ def widget(name: str, size: Any = 3, **spec: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def registered(carol: ClusterUser, call: Callable[..., ApiResponse]) -> dict[str, Any]:
+def registered(carol: ClusterUser, call: Callable[..., ApiResponse]) -> dict[str, Any]:  # noqa: F811
     """The widget seller, registered by the instructor; returns the stored CRD."""
     response = call("POST", CRDS, carol, widget_crd())
     assert response.status == 201, response.body

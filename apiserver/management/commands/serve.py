@@ -60,11 +60,12 @@ class Command(BaseCommand):
         self.check_migrations()
         if not settings.DEBUG:
             self._check_collected_static()
+        tasks = [] if options["no_controlplane"] else _background_tasks()
+        background = "off (--no-controlplane)" if options["no_controlplane"] else f"{len(tasks)}"
         host: str = options["host"]
         paths = tls.ensure_certificates(hosts=[host])
         web_socket = _bind(host, options["port"])
         api_socket = _bind(host, options["api_port"])
-        tasks = [] if options["no_controlplane"] else _background_tasks()
 
         def config(**extra) -> uvicorn.Config:
             return uvicorn.Config(
@@ -84,7 +85,7 @@ class Command(BaseCommand):
                 ssl_keyfile=str(paths.server_key),
             )
         )
-        self._banner(host, web_socket, api_socket, len(tasks))
+        self._banner(host, web_socket, api_socket, background)
         asyncio.run(_serve([(web, web_socket), (api, api_socket)], tasks))
 
     def _check_collected_static(self) -> None:
@@ -96,7 +97,7 @@ class Command(BaseCommand):
             )
 
     def _banner(
-        self, host: str, web_socket: socket.socket, api_socket: socket.socket, task_count: int
+        self, host: str, web_socket: socket.socket, api_socket: socket.socket, background: str
     ) -> None:
         shown = _url_host(host)
         web_url = f"http://{shown}:{web_socket.getsockname()[1]}/"
@@ -107,7 +108,7 @@ class Command(BaseCommand):
             f"  API server:  {api_url}  (TLS, signed by the app's own CA)",
             f"  kubeconfig:  python manage.py kubeconfig alice --server {api_url} > alice.yaml",
             "               KUBECONFIG=alice.yaml kubectl get pods",
-            f"  Background:  {task_count} task(s)",
+            f"  Background tasks (control plane): {background}",
             "Press Ctrl+C to stop.",
         ]
         self.stdout.write(self.style.SUCCESS(lines[0]))
@@ -140,7 +141,7 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def _background_tasks() -> list[BackgroundTask]:
-    """The control plane's entry points, from settings; empty until it exists."""
+    """The control plane's entry points from settings; each runs until the stop event."""
     try:
         return [import_string(path) for path in settings.WAREHOUSE_BACKGROUND_TASKS]
     except ImportError as error:
