@@ -8,8 +8,9 @@ store must stay consistent after each example.
 """
 
 import json
+import os
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 import yaml
@@ -22,7 +23,8 @@ from apiserver.models import ClusterUser, Counter, Revision, StoredObject
 from apiserver.pipeline import ApiRequest, ApiResponse, handle
 
 FUZZ = settings(
-    max_examples=150,
+    # WAREHOUSE_FUZZ_EXAMPLES=2000 for a longer hunt; 150 keeps the suite quick.
+    max_examples=int(os.environ.get("WAREHOUSE_FUZZ_EXAMPLES", "150")),
     deadline=2000,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -240,8 +242,6 @@ def test_paths_through_the_pipeline(actors, method, path, query, body, who):
 )
 def test_paths_and_bodies_over_http(alice, method, path, query, body, content_type):
     client = Client()
-    from urllib.parse import urlencode
-
     target = path + (f"?{urlencode(query)}" if query else "")
     response = client.generic(
         method,
