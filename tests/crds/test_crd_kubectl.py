@@ -86,5 +86,10 @@ def test_seller_registers_learner_orders_seller_leaves(teacher, learner, tmp_pat
     assert teacher.ok("delete", "crd", CRD_NAME).strip() == (
         f'customresourcedefinition.apiextensions.k8s.io "{CRD_NAME}" deleted'
     )
+    # kubectl's discovery cache still names widgets, so the server answers 404...
+    stale = learner.fails("get", "widgets")
+    assert "the server could not find the requested resource" in stale
+    # ...until discovery is read again, and then kubectl knows the product has gone.
+    assert "widgets" not in learner.ok("api-resources")
     gone = learner.fails("get", "widgets")
     assert 'the server doesn\'t have a resource type "widgets"' in gone

@@ -62,6 +62,16 @@ def test_create_read_and_delete_a_pod(core):
     assert _gone(core, "scale")
 
 
+def _scheduled(core: client.CoreV1Api, name: str, timeout: float = 20) -> client.V1Pod:
+    """The pod once the scheduler has bound it; from then on its spec stays put."""
+    deadline = time.monotonic() + timeout
+    pod = core.read_namespaced_pod(name, NAMESPACE)
+    while not pod.spec.node_name and time.monotonic() < deadline:
+        time.sleep(0.2)
+        pod = core.read_namespaced_pod(name, NAMESPACE)
+    return pod
+
+
 def _gone(core: client.CoreV1Api, name: str, timeout: float = 20) -> bool:
     """A running pod terminates gracefully, so wait for the 404 as kubectl delete does."""
     deadline = time.monotonic() + timeout
@@ -94,7 +104,8 @@ def test_patch_adds_a_label_and_bumps_the_resource_version(core):
 
 
 def test_replace_with_a_stale_object_is_a_conflict(core):
-    stale = core.create_namespaced_pod(NAMESPACE, _pod("sieve"))
+    core.create_namespaced_pod(NAMESPACE, _pod("sieve"))
+    stale = _scheduled(core, "sieve")
     core.patch_namespaced_pod("sieve", NAMESPACE, {"metadata": {"labels": {"fresh": "yes"}}})
     stale.metadata.labels["fresh"] = "no"
 

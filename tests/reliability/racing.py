@@ -1,0 +1,130 @@
+"""Helpers for tests that need a database of their own, outside pytest-django's.
+
+A server process or a thread race must run against a database both the test and the
+workers can reach: a SQLite file in a temporary folder, or a fresh PostgreSQL database
+(created here, dropped afterwards). The consistency check reads it with plain SQL.
+"""
+
+import contextlib
+import json
+import os
+import secrets
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.livecluster import DEFAULT_POSTGRES, REPO, _postgres_url
+
+POSTGRES = os.environ.get("WAREHOUSE_TEST_POSTGRES", DEFAULT_POSTGRES)
+
+
+def postgres_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(_postgres_url(POSTGRES, "postgres"), connect_timeout=2):
+            return True
+    except Exception:  # noqa: BLE001 - any failure means "not here"
+        return False
+
+
+@contextlib.contextmanager
+def own_database(kind: str, workdir: Path) -> Iterator[str]:
+    """A DATABASE_URL for a throwaway database of `kind` (sqlite or postgres)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir / 'own.sqlite3'}"
+        return
+    if not postgres_available():
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    import psycopg
+
+    name = f"warehouse_rel_{secrets.token_hex(4)}"
+    admin = _postgres_url(POSTGRES, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _postgres_url(POSTGRES, name)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def environment(database_url: str, **extra: str) -> dict[str, str]:
+    scrubbed = ("DJANGO_ALLOW_ASYNC_UNSAFE", "KUBECONFIG", "DEBUG")
+    env = {k: v for k, v in os.environ.items() if k not in scrubbed}
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="hub.settings",
+        SECRET_KEY="reliability-" + secrets.token_hex(24),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def manage(env: dict[str, str], *args: str, timeout: float = 300) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def prepared(env: dict[str, str]) -> None:
+    """Migrate and seed the catalog, as `make db` does."""
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "seed_catalog")
+
+
+def _rows(database_url: str, sql: str) -> list[tuple[Any, ...]]:
+    if database_url.startswith("sqlite:///"):
+        with contextlib.closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as db:
+            return db.execute(sql).fetchall()
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def store_problems(database_url: str) -> list[str]:
+    """Everything wrong with the store: what a crash or a race must never leave behind."""
+    problems = []
+    objects = _rows(
+        database_url, "SELECT id, resource, name, resource_version, body FROM apiserver_storedobject"
+    )
+    revisions = {
+        row[0]: row[1:]
+        for row in _rows(
+            database_url, "SELECT id, resource, name, event_type FROM apiserver_revision"
+        )
+    }
+    counter = _rows(
+        database_url, "SELECT value FROM apiserver_counter WHERE name = 'resourceVersion'"
+    )
+    newest = max(revisions, default=0)
+    if newest and (not counter or counter[0][0] < newest):
+        problems.append(f"counter {counter} is behind the newest revision {newest}")
+    for pk, resource, name, version, body in objects:
+        revision = revisions.get(version)
+        if revision is None:
+            problems.append(f"{resource} {name} (rv {version}) has no revision row")
+        elif (revision[0], revision[1]) != (resource, name) or revision[2] == "DELETED":
+            problems.append(f"{resource} {name}: revision {version} is {revision}")
+        try:
+            obj = json.loads(body)
+        except ValueError:
+            problems.append(f"object {pk} is not JSON")
+            continue
+        if str(obj.get("metadata", {}).get("resourceVersion")) != str(version):
+            problems.append(f"{resource} {name}: body and row disagree on resourceVersion")
+    return problems
