@@ -39,6 +39,12 @@ db: install
 run: db
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py serve --port $(PORT) --api-port $(API_PORT)
 
+# Production mode: several uvicorn workers for the API and the pages, the control plane on
+# its own, PostgreSQL, rate limits in Redis (see "Production" in README.md).
+.PHONY: prod
+prod: install
+	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} PORT=$(PORT) API_PORT=$(API_PORT) deploy/run-production.sh
+
 .PHONY: lint
 lint: install
 	$(BIN)/ruff check .

@@ -146,6 +146,9 @@ def _validate(obj: dict[str, Any], causes: "Causes") -> None:
             f'protected groups must have approval annotation "{APPROVAL}", see '
             "https://github.com/kubernetes/enhancements/pull/1111",
         )
+    elif ApiGroup.objects.filter(name=group, is_custom=False).exists():
+        # Our catalog keeps built-in departments apart; a seller needs an aisle of its own.
+        causes.invalid("spec.group", group, "is served by a built-in API group")
     plural = names.get("plural")
     name = obj["metadata"].get("name")
     if isinstance(plural, str) and isinstance(group, str) and name != f"{plural}.{group}":
@@ -343,6 +346,7 @@ def sync_catalog() -> None:
     """
     with transaction.atomic():
         kinds.bump_generation()
+        _recheck_names()
         wanted = _wanted_rows()
         existing = list(
             ResourceKind.objects.filter(is_custom=True).select_related("api_version__group")
@@ -361,6 +365,29 @@ def sync_catalog() -> None:
         ApiGroup.objects.filter(is_custom=True, versions__isnull=True).delete()
         _set_preferred_versions()
     kinds.invalidate()
+
+
+def _recheck_names() -> None:
+    """A CRD refused for a name clash is accepted once the clashing seller has gone.
+
+    (In a real cluster the apiextensions naming controller does this in the background.)
+    """
+    definitions = kinds.lookup("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+    if definitions is None:
+        return
+    objects, _ = store.list_objects(definitions, None)
+    for crd in objects:
+        if established(crd) or crd["metadata"].get("deletionTimestamp"):
+            continue
+
+        def accept(current: dict[str, Any]) -> dict[str, Any]:
+            current["status"] = _status(current, _dict(current.get("status")))
+            return current
+
+        try:
+            store.update(definitions, "", crd["metadata"]["name"], accept)
+        except (errors.ApiError, KeyError, TypeError):
+            continue  # gone meanwhile, or a body this check cannot read: leave it be
 
 
 def _wanted_rows() -> dict[tuple[str, str, str], dict[str, Any]]:
@@ -449,7 +476,7 @@ def _upsert(group: str, version: str, values: dict[str, Any]) -> None:
 
 def _set_preferred_versions() -> None:
     for group in ApiGroup.objects.filter(is_custom=True).prefetch_related("versions"):
-        served = sorted((v.version for v in group.versions.all()), key=kinds._version_rank)
+        served = sorted((v.version for v in group.versions.all()), key=kinds.version_rank)
         if served and group.preferred_version != served[0]:
             group.preferred_version = served[0]
             group.save(update_fields=["preferred_version"])

@@ -9,6 +9,7 @@ import copy
 import functools
 import hashlib
 import inspect
+import json
 import re
 from typing import Any
 
@@ -199,8 +200,10 @@ def aggregated(core: bool, version: str = "v2") -> dict[str, Any]:
 
 
 def _openapi_hash() -> str:
+    """Changes when a kind comes or goes, or a CRD's schema changes: kubectl then re-reads."""
     names = ",".join(f"{k.group}/{k.version}/{k.plural}" for k in kinds.index().kinds)
-    return hashlib.sha256(names.encode()).hexdigest()[:32].upper()
+    schemas = json.dumps([k.schema for k in kinds.index().kinds if k.is_custom], sort_keys=True)
+    return hashlib.sha256((names + schemas).encode()).hexdigest()[:32].upper()
 
 
 def openapi_root() -> dict[str, Any]:

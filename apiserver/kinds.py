@@ -18,7 +18,7 @@ from django.db.models import F
 from apiserver.models import Counter
 from catalog.models import ApiGroup, ResourceKind
 
-CACHE_SECONDS = 30.0
+CACHE_SECONDS = 5.0
 CHECK_SECONDS = 0.5
 GENERATION = "catalogGeneration"
 
@@ -152,7 +152,7 @@ def _build() -> Index:
     groups = []
     for group, listed in versions.items():
         best = preferred.get(group) or listed[-1]
-        ordered = sorted(listed, key=lambda v: (v != best, _version_rank(v)))
+        ordered = sorted(listed, key=lambda v: (v != best, version_rank(v)))
         groups.append((group, ordered, best))
     groups.sort(key=lambda g: (g[0] != "", g[0]))
     by_resource: dict[str, Kind] = {}
@@ -169,7 +169,7 @@ def _build() -> Index:
     )
 
 
-def _version_rank(version: str) -> tuple[int, int, int]:
+def version_rank(version: str) -> tuple[int, int, int]:
     """Kubernetes' version priority: GA before beta before alpha, higher numbers first."""
     match = re.match(r"^v(\d+)(?:(alpha|beta)(\d+))?$", version)
     if not match:

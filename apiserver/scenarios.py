@@ -85,9 +85,8 @@ def active_scenario() -> ActiveScenario | None:
     global _cached
     now = time.monotonic()
     read_at, found = _cached
-    if now - read_at < CACHE_SECONDS:
-        if found is None or found.ends > datetime.now(UTC):
-            return found
+    if now - read_at < CACHE_SECONDS and (found is None or found.ends > datetime.now(UTC)):
+        return found
     found = _read()
     with _cache_lock:
         _cached = (now, found)

@@ -569,6 +569,11 @@ PRINTERS: dict[str, tuple[list[Column], RowFn]] = {
     ),
 }
 PRINTERS["events.k8s.io/events"] = PRINTERS["/events"]
+# `kubectl get crd` shows when each third-party seller registered, as a timestamp.
+PRINTERS["apiextensions.k8s.io/customresourcedefinitions"] = (
+    [NAME, _col("Created At", "date")],
+    lambda obj, now: [_name(obj), _meta(obj).get("creationTimestamp")],
+)
 DEFAULT_PRINTER: tuple[list[Column], RowFn] = ([NAME, AGE], _default_row)
 
 

@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connection
 
 from apiserver import errors, store, tables
 from apiserver.kinds import Kind
@@ -125,6 +127,9 @@ async def events(
 
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
+    # With a connection pool, an idle stream hands its connection back between polls,
+    # so open watches do not each hold one of the pool's few connections.
+    pooled = bool(settings.DATABASES["default"].get("OPTIONS", {}).get("pool"))
     with _waiters_lock:
         _waiters.add((loop, wake))
     last_sent = time.monotonic()
@@ -147,6 +152,8 @@ async def events(
                 yield _event("BOOKMARK", _bookmark(kind, cursor))
                 last_sent = now
             wake.clear()
+            if pooled:
+                await sync_to_async(connection.close)()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=min(POLL_SECONDS, deadline - now))
     finally:

@@ -31,3 +31,8 @@ def delete(resource: str, name: str, namespace: str) -> str:
 def list_all(resources: list[str], namespace: str) -> str:
     """One command listing several kinds; kubectl still sends one GET per kind."""
     return f"kubectl get {','.join(resources)} -n {shlex.quote(namespace)}"
+
+
+def watch(resource: str, name: str, namespace: str) -> str:
+    """Follow one object from a terminal: kubectl keeps a watch open and prints each change."""
+    return f"kubectl get {resource} {shlex.quote(name)} -n {shlex.quote(namespace)} --watch"

@@ -20,4 +20,9 @@ urlpatterns = [
         views.delete_order,
         name="delete",
     ),
+    path(
+        "orders/<str:namespace>/<str:group>/<str:version>/<str:plural>/<str:name>/track/",
+        views.track,
+        name="track",
+    ),
 ]

@@ -6,12 +6,14 @@ API server checks a browser exactly as it checks kubectl.
 """
 
 from typing import Any
+from urllib.parse import urlencode
 
 import yaml
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url, trigger_client_event
@@ -20,7 +22,7 @@ from django_htmx.middleware import HtmxDetails
 from apiserver.kubeconfig import kubeconfig_for
 from apiserver.models import ClusterUser
 from catalog.models import ResourceKind
-from shop import api, kubectl, receipts
+from shop import api, kubectl, receipts, tracking
 from shop.forms import LearnerForm, OrderForm, PodChoiceForm
 from shop.learners import (
     NameTaken,
@@ -34,6 +36,11 @@ from shop.manifests import PodChoice, example_manifest, pod_manifest
 
 SESSION_LAST_ORDER = "shop_last_order"
 SESSION_LAST_CANCEL = "shop_last_cancel"
+SESSION_TRACKING = "shop_tracking"
+# How many orders' last known timelines the session keeps, for orders that have gone.
+TRACKING_MEMORY = 20
+# htmx stops polling an element whose request answers 286.
+STOP_POLLING = 286
 
 # The kinds a learner usually orders, listed on "Your orders" in this order.
 ORDER_KINDS: list[tuple[str, str, str]] = [
@@ -80,6 +87,24 @@ def _resource_arg(kind: ResourceKind) -> str:
 def _receipt_url(kind: ResourceKind, namespace: str, name: str) -> str:
     return reverse(
         "shop:receipt",
+        kwargs={
+            "namespace": namespace,
+            "group": kind.api_version.group.slug,
+            "version": kind.api_version.version,
+            "plural": kind.plural,
+            "name": name,
+        },
+    )
+
+
+def _tracked_kind(kind: ResourceKind) -> str:
+    """The kind's name for the tracking rules; a custom kind only borrows the generic ones."""
+    return "" if kind.is_custom else kind.kind
+
+
+def _track_url(kind: ResourceKind, namespace: str, name: str) -> str:
+    return reverse(
+        "shop:track",
         kwargs={
             "namespace": namespace,
             "group": kind.api_version.group.slug,
@@ -210,6 +235,7 @@ def order(request: HtmxHttpRequest, group: str, version: str, plural: str) -> Ht
     if not request.htmx:
         return redirect(receipt_url)
     context["receipt_url"] = receipt_url
+    context["track_url"] = _track_url(kind, ticket["namespace"] or namespace, ticket["name"])
     return push_url(_render_order(request, context), receipt_url)
 
 
@@ -265,11 +291,25 @@ def receipt(
         "object_yaml": (
             yaml.safe_dump(body, sort_keys=False, default_flow_style=False) if exchange.ok else ""
         ),
-        "status_word": _status_word(kind.kind, body) if exchange.ok else "",
+        "status": _receipt_status(request.learner, kind, namespace, name, body)
+        if exchange.ok
+        else None,
+        "track_url": _track_url(kind, namespace, name),
         "delete_command": kubectl.delete(_resource_arg(kind), name, namespace),
     }
     status = 200 if exchange.ok else exchange.status
     return render(request, "shop/receipt.html", context, status=status)
+
+
+def _receipt_status(
+    learner: ClusterUser, kind: ResourceKind, namespace: str, name: str, body: dict[str, Any]
+) -> tracking.Status:
+    """The same words as the tracking page; a Service needs its Endpoints for them."""
+    endpoints = None
+    if _tracked_kind(kind) == "Service":
+        found = api.call(learner, "GET", api.object_path("", "v1", "endpoints", namespace, name))
+        endpoints = found.body if found.ok else None
+    return tracking.status_of(_tracked_kind(kind), body, endpoints)
 
 
 @require_POST
@@ -318,7 +358,7 @@ def orders(request: HtmxHttpRequest) -> HttpResponse:
     kinds = _order_kinds()
     since = request.GET.get("since", "") if request.htmx else ""
     revision = ""
-    rows: list[dict[str, Any]] = []
+    found: list[tuple[ResourceKind, dict[str, Any]]] = []
     calls: list[dict[str, Any]] = []
     for kind in kinds:
         path = api.collection_path(
@@ -332,8 +372,9 @@ def orders(request: HtmxHttpRequest) -> HttpResponse:
             revision = str(exchange.metadata.get("resourceVersion", ""))
             if since and revision == since:
                 return HttpResponse(status=204)
-        for item in exchange.body.get("items") or []:
-            rows.append(_order_row(kind, namespace, item))
+        found.extend((kind, item) for item in exchange.body.get("items") or [])
+    endpoints = _endpoints_by_name(request.learner, namespace, found, calls)
+    rows = [_order_row(kind, namespace, item, endpoints) for kind, item in found]
     rows.sort(key=lambda row: (row["sort_key"], row["kind"], row["name"]), reverse=True)
     context = {
         "namespace": namespace,
@@ -358,18 +399,43 @@ def _order_kinds() -> list[ResourceKind]:
     return [found[key] for key in ORDER_KINDS if key in found]
 
 
-def _order_row(kind: ResourceKind, namespace: str, item: dict[str, Any]) -> dict[str, Any]:
+def _endpoints_by_name(
+    learner: ClusterUser,
+    namespace: str,
+    found: list[tuple[ResourceKind, dict[str, Any]]],
+    calls: list[dict[str, Any]],
+) -> dict[str, dict[str, Any]]:
+    """A Service is only "delivered" once it has ready endpoints: one more list, if needed."""
+    if not any(_tracked_kind(kind) == "Service" for kind, _ in found):
+        return {}
+    path = api.collection_path("", "v1", "endpoints", namespace)
+    exchange = api.call(learner, "GET", path)
+    calls.append({"method": "GET", "path": path, "status": exchange.status})
+    items = exchange.body.get("items") or [] if exchange.ok else []
+    return {str((e.get("metadata") or {}).get("name", "")): e for e in items}
+
+
+def _order_row(
+    kind: ResourceKind,
+    namespace: str,
+    item: dict[str, Any],
+    endpoints: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
     meta = item.get("metadata") or {}
     name = str(meta.get("name", ""))
     created = parse_datetime(str(meta.get("creationTimestamp", ""))) if meta else None
+    status = tracking.status_of(_tracked_kind(kind), item, endpoints.get(name))
     return {
         "kind": kind.kind,
         "name": name,
         "created": created,
         "sort_key": str(meta.get("creationTimestamp", "")),
         "resource_version": meta.get("resourceVersion", ""),
-        "status": _status_word(kind.kind, item),
+        "status": status.kube,
+        "step": status.shop,
+        "tone": status.tone,
         "receipt_url": _receipt_url(kind, namespace, name),
+        "track_url": _track_url(kind, namespace, name),
         "delete_url": reverse(
             "shop:delete",
             kwargs={
@@ -384,9 +450,94 @@ def _order_row(kind: ResourceKind, namespace: str, item: dict[str, Any]) -> dict
     }
 
 
-def _status_word(kind: str, obj: dict[str, Any]) -> str:
-    """One word on how the order is doing: a Pod's phase, otherwise simply "Stored"."""
-    if kind == "Pod":
-        status = obj.get("status") or {}
-        return str(status.get("phase") or "Pending") if isinstance(status, dict) else "Pending"
-    return "Stored"
+# Tracking -----------------------------------------------------------------------------
+
+
+@require_GET
+@learner_required
+def track(
+    request: HtmxHttpRequest, namespace: str, group: str, version: str, plural: str, name: str
+) -> HttpResponse:
+    """Where an order is on its way, refreshed by htmx until nothing more will happen.
+
+    Everything is read as the learner through the pipeline, so another learner's order is
+    refused by authorization (403), and an order that has gone answers 404: both become
+    friendly pages. A final answer to htmx is 286, which stops the polling.
+    """
+    kind = _kind_or_404(group, version, plural)
+    key = _object_key(kind, namespace, name)
+    snapshot = tracking.gather(
+        request.learner,
+        kind.api_version.group.name,
+        kind.api_version.version,
+        kind.plural,
+        kind.kind,
+        namespace if kind.namespaced else "",
+        name,
+        secret=_is_secret(kind),
+    )
+    exchange = snapshot.exchange
+    memory: dict[str, Any] = request.session.get(SESSION_TRACKING) or {}
+    track_url = _track_url(kind, namespace, name)
+    line: tracking.Timeline | None = None
+    object_yaml = ""
+    if exchange.ok:
+        state = "ok"
+        checkout = request.session.get(SESSION_LAST_ORDER) or {}
+        if checkout.get("key") == key:
+            snapshot.related.first_version = str(checkout.get("resource_version", ""))
+        line = tracking.timeline(
+            _tracked_kind(kind), exchange.body, snapshot.related, timezone.now()
+        )
+        _remember(request, memory, key, line)
+        body = api.redact_secret(exchange.body) if _is_secret(kind) else exchange.body
+        object_yaml = yaml.safe_dump(body, sort_keys=False, default_flow_style=False)
+        status = line.status
+    elif exchange.status == 404:
+        state, status = "gone", tracking.GONE
+        line = tracking.recall(memory.get(key))
+    elif exchange.status in (401, 403):
+        state, status = "forbidden", tracking.Status("Not your order", exchange.reason, "problem")
+    else:
+        state, status = "unavailable", tracking.Status("Checking", exchange.reason, "problem")
+        line = tracking.recall(memory.get(key))
+    final = status.final or state == "forbidden"
+    seen = request.GET.get("seen", "")
+    context = {
+        "kind": kind,
+        "namespace": namespace,
+        "name": name,
+        "state": state,
+        "status": status,
+        "final": final,
+        "line": line,
+        "message": exchange.message,
+        "http_status": exchange.status,
+        "calls": snapshot.calls,
+        "object_yaml": object_yaml,
+        "track_url": track_url,
+        "poll_url": f"{track_url}?{urlencode({'seen': status.signature})}",
+        "receipt_url": _receipt_url(kind, namespace, name),
+        "oob": bool(request.htmx),
+        "announce": not request.htmx or seen != status.signature,
+        "kubectl_watch": kubectl.watch(_resource_arg(kind), name, namespace),
+    }
+    if request.htmx:
+        code = STOP_POLLING if final else 200
+        return render(request, "shop/tracking.html#live", context, status=code)
+    code = {"gone": 404, "forbidden": 403}.get(state, 200)
+    return render(request, "shop/tracking.html", context, status=code)
+
+
+def _remember(
+    request: HtmxHttpRequest, memory: dict[str, Any], key: str, line: tracking.Timeline
+) -> None:
+    """Keep the latest timeline in the session (only when it changed) for when it is gone."""
+    saved = tracking.remember(line)
+    if memory.get(key) == saved:
+        return
+    memory.pop(key, None)
+    memory[key] = saved
+    while len(memory) > TRACKING_MEMORY:
+        memory.pop(next(iter(memory)))
+    request.session[SESSION_TRACKING] = memory

@@ -71,7 +71,7 @@ def test_compaction_makes_old_versions_gone(api, alice):
     assert store.oldest_revision() == store.current_revision()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_never_share_a_resource_version(alice):
     """Threads race to create objects; every revision is unique and the counter matches."""
     if connection.vendor == "sqlite" and connection.is_in_memory_db():

@@ -72,7 +72,7 @@ def test_the_loop_steps_only_when_the_store_moved_or_a_timer_is_due(catalog):
     connection.vendor == "sqlite",
     reason="the in-memory test database locks tables across threads; file SQLite uses WAL",
 )
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_loop_runs_on_its_own_thread_and_stops_when_asked(catalog):
     plane, clock, shopper = _plane()
 

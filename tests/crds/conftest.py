@@ -21,6 +21,7 @@ from tests.apiserver.conftest import (  # noqa: F401  (fixtures shared with the 
     call,
     carol,
 )
+from tests.e2e.livecluster import live_cluster  # noqa: F401  (kubectl and Python client)
 
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 WIDGET_CRD = f"{CRDS}/widgets.shop.example.com"

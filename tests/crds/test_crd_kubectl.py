@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tests.crds.conftest import widget, widget_crd
-from tests.e2e.livecluster import LiveCluster, live_cluster  # noqa: F401  (session fixture)
+from tests.e2e.livecluster import LiveCluster
 from tests.e2e.test_kubectl import KUBECTL, Kubectl
 
 pytestmark = pytest.mark.e2e
@@ -20,7 +20,7 @@ CRD_NAME = "widgets.shop.example.com"
 
 
 @pytest.fixture(scope="module")
-def teacher(live_cluster: LiveCluster, tmp_path_factory) -> Kubectl:  # noqa: F811
+def teacher(live_cluster: LiveCluster, tmp_path_factory) -> Kubectl:
     if KUBECTL is None:
         pytest.skip("kubectl not found: install it, or set KUBECTL=/path/to/kubectl")
     home = tmp_path_factory.mktemp("teacher-home")
@@ -28,7 +28,7 @@ def teacher(live_cluster: LiveCluster, tmp_path_factory) -> Kubectl:  # noqa: F8
 
 
 @pytest.fixture(scope="module")
-def learner(live_cluster: LiveCluster, tmp_path_factory) -> Kubectl:  # noqa: F811
+def learner(live_cluster: LiveCluster, tmp_path_factory) -> Kubectl:
     if KUBECTL is None:
         pytest.skip("kubectl not found: install it, or set KUBECTL=/path/to/kubectl")
     home = tmp_path_factory.mktemp("learner-home")

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from apiserver import crds, kinds
 from catalog.models import ApiGroup, KindField, ResourceKind
+from tests.apiserver.conftest import TABLE_ACCEPT
 from tests.crds.conftest import CRDS, WIDGET_CRD, WIDGETS, widget, widget_crd
 
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
@@ -35,6 +36,16 @@ def test_learner_may_not_register_a_seller(alice, call):
     assert response.body["reason"] == "Forbidden"
     assert 'cannot create resource "customresourcedefinitions"' in response.body["message"]
     assert not ApiGroup.objects.filter(name="shop.example.com").exists()
+
+
+def test_kubectl_get_crd_shows_when_each_seller_registered(registered, api, alice):
+    table = api.get(CRDS, alice, accept=TABLE_ACCEPT).json_body
+
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Created At"]
+    assert table["rows"][0]["cells"] == [
+        "widgets.shop.example.com",
+        registered["metadata"]["creationTimestamp"],
+    ]
 
 
 def test_learner_may_read_sellers(registered, alice, call):
@@ -178,6 +189,19 @@ def test_protected_groups_need_the_approval_annotation(carol, call):
     assert "protected groups" in causes["metadata.annotations[api-approved.kubernetes.io]"]
 
 
+def test_built_in_groups_stay_closed_to_sellers_even_with_approval(carol, call):
+    crd = widget_crd(group="apps.k8s.io")
+    crd["metadata"] = {
+        "name": "widgets.apps.k8s.io",
+        "annotations": {"api-approved.kubernetes.io": "https://example.com/approval"},
+    }
+    ApiGroup.objects.create(name="apps.k8s.io", department="Test aisle")
+
+    causes = _causes(call("POST", CRDS, carol, crd))
+
+    assert "is served by a built-in API group" in causes["spec.group"]
+
+
 def test_group_scope_and_kind_cannot_change(registered, carol, call):
     changed = widget_crd(scope="Cluster")
     changed["metadata"]["resourceVersion"] = registered["metadata"]["resourceVersion"]
@@ -213,6 +237,18 @@ def test_a_second_seller_cannot_take_a_kind_already_in_use(registered, carol, ca
     assert conditions["NamesAccepted"]["message"] == '"Widget" is already in use'
     assert conditions["Established"]["status"] == "False"
     assert kinds.lookup("shop.example.com", "v1", "gadgets") is None
+
+
+def test_a_refused_seller_is_accepted_once_the_clash_has_gone(registered, carol, call):
+    crd = widget_crd(names={"plural": "gadgets", "kind": "Widget"})
+    crd["metadata"]["name"] = "gadgets.shop.example.com"
+    call("POST", CRDS, carol, crd)
+
+    call("DELETE", WIDGET_CRD, carol)
+
+    accepted = call("GET", f"{CRDS}/gadgets.shop.example.com", carol).body
+    assert crds.established(accepted)
+    assert kinds.lookup("shop.example.com", "v1", "gadgets").kind == "Widget"
 
 
 def test_deleting_the_seller_removes_the_product_and_its_orders(registered, carol, alice, call):

@@ -100,7 +100,8 @@ def store_problems(database_url: str) -> list[str]:
     """Everything wrong with the store: what a crash or a race must never leave behind."""
     problems = []
     objects = _rows(
-        database_url, "SELECT id, resource, name, resource_version, body FROM apiserver_storedobject"
+        database_url,
+        "SELECT id, resource, name, resource_version, body FROM apiserver_storedobject",
     )
     revisions = {
         row[0]: row[1:]

@@ -126,9 +126,8 @@ def test_requests_in_flight_are_capped_per_process(limits, settings):
     worker.start()
     try:
         assert held.wait(5)
-        with pytest.raises(fairness.errors.ApiError) as refused:
-            with fairness.in_flight(Lane.LEARNER):
-                pass
+        with pytest.raises(fairness.errors.ApiError) as refused, fairness.in_flight(Lane.LEARNER):
+            pass
         assert refused.value.code == 429
         with fairness.in_flight(Lane.SYSTEM), fairness.in_flight(Lane.INSTRUCTOR):
             pass

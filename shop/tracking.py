@@ -1,0 +1,918 @@
+"""Order tracking: where an object is on its way, told as a parcel's journey and in Kubernetes.
+
+`gather` reads what the page needs through the API pipeline as the learner (the object, its
+events, and for workloads their ReplicaSets and Pods); everything after that is pure: it
+turns plain dicts into a `Timeline`, so "Your orders" and the tracking page use the same
+words, and the rules can be tested against hand-made objects.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+
+from apiserver.models import AuditRecord, ClusterUser
+from shop import api
+
+# A Pod waiting for one of these cannot fetch its image: the courier has a bad address.
+IMAGE_PROBLEMS = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
+CRASHING = {"CrashLoopBackOff", "RunContainerError", "CreateContainerError"}
+ENDPOINTS_TRIGGER = "endpoints.kubernetes.io/last-change-trigger-time"
+
+DONE, CURRENT, WAITING, PROBLEM = "done", "current", "waiting", "problem"
+
+
+@dataclass(frozen=True)
+class Status:
+    """How an order is doing, in both languages; `final` means nothing more will happen."""
+
+    shop: str
+    kube: str
+    tone: str = "progress"  # progress, ok, problem or gone: the colour of the badge
+    final: bool = False
+
+    @property
+    def signature(self) -> str:
+        """What the page last showed; a change is announced to screen readers."""
+        return f"{self.shop}|{self.kube}"
+
+
+@dataclass
+class Step:
+    """One line of the timeline: the parcel's step beside the Kubernetes step."""
+
+    shop: str
+    api: str
+    detail: str = ""
+    when: datetime | None = None
+    state: str = WAITING
+
+
+@dataclass
+class Related:
+    """What was read alongside the object: events, and the objects it made or points at."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    pods: list[dict[str, Any]] = field(default_factory=list)
+    replicasets: list[dict[str, Any]] = field(default_factory=list)
+    endpoints: dict[str, Any] | None = None
+    created_by: dict[str, Any] | None = None  # the audit row of the create, when one matches
+    first_version: str = ""  # the resourceVersion the POST answered with, when known
+
+
+@dataclass
+class Timeline:
+    status: Status
+    steps: list[Step]
+    events: list[dict[str, Any]]
+    caveats: list[str]
+
+
+# --- small readers --------------------------------------------------------------------------
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _meta(obj: dict[str, Any]) -> dict[str, Any]:
+    return _dict(obj.get("metadata"))
+
+
+def _spec(obj: dict[str, Any]) -> dict[str, Any]:
+    return _dict(obj.get("spec"))
+
+
+def _status(obj: dict[str, Any]) -> dict[str, Any]:
+    return _dict(obj.get("status"))
+
+
+def when(value: Any) -> datetime | None:
+    """An RFC 3339 timestamp from the API, or None when missing or malformed."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
+
+
+def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+    for condition in _status(obj).get("conditions") or []:
+        if isinstance(condition, dict) and condition.get("type") == kind:
+            return condition
+    return {}
+
+
+def _is_true(obj: dict[str, Any], kind: str) -> bool:
+    return _condition(obj, kind).get("status") == "True"
+
+
+def _containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in _status(pod).get("containerStatuses") or [] if isinstance(c, dict)]
+
+
+def _waiting_reasons(pod: dict[str, Any]) -> list[str]:
+    return [
+        str(_dict(_dict(c.get("state")).get("waiting")).get("reason", "")) for c in _containers(pod)
+    ]
+
+
+def restarts(pod: dict[str, Any]) -> int:
+    return sum(int(c.get("restartCount") or 0) for c in _containers(pod))
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+# --- statuses: the words both pages use -----------------------------------------------------
+
+
+def pod_word(pod: dict[str, Any]) -> str:
+    """What `kubectl get pods` prints in its STATUS column for this Pod."""
+    status = _status(pod)
+    word = str(status.get("reason") or status.get("phase") or "Pending")
+    for container in _containers(pod):
+        state = _dict(container.get("state"))
+        waiting, terminated = _dict(state.get("waiting")), _dict(state.get("terminated"))
+        if waiting.get("reason"):
+            word = str(waiting["reason"])
+        elif terminated.get("reason"):
+            word = str(terminated["reason"])
+        elif terminated:
+            word = f"ExitCode:{terminated.get('exitCode', 0)}"
+    if _meta(pod).get("deletionTimestamp"):
+        word = "Terminating"
+    return word
+
+
+def _pod_status(pod: dict[str, Any]) -> Status:
+    word = pod_word(pod)
+    phase = str(_status(pod).get("phase") or "Pending")
+    scheduled = _condition(pod, "PodScheduled")
+    waiting = set(_waiting_reasons(pod))
+    if _meta(pod).get("deletionTimestamp"):
+        return Status("Cancelled", "Terminating", "gone")
+    if phase == "Succeeded":
+        return Status("Delivered", "Succeeded", "ok", final=True)
+    if phase == "Failed":
+        return Status("Returned", f"Failed ({word})", "problem", final=True)
+    if waiting & IMAGE_PROBLEMS:
+        return Status("Address problem", word, "problem")
+    if waiting & CRASHING or (phase == "Running" and word in ("Error", "OOMKilled")):
+        return Status("Returned damaged", f"{word} ({restarts(pod)} restarts)", "problem")
+    if scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
+        return Status("Delayed", "Pending (Unschedulable)", "problem")
+    if phase == "Running" and _is_true(pod, "Ready"):
+        return Status("Delivered", "Running and Ready", "ok", final=True)
+    if phase == "Running":
+        return Status("Out for delivery", "Running (not Ready)")
+    if _spec(pod).get("nodeName"):
+        return Status("Out for delivery", word)
+    return Status("In the warehouse", word)
+
+
+def _deployment_status(deploy: dict[str, Any]) -> Status:
+    wanted = _int(_spec(deploy).get("replicas", 1))
+    status = _status(deploy)
+    ready, available = _int(status.get("readyReplicas")), _int(status.get("availableReplicas"))
+    current, updated = _int(status.get("replicas")), _int(status.get("updatedReplicas"))
+    observed = _int(status.get("observedGeneration")) >= _int(_meta(deploy).get("generation"))
+    progressing = _condition(deploy, "Progressing")
+    if _meta(deploy).get("deletionTimestamp"):
+        return Status("Cancelled", "Terminating", "gone")
+    if observed and available >= wanted and updated >= wanted and current == wanted:
+        return Status("Delivered", f"{available}/{wanted} available", "ok", final=True)
+    if (
+        progressing.get("reason") == "ProgressDeadlineExceeded"
+        or _condition(deploy, "ReplicaFailure").get("status") == "True"
+    ):
+        return Status("Delayed", f"{ready}/{wanted} ready", "problem")
+    if current or ready:
+        return Status("Out for delivery", f"{ready}/{wanted} ready")
+    return Status("In the warehouse", f"{ready}/{wanted} ready")
+
+
+def _job_status(job: dict[str, Any]) -> Status:
+    status = _status(job)
+    completions = _int(_spec(job).get("completions", 1))
+    succeeded = _int(status.get("succeeded"))
+    if _is_true(job, "Complete"):
+        return Status("Delivered", f"Complete ({succeeded}/{completions})", "ok", final=True)
+    if _is_true(job, "Failed"):
+        reason = _condition(job, "Failed").get("reason") or "Failed"
+        return Status("Returned", f"Failed ({reason})", "problem", final=True)
+    if _meta(job).get("deletionTimestamp"):
+        return Status("Cancelled", "Terminating", "gone")
+    if _int(status.get("active")):
+        return Status("Out for delivery", f"Running ({succeeded}/{completions} done)")
+    return Status("In the warehouse", f"Pending ({succeeded}/{completions} done)")
+
+
+def ready_addresses(endpoints: dict[str, Any] | None) -> int:
+    """How many Pod addresses an Endpoints object lists as ready to take traffic."""
+    subsets = _dict(endpoints).get("subsets") or []
+    return sum(len(_dict(s).get("addresses") or []) for s in subsets)
+
+
+def _service_status(service: dict[str, Any], endpoints: dict[str, Any] | None) -> Status:
+    spec = _spec(service)
+    if _meta(service).get("deletionTimestamp"):
+        return Status("Cancelled", "Terminating", "gone")
+    if spec.get("type") == "ExternalName":
+        return Status("Delivered", "ExternalName", "ok", final=True)
+    if not spec.get("clusterIP"):
+        return Status("In the warehouse", "No cluster IP yet")
+    if not spec.get("selector"):
+        return Status("Delivered", "No selector (endpoints are yours to fill)", "ok", final=True)
+    ready = ready_addresses(endpoints)
+    if ready:
+        return Status("Delivered", f"{ready} endpoint(s) ready", "ok", final=True)
+    return Status("Waiting for stock", "No ready endpoints")
+
+
+def status_of(kind: str, obj: dict[str, Any], endpoints: dict[str, Any] | None = None) -> Status:
+    """The shop step and Kubernetes word for one object, as both order pages show it.
+
+    Only the object (and, for a Service, its Endpoints) decides, so the list of orders and
+    the tracking page always agree; Pods' words follow `kubectl get pods`' STATUS column.
+    """
+    if kind == "Pod":
+        return _pod_status(obj)
+    if kind == "Deployment":
+        return _deployment_status(obj)
+    if kind == "Job":
+        return _job_status(obj)
+    if kind == "Service":
+        return _service_status(obj, endpoints)
+    if _meta(obj).get("deletionTimestamp"):
+        return Status("Cancelled", "Terminating", "gone")
+    return Status("In the warehouse", "Stored", "ok", final=True)
+
+
+GONE = Status("Cancelled and gone", "Deleted (NotFound)", "gone", final=True)
+
+
+# --- gathering, through the API as the learner ----------------------------------------------
+
+
+@dataclass
+class Snapshot:
+    """The object's GET, what was read alongside it, and every request that took."""
+
+    exchange: api.Exchange
+    related: Related
+    calls: list[dict[str, Any]]
+
+
+def _selector(obj: dict[str, Any]) -> str:
+    match = _dict(_dict(_spec(obj).get("selector")).get("matchLabels"))
+    return ",".join(f"{k}={v}" for k, v in sorted(match.items()))
+
+
+def _owned_by(obj: dict[str, Any], uids: set[str]) -> bool:
+    return any(_dict(ref).get("uid") in uids for ref in _meta(obj).get("ownerReferences") or [])
+
+
+def gather(
+    learner: ClusterUser,
+    group: str,
+    version: str,
+    plural: str,
+    kind: str,
+    namespace: str,
+    name: str,
+    secret: bool = False,
+) -> Snapshot:
+    """Read the object and its surroundings with the learner's own requests.
+
+    Events are selected the way `kubectl describe` selects them (by involvedObject); a
+    workload's events come from one list of the namespace's events, kept to the objects
+    it made, because one request is kinder than one per Pod.
+    """
+    calls: list[dict[str, Any]] = []
+
+    def call(path: str, query: dict[str, str] | None = None) -> api.Exchange:
+        exchange = api.call(learner, "GET", path, query=query, secret=secret)
+        shown = path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+        calls.append({"method": "GET", "path": shown, "status": exchange.status})
+        return exchange
+
+    exchange = call(api.object_path(group, version, plural, namespace, name))
+    related = Related()
+    if not exchange.ok:
+        return Snapshot(exchange, related, calls)
+    obj = exchange.body
+    uid = str(_meta(obj).get("uid", ""))
+    events_path = api.collection_path("", "v1", "events", namespace)
+    tree = {uid}
+    if (group, kind) in (("apps", "Deployment"), ("batch", "Job")) and _selector(obj):
+        selector = {"labelSelector": _selector(obj)}
+        if kind == "Deployment":
+            listing = call(api.collection_path("apps", "v1", "replicasets", namespace), selector)
+            related.replicasets = [
+                rs for rs in listing.body.get("items") or [] if _owned_by(rs, {uid})
+            ]
+            tree |= {str(_meta(rs).get("uid")) for rs in related.replicasets}
+        listing = call(api.collection_path("", "v1", "pods", namespace), selector)
+        related.pods = [p for p in listing.body.get("items") or [] if _owned_by(p, tree)]
+        tree |= {str(_meta(p).get("uid")) for p in related.pods}
+        events = call(events_path).body.get("items") or []
+        related.events = [e for e in events if _dict(e.get("involvedObject")).get("uid") in tree]
+    else:
+        fields = f"involvedObject.kind={kind},involvedObject.name={name}"
+        related.events = call(events_path, {"fieldSelector": fields}).body.get("items") or []
+    if (group, kind) == ("", "Service"):
+        found = call(api.object_path("", "v1", "endpoints", namespace, name))
+        related.endpoints = found.body if found.ok else None
+    related.created_by = created_by(obj, plural, group, namespace)
+    return Snapshot(exchange, related, calls)
+
+
+def created_by(obj: dict[str, Any], plural: str, group: str, namespace: str) -> dict[str, Any]:
+    """The audit row of the POST that made `obj`, if exactly one fits.
+
+    The audit log does not name the object a create made (the URL is the collection), so
+    the match is by kind, namespace and time: the second of creationTimestamp.
+    """
+    created = when(_meta(obj).get("creationTimestamp"))
+    if created is None:
+        return {}
+    rows = list(
+        AuditRecord.objects.filter(
+            verb="create",
+            resource=f"{group}/{plural}" if group else plural,
+            subresource="",
+            namespace=namespace,
+            status_code=201,
+            timestamp__gte=created,
+            timestamp__lt=created + timedelta(seconds=2),
+        ).values("timestamp", "user", "client", "latency_ms", "path")[:2]
+    )
+    return rows[0] if len(rows) == 1 else {}
+
+
+# --- the timeline ---------------------------------------------------------------------------
+
+
+def _events_by_reason(events: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for event in sort_events(events):
+        found.setdefault(str(event.get("reason", "")), []).append(event)
+    return found
+
+
+def sort_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Oldest first, as `kubectl describe` lists them; the name's hex tail breaks ties."""
+
+    def key(event: dict[str, Any]) -> tuple[str, int]:
+        tail = str(_meta(event).get("name", "")).rsplit(".", 1)[-1]
+        try:
+            order = int(tail, 16)
+        except ValueError:
+            order = 0
+        return str(event.get("firstTimestamp") or event.get("eventTime") or ""), order
+
+    return sorted(events, key=key)
+
+
+def event_rows(events: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The events table: type, reason, object, message, count and age (from the last time)."""
+    rows = []
+    for event in sort_events(events):
+        last = when(event.get("lastTimestamp")) or when(event.get("eventTime"))
+        involved = _dict(event.get("involvedObject"))
+        source = _dict(event.get("source"))
+        rows.append(
+            {
+                "type": str(event.get("type", "")),
+                "reason": str(event.get("reason", "")),
+                "message": str(event.get("message", "")),
+                "count": _int(event.get("count")) or 1,
+                "last": last,
+                "age": _age(last, now),
+                "object": f"{involved.get('kind', '')}/{involved.get('name', '')}",
+                "source": " on ".join(
+                    str(part) for part in (source.get("component"), source.get("host")) if part
+                ),
+            }
+        )
+    return rows
+
+
+def _age(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return ""
+    seconds = max(int((now - moment).total_seconds()), 0)
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+def _ordered(obj: dict[str, Any], related: Related) -> list[Step]:
+    """The first three steps, all inside the one POST request, for every kind."""
+    meta = _meta(obj)
+    created = when(meta.get("creationTimestamp"))
+    audit = related.created_by or {}
+    placed = "creationTimestamp"
+    if audit:
+        placed = f"POST {audit['path']} → 201 Created, sent by {audit['user']} ({audit['client']})"
+    checked = "One request passed authentication (your token), authorization (your namespace) "
+    checked += "and admission (defaults filled in, fields validated)"
+    if audit:
+        checked += f", in {audit['latency_ms']:.0f} ms"
+    if related.first_version:
+        stored = f"Written to the cluster store at resourceVersion {related.first_version}"
+    else:
+        stored = "Written to the cluster store"
+    stored += f"; every later change bumps it (now {meta.get('resourceVersion', '?')})"
+    return [
+        Step("Order placed", "POST accepted", placed, created, DONE),
+        Step("Payment checked", "Authenticated, authorized, admitted", checked, created, DONE),
+        Step("In the warehouse", "Persisted to the cluster store", stored, created, DONE),
+    ]
+
+
+def _first(events: dict[str, list[dict[str, Any]]], reason: str) -> dict[str, Any]:
+    return (events.get(reason) or [{}])[0]
+
+
+def _last(events: dict[str, list[dict[str, Any]]], reason: str) -> dict[str, Any]:
+    return (events.get(reason) or [{}])[-1]
+
+
+def _event_time(event: dict[str, Any]) -> datetime | None:
+    return when(event.get("firstTimestamp")) or when(event.get("eventTime"))
+
+
+def _pod_steps(pod: dict[str, Any], events: dict[str, list[dict[str, Any]]]) -> list[Step]:
+    """Shipped, out for delivery, delivered: or the problem that stopped the parcel."""
+    spec, status = _spec(pod), _status(pod)
+    scheduled = _condition(pod, "PodScheduled")
+    node = spec.get("nodeName")
+    steps: list[Step] = []
+    if node:
+        at = when(scheduled.get("lastTransitionTime")) or _event_time(_first(events, "Scheduled"))
+        steps.append(Step("Shipped", f"Scheduled to node {node}", "PodScheduled=True", at, DONE))
+    elif scheduled.get("reason") == "Unschedulable":
+        failed = _last(events, "FailedScheduling")
+        message = failed.get("message") or scheduled.get("message") or ""
+        steps.append(
+            Step(
+                "Delayed",
+                "Unschedulable (FailedScheduling)",
+                str(message),
+                _event_time(failed) or when(scheduled.get("lastTransitionTime")),
+                PROBLEM,
+            )
+        )
+        return steps
+    else:
+        steps.append(Step("Shipped", "Scheduled to a node", "Waiting for the scheduler"))
+        steps.append(Step("Out for delivery", "Image pulled, container started"))
+        steps.append(Step("Delivered", "Running and Ready"))
+        return steps
+
+    waiting = set(_waiting_reasons(pod))
+    if waiting & IMAGE_PROBLEMS:
+        failed = [e for e in events.get("Failed", []) if "pull" in str(e.get("message", ""))]
+        message = str((failed[-1] if failed else {}).get("message", "")) or next(
+            (
+                str(_dict(_dict(c.get("state")).get("waiting")).get("message", ""))
+                for c in _containers(pod)
+            ),
+            "",
+        )
+        word = "ImagePullBackOff" if "ImagePullBackOff" in waiting else "ErrImagePull"
+        pulling = _first(events, "Pulling")
+        steps.append(
+            Step(
+                "Address problem",
+                f"{word}: the image cannot be pulled",
+                message,
+                _event_time(pulling),
+                PROBLEM,
+            )
+        )
+        steps.append(Step("Delivered", "Running and Ready"))
+        return steps
+
+    started = _last(events, "Started")
+    pulled = _first(events, "Pulled")
+    notes = [
+        str(e.get("message", ""))
+        for reason in ("Pulling", "Pulled", "Created", "Started")
+        for e in events.get(reason, [])[:1]
+    ]
+    any_started = any(
+        c.get("started") or "running" in _dict(c.get("state")) or restarts(pod)
+        for c in _containers(pod)
+    )
+    phase = str(status.get("phase") or "Pending")
+    if any_started or phase in ("Running", "Succeeded", "Failed"):
+        steps.append(
+            Step(
+                "Out for delivery",
+                "Image pulled, container created and started",
+                "; ".join(notes),
+                _event_time(started) or _event_time(pulled),
+                DONE,
+            )
+        )
+    else:
+        detail = "; ".join(notes) or "The kubelet on the node is pulling the image"
+        steps.append(
+            Step(
+                "Out for delivery",
+                "Pulling the image, creating the container",
+                detail,
+                _event_time(_first(events, "Pulling")),
+                CURRENT,
+            )
+        )
+        steps.append(Step("Delivered", "Running and Ready"))
+        return steps
+
+    ready = _condition(pod, "Ready")
+    word = pod_word(pod)
+    if phase == "Succeeded":
+        steps.append(
+            Step(
+                "Delivered",
+                "Succeeded: every container exited 0",
+                "",
+                when(ready.get("lastTransitionTime")),
+                DONE,
+            )
+        )
+    elif phase == "Failed":
+        steps.append(
+            Step(
+                "Returned",
+                f"Failed: {word}",
+                "A container exited with an error and the restart policy says not to try again",
+                when(ready.get("lastTransitionTime")),
+                PROBLEM,
+            )
+        )
+    elif waiting & CRASHING or word in ("Error", "OOMKilled"):
+        back_off = _last(events, "BackOff")
+        count = restarts(pod)
+        steps.append(
+            Step(
+                "Returned damaged",
+                f"{word}: restarted {count} time{'s' if count != 1 else ''}",
+                str(back_off.get("message") or "The container exited with an error"),
+                _event_time(back_off) or when(ready.get("lastTransitionTime")),
+                PROBLEM,
+            )
+        )
+    elif ready.get("status") == "True":
+        steps.append(
+            Step(
+                "Delivered",
+                "Running and Ready",
+                "Ready=True",
+                when(ready.get("lastTransitionTime")),
+                DONE,
+            )
+        )
+    else:
+        steps.append(
+            Step("Delivered", "Running and Ready", "Running, not Ready yet", state=CURRENT)
+        )
+    return steps
+
+
+def _count_steps(
+    pods: list[dict[str, Any]], wanted: int, events: dict[str, list[dict[str, Any]]]
+) -> list[Step]:
+    """Shipped and out for delivery for a workload: how many of its Pods got how far."""
+    live = [p for p in pods if not _meta(p).get("deletionTimestamp")]
+    total = max(wanted, len(live))
+    placed = [p for p in live if _spec(p).get("nodeName")]
+    stuck = [p for p in live if _condition(p, "PodScheduled").get("reason") == "Unschedulable"]
+    steps: list[Step] = []
+    last_scheduled = max(
+        (t for p in placed if (t := when(_condition(p, "PodScheduled").get("lastTransitionTime")))),
+        default=None,
+    )
+    if stuck:
+        failed = _last(events, "FailedScheduling")
+        message = str(failed.get("message") or _condition(stuck[0], "PodScheduled").get("message"))
+        steps.append(
+            Step(
+                "Delayed",
+                f"Unschedulable: {len(placed)}/{total} Pods scheduled",
+                message,
+                _event_time(failed),
+                PROBLEM,
+            )
+        )
+    else:
+        state = DONE if len(placed) >= total else CURRENT
+        steps.append(
+            Step(
+                "Shipped",
+                f"{len(placed)}/{total} Pods scheduled to nodes",
+                ", ".join(sorted({str(_spec(p)["nodeName"]) for p in placed})),
+                last_scheduled if state == DONE else None,
+                state,
+            )
+        )
+    bad_image = [p for p in live if set(_waiting_reasons(p)) & IMAGE_PROBLEMS]
+    crashing = [p for p in live if set(_waiting_reasons(p)) & CRASHING]
+    running = [p for p in live if _status(p).get("phase") in ("Running", "Succeeded", "Failed")]
+    if bad_image:
+        failed = [e for e in events.get("Failed", []) if "pull" in str(e.get("message", ""))]
+        steps.append(
+            Step(
+                "Address problem",
+                f"ErrImagePull / ImagePullBackOff in {len(bad_image)} Pod(s)",
+                str((failed[-1] if failed else {}).get("message", "")),
+                _event_time(failed[-1]) if failed else None,
+                PROBLEM,
+            )
+        )
+    elif crashing:
+        count = sum(restarts(p) for p in crashing)
+        steps.append(
+            Step(
+                "Returned damaged",
+                f"CrashLoopBackOff in {len(crashing)} Pod(s), {count} restarts",
+                str(_last(events, "BackOff").get("message", "")),
+                _event_time(_last(events, "BackOff")),
+                PROBLEM,
+            )
+        )
+    else:
+        state = DONE if len(running) >= total else (CURRENT if placed else WAITING)
+        last_started = _event_time(_last(events, "Started"))
+        steps.append(
+            Step(
+                "Out for delivery",
+                f"{len(running)}/{total} Pods started",
+                "Images pulled, containers created and started",
+                last_started if running else None,
+                state,
+            )
+        )
+    return steps
+
+
+def _deployment_steps(
+    deploy: dict[str, Any], related: Related, events: dict[str, list[dict[str, Any]]]
+) -> list[Step]:
+    wanted = _int(_spec(deploy).get("replicas", 1))
+    status = _status(deploy)
+    newest = max(
+        related.replicasets, key=lambda rs: _meta(rs).get("creationTimestamp") or "", default=None
+    )
+    steps: list[Step] = []
+    if newest is None:
+        steps.append(
+            Step(
+                "Packed",
+                "ReplicaSet created",
+                "Waiting for the deployment controller",
+                state=CURRENT,
+            )
+        )
+    else:
+        scaled = _last(events, "ScalingReplicaSet")
+        steps.append(
+            Step(
+                "Packed",
+                f"ReplicaSet {_meta(newest).get('name')} created",
+                str(scaled.get("message", "")),
+                when(_meta(newest).get("creationTimestamp")),
+                DONE,
+            )
+        )
+        steps += _count_steps(related.pods, wanted, events)
+    available = _int(status.get("availableReplicas"))
+    if _deployment_status(deploy).final:
+        steps.append(
+            Step(
+                "Delivered",
+                f"{available}/{wanted} available (availableReplicas)",
+                "Available=True",
+                when(_condition(deploy, "Available").get("lastTransitionTime")),
+                DONE,
+            )
+        )
+    else:
+        steps.append(Step("Delivered", f"{available}/{wanted} available (availableReplicas)"))
+    return steps
+
+
+def _job_steps(
+    job: dict[str, Any], related: Related, events: dict[str, list[dict[str, Any]]]
+) -> list[Step]:
+    completions = _int(_spec(job).get("completions", 1))
+    status = _status(job)
+    steps: list[Step] = []
+    if not related.pods:
+        steps.append(
+            Step("Packed", "Pods created", "Waiting for the job controller", state=CURRENT)
+        )
+    else:
+        first = min(related.pods, key=lambda p: _meta(p).get("creationTimestamp") or "")
+        created = [str(e.get("message", "")) for e in events.get("SuccessfulCreate", [])]
+        steps.append(
+            Step(
+                "Packed",
+                f"{len(related.pods)} Pod(s) created",
+                "; ".join(created),
+                when(_meta(first).get("creationTimestamp")),
+                DONE,
+            )
+        )
+        steps += _count_steps(related.pods, len(related.pods), events)
+    succeeded = _int(status.get("succeeded"))
+    if _is_true(job, "Complete"):
+        steps.append(
+            Step(
+                "Delivered",
+                f"Complete: {succeeded}/{completions} succeeded",
+                str(_condition(job, "Complete").get("message", "")),
+                when(status.get("completionTime")),
+                DONE,
+            )
+        )
+    elif _is_true(job, "Failed"):
+        failed = _condition(job, "Failed")
+        steps.append(
+            Step(
+                "Returned",
+                f"Failed: {failed.get('reason', '')}",
+                str(failed.get("message", "")),
+                when(failed.get("lastTransitionTime")),
+                PROBLEM,
+            )
+        )
+    else:
+        steps.append(Step("Delivered", f"Complete: {succeeded}/{completions} succeeded"))
+    return steps
+
+
+def _service_steps(service: dict[str, Any], related: Related) -> list[Step]:
+    spec = _spec(service)
+    created = when(_meta(service).get("creationTimestamp"))
+    ip = spec.get("clusterIP")
+    steps = [
+        Step("Address assigned", f"Cluster IP {ip} assigned", "spec.clusterIP", created, DONE)
+        if ip
+        else Step("Address assigned", "Cluster IP assigned", state=CURRENT)
+    ]
+    selector = ",".join(f"{k}={v}" for k, v in sorted(_dict(spec.get("selector")).items()))
+    ready = ready_addresses(related.endpoints)
+    trigger = when(_meta(related.endpoints or {}).get("annotations", {}).get(ENDPOINTS_TRIGGER))
+    if not selector:
+        steps.append(
+            Step(
+                "Delivered",
+                "No selector",
+                "Nobody fills this Service's endpoints "
+                "for you: it forwards to whatever Endpoints you write",
+                None,
+                DONE,
+            )
+        )
+    elif ready:
+        steps.append(
+            Step(
+                "Delivered",
+                f"Endpoints ready: {ready} Pod address(es)",
+                f"Pods matching {selector}",
+                trigger,
+                DONE,
+            )
+        )
+    else:
+        steps.append(
+            Step(
+                "Waiting for stock",
+                "No ready endpoints",
+                f"No Ready Pod matches {selector} yet",
+                None,
+                CURRENT if ip else WAITING,
+            )
+        )
+    return steps
+
+
+def _settle(steps: list[Step]) -> list[Step]:
+    """Mark the first unfinished step as the current one, unless a problem already is."""
+    if not any(s.state in (CURRENT, PROBLEM) for s in steps):
+        for step in steps:
+            if step.state == WAITING:
+                step.state = CURRENT
+                break
+    return steps
+
+
+def _deletion(obj: dict[str, Any], events: dict[str, list[dict[str, Any]]]) -> Step | None:
+    meta = _meta(obj)
+    deadline = when(meta.get("deletionTimestamp"))
+    if deadline is None:
+        return None
+    grace = _int(meta.get("deletionGracePeriodSeconds"))
+    killing = _last(events, "Killing")
+    detail = f"deletionTimestamp {meta['deletionTimestamp']}: gone by then at the latest"
+    if killing:
+        detail += f"; {killing.get('message', '')}"
+    return Step(
+        "Cancelled",
+        f"Deleted: Terminating (grace period {grace}s)",
+        detail,
+        deadline - timedelta(seconds=grace),
+        CURRENT,
+    )
+
+
+CAVEATS: dict[str, list[str]] = {
+    "Pod": [
+        "A parcel that arrives broken goes back to the sender. A container that crashes is "
+        "restarted where it stands by the kubelet on the same node, again and again with a "
+        "growing pause (CrashLoopBackOff): no courier repairs a parcel on your doorstep.",
+        "A delivered parcel stays delivered. A Running Pod can still fail later, so "
+        "'Delivered' is only the latest news: use Check again, or kubectl get pods -w.",
+        "A Pod never changes lorry: once scheduled to a node it stays there. If the node dies, "
+        "a controller orders a new Pod instead of re-routing this one.",
+    ],
+    "Deployment": [
+        "A Deployment is a standing order, not a parcel: 'always keep N of these at my door'. "
+        "If a Pod disappears, the controller orders a replacement without asking you.",
+        "Changing the order (the Pod template) does not alter parcels already delivered: "
+        "a new ReplicaSet is packed and the old Pods are swapped out one by one.",
+    ],
+    "Job": [
+        "For a Job, 'delivered' means the work is done and its Pods have stopped on purpose; "
+        "a parcel does not disappear once you open it, but a finished Job's Pods are idle.",
+    ],
+    "Service": [
+        "A Service is not a parcel but a fixed address: a reception desk that forwards callers "
+        "to whichever Ready Pods match its selector, today's and tomorrow's alike.",
+    ],
+}
+ORDER_NUMBER_CAVEAT = (
+    "An order number never changes; resourceVersion changes with every update anyone makes "
+    "to the object, status included. It names a version, not the order."
+)
+
+
+def timeline(kind: str, obj: dict[str, Any], related: Related, now: datetime) -> Timeline:
+    """The whole tracking story of one object, from the POST to where it is now."""
+    status = status_of(kind, obj, related.endpoints)
+    events = _events_by_reason(related.events)
+    steps = _ordered(obj, related)
+    if kind == "Pod":
+        steps += _pod_steps(obj, events)
+    elif kind == "Deployment":
+        steps += _deployment_steps(obj, related, events)
+    elif kind == "Job":
+        steps += _job_steps(obj, related, events)
+    elif kind == "Service":
+        steps += _service_steps(obj, related)
+    cancelled = _deletion(obj, events)
+    if cancelled is not None:
+        for step in steps:
+            if step.state == CURRENT:
+                step.state = WAITING
+        steps.append(cancelled)
+    caveats = [*CAVEATS.get(kind, []), ORDER_NUMBER_CAVEAT]
+    return Timeline(status, _settle(steps), event_rows(related.events, now), caveats)
+
+
+# --- remembering the last state, for an order that has gone ---------------------------------
+
+
+def remember(timeline: Timeline) -> dict[str, Any]:
+    """A small, JSON-able copy of a timeline for the session."""
+    return {
+        "status": [timeline.status.shop, timeline.status.kube, timeline.status.tone],
+        "steps": [
+            [s.shop, s.api, s.detail, s.when.isoformat() if s.when else "", s.state]
+            for s in timeline.steps
+        ],
+    }
+
+
+def recall(saved: Any) -> Timeline | None:
+    """The timeline kept by `remember`, or None if the session holds nothing usable."""
+    try:
+        shop, kube, tone = saved["status"]
+        steps = [Step(str(a), str(b), str(c), when(d), str(e)) for a, b, c, d, e in saved["steps"]]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return Timeline(Status(str(shop), str(kube), str(tone)), steps, [], [])
