@@ -60,9 +60,7 @@ def test_the_tracking_page_follows_a_pod_to_delivered_without_reloading(slow_clu
     assert page.evaluate("window.swaps") > 0
 
     polls: list[str] = []
-    page.on(
-        "request", lambda request: polls.append(request.url) if "/track/" in request.url else None
-    )
+    page.on("request", lambda request: polls.append(request.url))
     page.wait_for_timeout(2500)
     assert polls == [], "the page kept polling after the order was final"
     page.screenshot(path=f"{SCREENSHOT}/warehouse-tracking.png", full_page=True)

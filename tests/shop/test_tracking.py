@@ -257,6 +257,8 @@ def test_a_deployment_is_packed_shipped_and_delivered_then_scaled(alice, plane):
 
     (rs,) = plane.api("GET", "/apis/apps/v1/namespaces/alice/replicasets")["items"]
     rs_name = rs["metadata"]["name"]
+    placed = packed.context["line"].steps[0].detail
+    assert placed.startswith("POST /apis/apps/v1/namespaces/alice/deployments → 201 Created")
     assert steps(packed)[3] == ("Packed", f"ReplicaSet {rs_name} created", "done")
     assert steps(packed)[4] == ("Shipped", "2/2 Pods scheduled to nodes", "done")
     assert steps(packed)[5] == ("Out for delivery", "0/2 Pods started", "current")
