@@ -5,7 +5,6 @@ import time
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -85,10 +84,10 @@ async def _watch(api_request: ApiRequest) -> HttpResponse:
         await sync_to_async(audit.record)(api_request, prepared, error.code, started)
         return _error(error)
     await sync_to_async(audit.record)(api_request, prepared, 200, started)
-    if settings.DATABASES["default"].get("OPTIONS", {}).get("pool"):
+    if watch.pooled():
         # The stream may poll from another thread; this one's pooled connection goes back
         # now rather than when the watch ends, or each open watch would pin one.
-        await sync_to_async(connection.close)()
+        await sync_to_async(watch.release_connection)()
     response = StreamingHttpResponse(stream, content_type=JSON)
     response["Cache-Control"] = "no-cache, private"
     return response

@@ -45,6 +45,15 @@ def wake_watchers() -> None:
 store.commit_listeners.append(wake_watchers)
 
 
+def pooled() -> bool:
+    return bool(settings.DATABASES["default"].get("OPTIONS", {}).get("pool"))
+
+
+def release_connection() -> None:
+    """Give this thread's pooled connection back (run it in the thread that holds it)."""
+    connection.close()
+
+
 class Filter:
     """Which events a watch wants: its namespace, label and field selectors."""
 
@@ -129,7 +138,7 @@ async def events(
     wake = asyncio.Event()
     # With a connection pool, an idle stream hands its connection back between polls,
     # so open watches do not each hold one of the pool's few connections.
-    pooled = bool(settings.DATABASES["default"].get("OPTIONS", {}).get("pool"))
+    is_pooled = pooled()
     with _waiters_lock:
         _waiters.add((loop, wake))
     last_sent = time.monotonic()
@@ -152,8 +161,8 @@ async def events(
                 yield _event("BOOKMARK", _bookmark(kind, cursor))
                 last_sent = now
             wake.clear()
-            if pooled:
-                await sync_to_async(connection.close)()
+            if is_pooled:
+                await sync_to_async(release_connection)()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout=min(POLL_SECONDS, deadline - now))
     finally:

@@ -456,141 +456,96 @@ def _event_time(event: dict[str, Any]) -> datetime | None:
 
 def _pod_steps(pod: dict[str, Any], events: dict[str, list[dict[str, Any]]]) -> list[Step]:
     """Shipped, out for delivery, delivered: or the problem that stopped the parcel."""
-    spec, status = _spec(pod), _status(pod)
     scheduled = _condition(pod, "PodScheduled")
-    node = spec.get("nodeName")
-    steps: list[Step] = []
-    if node:
-        at = when(scheduled.get("lastTransitionTime")) or _event_time(_first(events, "Scheduled"))
-        steps.append(Step("Shipped", f"Scheduled to node {node}", "PodScheduled=True", at, DONE))
-    elif scheduled.get("reason") == "Unschedulable":
+    node = _spec(pod).get("nodeName")
+    if not node and scheduled.get("reason") == "Unschedulable":
         failed = _last(events, "FailedScheduling")
         message = failed.get("message") or scheduled.get("message") or ""
-        steps.append(
-            Step(
-                "Delayed",
-                "Unschedulable (FailedScheduling)",
-                str(message),
-                _event_time(failed) or when(scheduled.get("lastTransitionTime")),
-                PROBLEM,
-            )
-        )
-        return steps
-    else:
-        steps.append(Step("Shipped", "Scheduled to a node", "Waiting for the scheduler"))
-        steps.append(Step("Out for delivery", "Image pulled, container started"))
-        steps.append(Step("Delivered", "Running and Ready"))
-        return steps
-
+        at = _event_time(failed) or when(scheduled.get("lastTransitionTime"))
+        return [Step("Delayed", "Unschedulable (FailedScheduling)", str(message), at, PROBLEM)]
+    if not node:
+        return [
+            Step("Shipped", "Scheduled to a node", "Waiting for the scheduler"),
+            Step("Out for delivery", "Image pulled, container started"),
+            Step("Delivered", "Running and Ready"),
+        ]
+    at = when(scheduled.get("lastTransitionTime")) or _event_time(_first(events, "Scheduled"))
+    shipped = Step("Shipped", f"Scheduled to node {node}", "PodScheduled=True", at, DONE)
     waiting = set(_waiting_reasons(pod))
     if waiting & IMAGE_PROBLEMS:
-        failed = [e for e in events.get("Failed", []) if "pull" in str(e.get("message", ""))]
-        message = str((failed[-1] if failed else {}).get("message", "")) or next(
+        return [shipped, _bad_address(pod, waiting, events), Step("Delivered", "Running and Ready")]
+    notes = [
+        str(e.get("message", ""))
+        for reason in ("Pulling", "Pulled", "Created", "Started")
+        for e in events.get(reason, [])[:1]
+    ]
+    phase = str(_status(pod).get("phase") or "Pending")
+    started = any(c.get("started") or "running" in _dict(c.get("state")) for c in _containers(pod))
+    if not (started or restarts(pod) or phase in ("Running", "Succeeded", "Failed")):
+        detail = "; ".join(notes) or "The kubelet on the node is pulling the image"
+        at = _event_time(_first(events, "Pulling"))
+        return [
+            shipped,
+            Step(
+                "Out for delivery", "Pulling the image, creating the container", detail, at, CURRENT
+            ),
+            Step("Delivered", "Running and Ready"),
+        ]
+    at = _event_time(_last(events, "Started")) or _event_time(_first(events, "Pulled"))
+    out = Step(
+        "Out for delivery",
+        "Image pulled, container created and started",
+        "; ".join(notes),
+        at,
+        DONE,
+    )
+    return [shipped, out, _arrival(pod, phase, waiting, events)]
+
+
+def _bad_address(
+    pod: dict[str, Any], waiting: set[str], events: dict[str, list[dict[str, Any]]]
+) -> Step:
+    """The image cannot be pulled: the kubelet's own words, from its last Failed event."""
+    failed = [e for e in events.get("Failed", []) if "pull" in str(e.get("message", ""))]
+    message = str((failed[-1] if failed else {}).get("message", ""))
+    if not message:
+        message = next(
             (
                 str(_dict(_dict(c.get("state")).get("waiting")).get("message", ""))
                 for c in _containers(pod)
             ),
             "",
         )
-        word = "ImagePullBackOff" if "ImagePullBackOff" in waiting else "ErrImagePull"
-        pulling = _first(events, "Pulling")
-        steps.append(
-            Step(
-                "Address problem",
-                f"{word}: the image cannot be pulled",
-                message,
-                _event_time(pulling),
-                PROBLEM,
-            )
-        )
-        steps.append(Step("Delivered", "Running and Ready"))
-        return steps
+    word = "ImagePullBackOff" if "ImagePullBackOff" in waiting else "ErrImagePull"
+    at = _event_time(_first(events, "Pulling"))
+    return Step("Address problem", f"{word}: the image cannot be pulled", message, at, PROBLEM)
 
-    started = _last(events, "Started")
-    pulled = _first(events, "Pulled")
-    notes = [
-        str(e.get("message", ""))
-        for reason in ("Pulling", "Pulled", "Created", "Started")
-        for e in events.get(reason, [])[:1]
-    ]
-    any_started = any(
-        c.get("started") or "running" in _dict(c.get("state")) or restarts(pod)
-        for c in _containers(pod)
-    )
-    phase = str(status.get("phase") or "Pending")
-    if any_started or phase in ("Running", "Succeeded", "Failed"):
-        steps.append(
-            Step(
-                "Out for delivery",
-                "Image pulled, container created and started",
-                "; ".join(notes),
-                _event_time(started) or _event_time(pulled),
-                DONE,
-            )
-        )
-    else:
-        detail = "; ".join(notes) or "The kubelet on the node is pulling the image"
-        steps.append(
-            Step(
-                "Out for delivery",
-                "Pulling the image, creating the container",
-                detail,
-                _event_time(_first(events, "Pulling")),
-                CURRENT,
-            )
-        )
-        steps.append(Step("Delivered", "Running and Ready"))
-        return steps
 
+def _arrival(
+    pod: dict[str, Any], phase: str, waiting: set[str], events: dict[str, list[dict[str, Any]]]
+) -> Step:
+    """The last step of a Pod whose containers started: handed over, finished, or broken."""
     ready = _condition(pod, "Ready")
+    changed = when(ready.get("lastTransitionTime"))
     word = pod_word(pod)
     if phase == "Succeeded":
-        steps.append(
-            Step(
-                "Delivered",
-                "Succeeded: every container exited 0",
-                "",
-                when(ready.get("lastTransitionTime")),
-                DONE,
-            )
-        )
-    elif phase == "Failed":
-        steps.append(
-            Step(
-                "Returned",
-                f"Failed: {word}",
-                "A container exited with an error and the restart policy says not to try again",
-                when(ready.get("lastTransitionTime")),
-                PROBLEM,
-            )
-        )
-    elif waiting & CRASHING or word in ("Error", "OOMKilled"):
+        return Step("Delivered", "Succeeded: every container exited 0", "", changed, DONE)
+    if phase == "Failed":
+        why = "A container exited with an error and the restart policy says not to try again"
+        return Step("Returned", f"Failed: {word}", why, changed, PROBLEM)
+    if waiting & CRASHING or word in ("Error", "OOMKilled"):
         back_off = _last(events, "BackOff")
         count = restarts(pod)
-        steps.append(
-            Step(
-                "Returned damaged",
-                f"{word}: restarted {count} time{'s' if count != 1 else ''}",
-                str(back_off.get("message") or "The container exited with an error"),
-                _event_time(back_off) or when(ready.get("lastTransitionTime")),
-                PROBLEM,
-            )
+        return Step(
+            "Returned damaged",
+            f"{word}: restarted {count} time{'s' if count != 1 else ''}",
+            str(back_off.get("message") or "The container exited with an error"),
+            _event_time(back_off) or changed,
+            PROBLEM,
         )
-    elif ready.get("status") == "True":
-        steps.append(
-            Step(
-                "Delivered",
-                "Running and Ready",
-                "Ready=True",
-                when(ready.get("lastTransitionTime")),
-                DONE,
-            )
-        )
-    else:
-        steps.append(
-            Step("Delivered", "Running and Ready", "Running, not Ready yet", state=CURRENT)
-        )
-    return steps
+    if ready.get("status") == "True":
+        return Step("Delivered", "Running and Ready", "Ready=True", changed, DONE)
+    return Step("Delivered", "Running and Ready", "Running, not Ready yet", state=CURRENT)
 
 
 def _count_steps(

@@ -6,6 +6,7 @@ controllers) steps only when a test moves the FakeClock, so every timeline is ex
 
 import json
 import random
+from datetime import UTC, datetime
 
 import pytest
 
@@ -470,3 +471,42 @@ def test_status_words_from_hand_made_objects(kind, obj, expected):
 def test_a_remembered_timeline_survives_a_broken_session_value():
     assert tracking.recall({"status": "nonsense"}) is None
     assert tracking.recall(None) is None
+
+
+@pytest.mark.parametrize(
+    ("phase", "state", "last"),
+    [
+        (
+            "Succeeded",
+            {"terminated": {"reason": "Completed", "exitCode": 0}},
+            ("Delivered", "done"),
+        ),
+        ("Failed", {"terminated": {"reason": "Error", "exitCode": 1}}, ("Returned", "problem")),
+    ],
+)
+def test_a_finished_pod_from_hand_made_objects(phase, state, last):
+    pod = {
+        "metadata": {"creationTimestamp": "2026-01-01T12:00:00Z", "resourceVersion": "9"},
+        "spec": {"nodeName": "node-2"},
+        "status": {
+            "phase": phase,
+            "conditions": [
+                {
+                    "type": "PodScheduled",
+                    "status": "True",
+                    "lastTransitionTime": "2026-01-01T12:00:01Z",
+                }
+            ],
+            "containerStatuses": [{"name": "main", "state": state, "restartCount": 0}],
+        },
+    }
+
+    line = tracking.timeline("Pod", pod, tracking.Related(), datetime.now(UTC))
+
+    assert [(s.shop, s.state) for s in line.steps[3:]] == [
+        ("Shipped", "done"),
+        ("Out for delivery", "done"),
+        last,
+    ]
+    assert line.steps[3].when == datetime(2026, 1, 1, 12, 0, 1, tzinfo=UTC)
+    assert line.status.final
