@@ -9,7 +9,7 @@ right after authentication:
   ``WAREHOUSE_LEARNER_BURST`` at once), and the lane as a whole has one too
   (``WAREHOUSE_LEARNER_LANE_QPS``/``_BURST``), plus a cap on learner requests in flight
   per process (``WAREHOUSE_LEARNER_CONCURRENCY``), so learners can never take every thread.
-- ``catch-all``: requests without credentials share one small bucket.
+- ``catch-all``: anonymous requests (only ``/version`` is open to them) share one bucket.
 
 A refused request gets ``429 TooManyRequests`` with ``Retry-After``; client-go (kubectl)
 waits that long and retries by itself. Buckets live in this process's memory by default

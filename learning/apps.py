@@ -9,4 +9,6 @@ class LearningConfig(AppConfig):
     verbose_name = "Learning"
 
     def ready(self) -> None:
-        from learning import checks, system_checks  # noqa: F401 - registers checks
+        from learning import checks, scenarios, system_checks  # noqa: F401 - registers checks
+
+        scenarios.register_panel()

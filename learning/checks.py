@@ -233,7 +233,10 @@ def audit_request(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
 
 @register("crd_served")
 def crd_served(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
-    """Passes when a CustomResourceDefinition exists and its kind is being served."""
+    """Passes when a CustomResourceDefinition exists and its kind is being served.
+
+    params: listed (also require that the learner listed a custom kind successfully).
+    """
     path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
     status, body = ask(learner, path)
     evidence = f"GET {path} → {status}"
@@ -244,4 +247,29 @@ def crd_served(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
     custom = [k for k in kinds.index().kinds if k.is_custom]
     if not custom:
         return CheckResult(False, "A definition exists, but its kind is not served yet.", evidence)
+    if params.get("listed"):
+        listed = (
+            AuditRecord.objects.filter(
+                user=learner.username,
+                verb="list",
+                status_code=200,
+                resource__in=[k.resource for k in custom],
+            )
+            .order_by("-id")
+            .first()
+        )
+        if listed is None:
+            plurals = ", ".join(sorted({k.plural for k in custom}))
+            return CheckResult(
+                False,
+                f"The API server serves {plurals} from a CRD. Now list them: "
+                f"kubectl get {custom[0].plural}.",
+                evidence,
+            )
+        return CheckResult(
+            True,
+            f"You listed {listed.resource.rsplit('/', 1)[-1]}, a kind a CRD added "
+            f"({listed.method} {listed.path} → 200).",
+            f"{evidence}; audit log: {listed.method} {listed.path} → 200",
+        )
     return CheckResult(True, f"The API server serves {custom[0].kind} from a CRD.", evidence)

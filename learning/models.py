@@ -176,3 +176,25 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner} in {self.workshop.code}"
+
+
+class ScenarioRun(models.Model):
+    """An outage, slowdown or overload an instructor ran: when it was in force, and who.
+
+    The API server keeps only the scenario in force now; lesson checks need to know later
+    whether a learner's request fell inside one, so the dashboard writes this history.
+    """
+
+    name = models.CharField(max_length=20)
+    started = models.DateTimeField(db_index=True)
+    ends = models.DateTimeField(help_text="Planned end, or when the instructor ended it early.")
+    started_by = models.CharField(max_length=150, blank=True)
+    workshop = models.ForeignKey(
+        Workshop, on_delete=models.SET_NULL, null=True, blank=True, related_name="scenario_runs"
+    )
+
+    class Meta:
+        ordering = ["-started", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.started:%H:%M:%S}-{self.ends:%H:%M:%S}"

@@ -21,5 +21,12 @@ urlpatterns = [
     path(
         "learn/workshops/<str:code>/learners/<int:learner_id>/revoke/", views.revoke, name="revoke"
     ),
+    path("learn/workshops/<str:code>/scenario/", views.scenario, name="scenario"),
+    path(
+        "learn/workshops/<str:code>/scenario/start/",
+        views.scenario_start,
+        name="scenario-start",
+    ),
+    path("learn/workshops/<str:code>/scenario/stop/", views.scenario_stop, name="scenario-stop"),
     path("join/", views.join, name="join"),
 ]

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.middleware import HtmxDetails
 
 from apiserver.models import AuditRecord, ClusterUser
-from learning import checks, grading, lessons, progress, workshops
+from learning import checks, grading, lessons, progress, scenarios, workshops
 from learning.forms import JoinForm, WorkshopForm
 from learning.models import (
     JOIN_CODE_LENGTH,
@@ -435,7 +435,8 @@ def dashboard(request: HtmxHttpRequest, code: str) -> HttpResponse:
         "workshop": workshop,
         "poll": POLL,
         "join_url": request.build_absolute_uri(reverse("learning:join")),
-        "panels": workshops.panels(request, workshop),
+        # Panels sit outside the polled board and refresh themselves.
+        "panels": [] if request.htmx else workshops.panels(request, workshop),
     }
     template = "learning/dashboard.html"
     if request.htmx:
@@ -489,3 +490,67 @@ def revoke(request: HtmxHttpRequest, code: str, learner_id: int) -> HttpResponse
         workshops.restore(learner)
         messages.success(request, f"{learner.name} may use the API again with a new token.")
     return redirect("learning:dashboard", code=workshop.code)
+
+
+# Scenarios ----------------------------------------------------------------------------
+
+SCENARIO_PANEL = "learning/_scenarios.html"
+
+
+def _scenario_panel(
+    request: HtmxHttpRequest, workshop: Workshop, notice: str = "", error: str = ""
+) -> HttpResponse:
+    """After a scenario POST: the panel for htmx, else back to the dashboard with a message."""
+    if request.htmx:
+        context = {
+            "workshop": workshop,
+            "panel": scenarios.panel_context(request, workshop),
+            "notice": notice,
+            "error": error,
+        }
+        return render(request, SCENARIO_PANEL, context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, notice)
+    return redirect(reverse("learning:dashboard", args=[workshop.code]) + "#scenarios")
+
+
+@require_GET
+@instructor_only
+def scenario(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    """The scenario in force and its time left, polled by htmx; a plain visit sees the board."""
+    workshop = _own_workshop(request, code)
+    if not request.htmx:
+        return redirect(reverse("learning:dashboard", args=[workshop.code]) + "#scenarios")
+    context = {"workshop": workshop, "panel": scenarios.panel_context(request, workshop)}
+    return render(request, f"{SCENARIO_PANEL}#status", context)
+
+
+@require_POST
+@instructor_only
+def scenario_start(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    """Start an outage, slowdown or overload for the whole cluster, for a chosen time."""
+    workshop = _own_workshop(request, code)
+    name = request.POST.get("name", "")
+    seconds = request.POST.get("seconds", "")
+    choice = scenarios.BY_NAME.get(name)
+    if choice is None or not seconds.isdigit() or int(seconds) not in scenarios.DURATIONS:
+        return _scenario_panel(
+            request, workshop, error="Choose one of the scenarios and durations offered."
+        )
+    identity = workshops.instructor_identity(request.user)
+    scenarios.start(choice.name, int(seconds), identity, workshop)
+    return _scenario_panel(
+        request, workshop, notice=f"{choice.title} started for {seconds} seconds."
+    )
+
+
+@require_POST
+@instructor_only
+def scenario_stop(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    """End the scenario in force at once; the control plane catches up by itself."""
+    workshop = _own_workshop(request, code)
+    if scenarios.stop():
+        return _scenario_panel(request, workshop, notice="Scenario ended: the door is open again.")
+    return _scenario_panel(request, workshop, notice="No scenario was running.")

@@ -11,6 +11,9 @@ from typing import Any
 
 import yaml
 
+from catalog import shelf
+from catalog.models import ResourceKind
+
 MAX_BYTES = 64 * 1024
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -138,13 +141,10 @@ spec:
 """,
 }
 
-_GENERIC = """\
-apiVersion: {api_version}
-kind: {kind}
-metadata:
-  name: my-{singular}
-{namespace_line}# Add the fields you need from the spec sheet on the product page.
-"""
+PLACEHOLDER_NOTE = (
+    "# Replace each value in <angle brackets>: the spec sheet on the product page says what\n"
+    "# each field means. The fields here are the ones the seller requires.\n"
+)
 
 
 class ManifestError(ValueError):
@@ -165,26 +165,28 @@ def pod_manifest(namespace: str, choice: PodChoice) -> str:
     return _POD.format(name=choice.name, namespace=namespace, image=choice.image, extra=extra)
 
 
-def example_manifest(
-    group: str,
-    api_version: str,
-    kind: str,
-    singular: str,
-    namespaced: bool,
-    namespace: str,
-) -> str:
-    """A small manifest that would be accepted, to show the shape of an order for `kind`."""
-    if group == "" and kind == "Pod":
-        return pod_manifest(namespace, PodChoice())
-    template = _EXAMPLES.get((group, kind))
-    if template is not None:
-        return template.format(api_version=api_version, namespace=namespace)
-    return _GENERIC.format(
-        api_version=api_version,
-        kind=kind,
-        singular=singular or kind.lower(),
-        namespace_line=f"  namespace: {namespace}\n" if namespaced else "",
-    )
+def example_manifest(kind: ResourceKind, namespace: str) -> str:
+    """The order form's starting text for `kind`, addressed to `namespace`.
+
+    Common kinds get our own small working example. Every other kind, custom kinds from a
+    CRD included, starts from the catalog's example, which fills in the required fields of
+    the spec sheet, so the first order is not refused only for a missing field.
+    """
+    group = kind.api_version.group.name
+    if not kind.is_custom:
+        if group == "" and kind.kind == "Pod":
+            return pod_manifest(namespace, PodChoice())
+        template = _EXAMPLES.get((group, kind.kind))
+        if template is not None:
+            return template.format(api_version=kind.api_version.group_version, namespace=namespace)
+    manifest = yaml.safe_load(shelf.example_manifest(kind))
+    metadata = manifest.setdefault("metadata", {})
+    if kind.namespaced:
+        metadata["namespace"] = namespace
+    else:
+        metadata.pop("namespace", None)
+    text = yaml.safe_dump(manifest, sort_keys=False, default_flow_style=False)
+    return PLACEHOLDER_NOTE + text if "<" in text else text
 
 
 def parse_manifest(text: str) -> dict[str, Any]:

@@ -195,14 +195,7 @@ def order(request: HtmxHttpRequest, group: str, version: str, plural: str) -> Ht
         if pod_form is not None and pod_form.is_bound and pod_form.is_valid():
             manifest = pod_manifest(namespace, PodChoice(**pod_form.cleaned_data))
         else:
-            manifest = example_manifest(
-                kind.api_version.group.name,
-                kind.api_version.group_version,
-                kind.kind,
-                kind.singular,
-                kind.namespaced,
-                namespace,
-            )
+            manifest = example_manifest(kind, namespace)
         context["form"] = OrderForm(initial={"manifest": manifest})
         return _render_order(request, context)
 

@@ -1,7 +1,7 @@
 """Lessons: alice reads them, does the "try it" tasks for real, and the app checks as her."""
 
 from apiserver.models import AuditRecord
-from learning import lessons
+from learning import checks, lessons
 from learning.models import StepProgress
 from tests.learning.conftest import api, deployment, learner, pod
 
@@ -149,13 +149,24 @@ def test_a_burst_needs_twenty_kubectl_requests(alice):
     assert "Yes!" in check(alice, "overload", "burst").content.decode()
 
 
-def test_steps_waiting_for_crds_or_scenarios_say_they_are_coming(alice):
+def test_a_step_whose_check_is_not_registered_says_it_is_coming(alice, monkeypatch):
+    monkeypatch.delitem(checks.CHECKS, "scenario-outage")
     page = alice.get("/learn/lessons/always-open/").content.decode()
     assert "Coming soon" in page
     assert "/learn/lessons/always-open/outage/check/" not in page
     fragment = check(alice, "always-open", "outage").content.decode()
     assert "coming soon" in fragment
     assert not StepProgress.objects.filter(step="outage").exists()
+
+
+def test_no_step_waits_for_crds_or_scenarios_any_more(alice):
+    for slug, step in [
+        ("third-party-sellers", "custom-kind-served"),
+        ("always-open", "outage"),
+        ("overload", "overload-scenario"),
+    ]:
+        page = alice.get(f"/learn/lessons/{slug}/").content.decode()
+        assert f'action="/learn/lessons/{slug}/{step}/check/"' in page
 
 
 def test_a_revoked_learner_cannot_be_checked(alice):

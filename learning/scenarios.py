@@ -1,0 +1,211 @@
+"""The API server scenarios in the training centre: dashboard controls and lesson checks.
+
+The instructor starts and ends outage, slowdown and overload from the workshop dashboard
+(a panel registered with `workshops.register_panel`); `apiserver.scenarios` does the
+breaking. Each run is written to `ScenarioRun` as well, because the API server only keeps
+the scenario in force now, and the steps always-open/outage and overload/overload-scenario
+must later tell whether a learner's request fell inside one.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db.models import Q
+from django.http import HttpRequest
+from django.urls import reverse
+
+from apiserver import scenarios as server
+from apiserver.models import AuditRecord, ClusterUser
+from learning import checks, workshops
+from learning.checks import CheckResult
+from learning.models import ScenarioRun, Workshop
+
+PANEL_TEMPLATE = "learning/_scenarios.html"
+DURATIONS = (30, 60, 120, 300)
+DEFAULT_DURATION = 60
+# Every server process re-reads the scenario within a second, so a request answered just
+# after the end (or the instructor's "End now") may still have met it.
+GRACE = timedelta(seconds=2)
+OVERLOAD_SUCCESSES = 3
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A scenario the instructor can start, and what it shows the room."""
+
+    name: str
+    title: str
+    teaches: str
+
+
+CHOICES = (
+    Choice(
+        "outage",
+        "Outage",
+        "The front door shuts. Learners' kubectl gets 503 Service Unavailable, and the scheduler "
+        "and kubelets are shut out too, so no order moves on and tracking pages stand still. "
+        "When the door reopens nobody replays anything: the controllers compare what was "
+        "ordered with what exists and catch up by themselves. You still get in, to show the room.",
+    ),
+    Choice(
+        "slowdown",
+        "Slowdown",
+        f"Every learner request waits about {server.DEFAULT_DELAY_MS / 1000:g} s at the door "
+        "before it is served. Nothing fails, everything drags: kubectl, the shop pages and "
+        "tracking all lag, which is why a slow API server slows every rollout in the cluster.",
+    ),
+    Choice(
+        "overload",
+        "Overload",
+        "A noisy neighbour floods the door with requests and the learners' share of the server "
+        "shrinks. Fairness keeps the flood in its own queue: the flooder, and anyone else who "
+        "goes faster than their share, is told 429 Too Many Requests and when to retry, while "
+        "everyone else keeps working, only a little slower.",
+    ),
+)
+BY_NAME = {choice.name: choice for choice in CHOICES}
+
+
+# Starting and ending ------------------------------------------------------------------
+
+
+def start(name: str, seconds: int, identity: ClusterUser, workshop: Workshop | None) -> None:
+    """Start `name` on the API server for `seconds` and remember the run."""
+    if name not in BY_NAME or seconds not in DURATIONS:
+        raise ValueError(f"unknown scenario {name!r} or duration {seconds!r}")
+    _close_runs()
+    active = server.start_scenario(name, seconds, identity)
+    ScenarioRun.objects.create(
+        name=active.name,
+        started=active.started,
+        ends=active.ends,
+        started_by=identity.display_name or identity.username,
+        workshop=workshop,
+    )
+
+
+def stop() -> bool:
+    """End the scenario in force at once; True if there was one."""
+    _close_runs()
+    return server.stop_scenario()
+
+
+def _close_runs() -> None:
+    """A run replaced or ended early ends now, not at its planned time."""
+    now = datetime.now(UTC)
+    ScenarioRun.objects.filter(ends__gt=now).update(ends=now)
+
+
+# The dashboard panel ------------------------------------------------------------------
+
+
+def panel_context(request: HttpRequest, workshop: Workshop) -> dict[str, Any]:
+    """What the scenario panel shows: the scenario in force and the buttons to start one."""
+    active = server.active_scenario()
+    return {
+        "active": active,
+        "active_choice": BY_NAME.get(active.name) if active else None,
+        "choices": CHOICES,
+        "durations": DURATIONS,
+        "default_duration": DEFAULT_DURATION,
+        "status_url": reverse("learning:scenario", args=[workshop.code]),
+        "start_url": reverse("learning:scenario-start", args=[workshop.code]),
+        "stop_url": reverse("learning:scenario-stop", args=[workshop.code]),
+        "poll": "every 2s",
+    }
+
+
+def register_panel() -> None:
+    workshops.register_panel(PANEL_TEMPLATE, panel_context)
+
+
+# Lesson checks ------------------------------------------------------------------------
+
+
+def _windows(name: str) -> list[tuple[datetime, datetime]]:
+    """When scenario `name` was in force: the recorded runs, plus one started elsewhere."""
+    windows = [(run.started, run.ends + GRACE) for run in ScenarioRun.objects.filter(name=name)]
+    active = server.active_scenario()
+    if active is not None and active.name == name:
+        windows.append((active.started, active.ends + GRACE))
+    return windows
+
+
+def _during(rows: Any, windows: list[tuple[datetime, datetime]]) -> Any:
+    inside = Q(pk__in=[])
+    for started, ends in windows:
+        inside |= Q(timestamp__gte=started, timestamp__lte=ends)
+    return rows.filter(inside)
+
+
+def _seen(record: AuditRecord) -> str:
+    return f"{record.method} {record.path} → {record.status_code} at {record.timestamp:%H:%M:%S}"
+
+
+@checks.register("scenario-outage")
+def outage(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
+    """Passes when the learner met the shut door (503 in an outage) and came back after it.
+
+    Read from the audit log, not asked of the API server, so it works during the outage.
+    """
+    windows = _windows("outage")
+    mine = AuditRecord.objects.filter(user=learner.username)
+    shut = _during(mine.filter(status_code=503), windows).order_by("timestamp").first()
+    if shut is None:
+        if not windows:
+            message = "No outage has run yet. Wait for your instructor to shut the front door."
+        else:
+            message = (
+                "None of your requests met the shut door. During the next outage, run "
+                "kubectl get pods (or reload one of your tracking pages)."
+            )
+        return CheckResult(False, message, "audit log: no 503 answered to you")
+    back = mine.filter(timestamp__gt=shut.timestamp, status_code__lt=400).order_by("id").first()
+    if back is None:
+        return CheckResult(
+            False,
+            f"You met the shut door ({_seen(shut)}). Now try again once it reopens.",
+            f"audit log: {_seen(shut)}",
+        )
+    return CheckResult(
+        True,
+        f"You met the shut door ({_seen(shut)}) and got back in ({_seen(back)}).",
+        f"audit log: {_seen(shut)}; then {_seen(back)}",
+    )
+
+
+@checks.register("scenario-overload")
+def overload(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
+    """Passes when, during an overload, the learner was told 429 or got several answers."""
+    wanted = int(params.get("successes", OVERLOAD_SUCCESSES))
+    windows = _windows("overload")
+    if not windows:
+        return CheckResult(
+            False,
+            "No overload has run yet. Wait for your instructor to start the flood.",
+            "audit log: no overload recorded",
+        )
+    during = _during(AuditRecord.objects.filter(user=learner.username), windows)
+    refused = during.filter(status_code=429).order_by("timestamp").first()
+    if refused is not None:
+        return CheckResult(
+            True,
+            f"The server asked you to wait your turn ({_seen(refused)}): fairness at work.",
+            f"audit log: {_seen(refused)}",
+        )
+    served = during.filter(status_code__lt=400)
+    count = served.count()
+    evidence = f"audit log: {count} of your requests answered during an overload"
+    if count >= wanted:
+        return CheckResult(
+            True,
+            f"{count} of your requests were answered during the flood: the room kept working.",
+            evidence,
+        )
+    return CheckResult(
+        False,
+        f"Found {count} of the {wanted} answered requests needed during the flood. "
+        "Run kubectl get pods a few times while it lasts.",
+        evidence,
+    )
