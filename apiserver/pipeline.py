@@ -651,6 +651,11 @@ def _write(
             desired["metadata"]["resourceVersion"] = wanted
             return desired
         desired = transform(copy.deepcopy(current))
+        # Like kube-apiserver, a stale resourceVersion is a conflict before it is anything else.
+        metadata = desired.get("metadata") if isinstance(desired, dict) else None
+        wanted = metadata.get("resourceVersion") if isinstance(metadata, dict) else None
+        if wanted and str(wanted) != str(current["metadata"].get("resourceVersion")):
+            raise errors.conflict(kind.plural, target.name, kind.group)
         desired = admission.check_identity(kind, desired, namespace, target.name)
         desired = _merge_for_subresource(kind, target.subresource, current, desired)
         warnings.extend(admission.admit(kind, desired, field_validation, old=current))

@@ -74,6 +74,19 @@ def test_update_with_a_stale_resource_version_is_409_conflict(api, alice):
     )
 
 
+def test_a_stale_replace_is_a_conflict_even_when_it_would_also_be_invalid(api, alice):
+    stale = api.post(PODS, alice, pod("web")).json_body
+    fresh = api.get(f"{PODS}/web", alice).json_body
+    fresh["metadata"]["labels"] = {"tier": "front"}
+    assert api.put(f"{PODS}/web", alice, fresh).status_code == 200
+    stale["spec"]["restartPolicy"] = "Never"  # a field a Pod update may not change
+
+    response = api.put(f"{PODS}/web", alice, stale)
+
+    assert response.status_code == 409
+    assert response.json_body["reason"] == "Conflict"
+
+
 def test_update_without_resource_version_is_unconditional(api, alice):
     api.post("/api/v1/namespaces/alice/configmaps", alice, configmap("cfg", a="1"))
     body = configmap("cfg", a="2")
