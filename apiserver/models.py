@@ -109,7 +109,11 @@ class Revision(models.Model):
     created = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["resource", "id"], name="revision_resource_id")]
+        indexes = [
+            models.Index(fields=["resource", "id"], name="revision_resource_id"),
+            # A namespace's newest change in one lookup (the shop's "anything new?" poll).
+            models.Index(fields=["namespace", "id"], name="revision_namespace_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.id} {self.event_type} {self.resource} {self.namespace}/{self.name}"

@@ -2,11 +2,18 @@
 
 Polling the revisions table works across processes and on both databases; an in-process
 wake-up after each commit keeps latency low when the write happened in this process.
+
+The polling is shared: all the streams of one event loop (one server process) subscribe
+to one `_Feed`, which reads every new revision once per interval and hands each stream
+the rows of its kind and namespace through an asyncio queue. A hundred idle watches cost
+one small query per interval per process, not a hundred. A stream catches up from its
+own resourceVersion by itself first, so resuming works as before, and writes made by
+other processes are still seen, by the shared poll.
 """
 
 import asyncio
-import contextlib
 import json
+import math
 import random
 import threading
 import time
@@ -26,20 +33,138 @@ BOOKMARK_SECONDS = 30.0
 DEFAULT_TIMEOUT = 1800
 MAX_TIMEOUT = 3600
 
-_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
-_waiters_lock = threading.Lock()
+# At most this many rows wait for a slow stream; past that it re-reads the log itself.
+QUEUE_ROWS = 1000
+
+# One feed per event loop with open streams; it goes when its last stream does.
+_feeds: dict[asyncio.AbstractEventLoop, "_Feed"] = {}
+_feeds_lock = threading.Lock()
 
 
 def wake_watchers() -> None:
     """Called after every committed write: wake the streams of this process at once."""
-    with _waiters_lock:
-        waiters = list(_waiters)
-    for loop, event in waiters:
+    with _feeds_lock:
+        feeds = list(_feeds.items())
+    for loop, feed in feeds:
         try:
-            loop.call_soon_threadsafe(event.set)
+            loop.call_soon_threadsafe(feed.kick)
         except RuntimeError:  # the loop has closed
-            with _waiters_lock:
-                _waiters.discard((loop, event))
+            with _feeds_lock:
+                _feeds.pop(loop, None)
+
+
+Row = tuple[int, str, str, str, str]  # id, resource, namespace, event type, body
+
+
+class _Subscriber:
+    """One stream's place on the feed: what it watches and the rows waiting for it."""
+
+    def __init__(self, resource: str, namespace: str | None) -> None:
+        self.resource = resource
+        self.namespace = namespace
+        self.rows: asyncio.Queue[Row | None] = asyncio.Queue(maxsize=QUEUE_ROWS)
+        self.behind = False  # the queue overflowed: re-read the log from the cursor
+
+    def wants(self, row: Row) -> bool:
+        return row[1] == self.resource and self.namespace in (None, row[2])
+
+    def offer(self, item: Row | None) -> None:
+        if self.behind:
+            return
+        try:
+            self.rows.put_nowait(item)
+        except asyncio.QueueFull:
+            self.behind = True
+
+
+def _read_new(after: int) -> list[Row]:
+    rows = store.all_revisions_after(after)
+    if pooled():
+        release_connection()
+    return rows
+
+
+def _read_start() -> int:
+    value = store.current_revision()
+    if pooled():
+        release_connection()
+    return value
+
+
+class _Feed:
+    """The revision log read once per interval for every watch stream on one event loop.
+
+    There is no background task: whichever stream's wait runs out (or is kicked by a
+    local commit) polls for everyone, and the others find the poll already done. So the
+    feed lives exactly as long as its streams, on their loop and their threads.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.subscribers: set[_Subscriber] = set()
+        self.cursor: int | None = None
+        self.lock = asyncio.Lock()
+        self.polled_at = -math.inf
+        self.wanted = 0  # local commits seen (kicks); `done` is how many a poll covered
+        self.done = 0
+
+    async def subscribe(self, resource: str, namespace: str | None) -> _Subscriber:
+        """Join; every row committed after this returns is offered to the subscriber.
+
+        The feed's starting point is read before the first subscriber joins, so rows up
+        to it are already committed and a catch-up read that starts afterwards sees them.
+        """
+        async with self.lock:
+            if self.cursor is None:
+                self.cursor = await sync_to_async(_read_start)()
+                self.polled_at = time.monotonic()
+            subscriber = _Subscriber(resource, namespace)
+            self.subscribers.add(subscriber)
+            with _feeds_lock:  # in case its last stream left while this one waited
+                _feeds.setdefault(self.loop, self)
+            return subscriber
+
+    def unsubscribe(self, subscriber: _Subscriber) -> None:
+        self.subscribers.discard(subscriber)
+        if not self.subscribers:
+            # The last stream has gone: a later one starts a feed afresh.
+            with _feeds_lock:
+                if _feeds.get(self.loop) is self:
+                    del _feeds[self.loop]
+
+    def kick(self) -> None:
+        """A commit in this process: have the next waiting stream poll at once."""
+        self.wanted += 1
+        for subscriber in list(self.subscribers):
+            subscriber.offer(None)
+
+    async def poll(self) -> None:
+        """Read new revisions for everyone, unless a poll just did (or covered a kick)."""
+        async with self.lock:
+            fresh = time.monotonic() - self.polled_at < POLL_SECONDS * 0.9
+            if self.cursor is None or (fresh and self.done >= self.wanted):
+                return
+            wanted = self.wanted
+            while True:
+                rows = await sync_to_async(_read_new)(self.cursor)
+                for row in rows:
+                    self.cursor = max(self.cursor, row[0])
+                    for subscriber in list(self.subscribers):
+                        if subscriber.wants(row):
+                            subscriber.offer(row)
+                if len(rows) < store.REVISION_BATCH:
+                    break
+            self.polled_at = time.monotonic()
+            self.done = wanted
+
+
+def _feed() -> _Feed:
+    loop = asyncio.get_running_loop()
+    with _feeds_lock:
+        feed = _feeds.get(loop)
+        if feed is None:
+            feed = _feeds[loop] = _Feed(loop)
+        return feed
 
 
 store.commit_listeners.append(wake_watchers)
@@ -134,25 +259,37 @@ async def events(
             yield _event("ERROR", status)
             return
 
-    loop = asyncio.get_running_loop()
-    wake = asyncio.Event()
-    # With a connection pool, an idle stream hands its connection back between polls,
-    # so open watches do not each hold one of the pool's few connections.
-    is_pooled = pooled()
-    with _waiters_lock:
-        _waiters.add((loop, wake))
+    feed = _feed()
+    subscriber = await feed.subscribe(kind.resource, namespace)
     last_sent = time.monotonic()
+    catching_up = True
+    held: list[Row] = []  # a row taken from the queue while waiting, handled next
     try:
         while True:
-            rows = await sync_to_async(store.revisions_after)(cursor, kind.resource, namespace)
+            kicked = False
+            if catching_up or subscriber.behind:
+                # From our own cursor to the present, with our own reads; rows the feed
+                # offers meanwhile wait in the queue, and those already seen are skipped.
+                subscriber.behind = False
+                rows = await sync_to_async(store.revisions_after)(cursor, kind.resource, namespace)
+                catching_up = bool(rows)
+                if not rows and pooled():
+                    # An idle stream holds no pooled connection between events.
+                    await sync_to_async(release_connection)()
+            else:
+                rows, kicked = _drain(subscriber, held)
             for revision, event_type, body in rows:
+                if revision <= cursor:
+                    continue
                 cursor = revision
                 obj = json.loads(body)
                 event_type = await _seen_as(watch_filter, kind, event_type, obj, revision)
                 if event_type:
                     yield _event(event_type, shaped(obj))
                     last_sent = time.monotonic()
-            if rows:
+            if kicked:
+                await feed.poll()
+            if rows or kicked or catching_up or subscriber.behind:
                 continue
             now = time.monotonic()
             if now >= deadline:
@@ -160,14 +297,33 @@ async def events(
             if bookmarks and now - last_sent >= BOOKMARK_SECONDS:
                 yield _event("BOOKMARK", _bookmark(kind, cursor))
                 last_sent = now
-            wake.clear()
-            if is_pooled:
-                await sync_to_async(release_connection)()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=min(POLL_SECONDS, deadline - now))
+            try:
+                item = await asyncio.wait_for(
+                    subscriber.rows.get(), timeout=min(POLL_SECONDS, deadline - now)
+                )
+            except TimeoutError:
+                await feed.poll()
+            else:
+                if item is None:
+                    await feed.poll()
+                else:
+                    held.append(item)
     finally:
-        with _waiters_lock:
-            _waiters.discard((loop, wake))
+        feed.unsubscribe(subscriber)
+
+
+def _drain(subscriber: _Subscriber, held: list[Row]) -> tuple[list[tuple[int, str, str]], bool]:
+    """The rows the feed queued for a stream, and whether a local commit asked for a poll."""
+    rows: list[tuple[int, str, str]] = [(item[0], item[3], item[4]) for item in held]
+    held.clear()
+    kicked = False
+    while not subscriber.rows.empty() and len(rows) < store.REVISION_BATCH:
+        item = subscriber.rows.get_nowait()
+        if item is None:
+            kicked = True
+        else:
+            rows.append((item[0], item[3], item[4]))
+    return rows, kicked
 
 
 async def _seen_as(

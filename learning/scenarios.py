@@ -76,19 +76,31 @@ def start(name: str, seconds: int, identity: ClusterUser, workshop: Workshop | N
         raise ValueError(f"unknown scenario {name!r} or duration {seconds!r}")
     _close_runs()
     active = server.start_scenario(name, seconds, identity)
-    ScenarioRun.objects.create(
-        name=active.name,
-        started=active.started,
-        ends=active.ends,
-        started_by=identity.display_name or identity.username,
-        workshop=workshop,
-    )
+    _remember(active, identity.display_name or identity.username, workshop)
 
 
 def stop() -> bool:
     """End the scenario in force at once; True if there was one."""
     _close_runs()
     return server.stop_scenario()
+
+
+def _remember(
+    active: server.ActiveScenario | None, started_by: str = "", workshop: Workshop | None = None
+) -> ScenarioRun | None:
+    """Keep a record of the scenario in force, even one started outside the dashboard."""
+    if active is None:
+        return None
+    run, _ = ScenarioRun.objects.get_or_create(
+        name=active.name,
+        started=active.started,
+        defaults={
+            "ends": active.ends,
+            "started_by": started_by or active.started_by,
+            "workshop": workshop,
+        },
+    )
+    return run
 
 
 def _close_runs() -> None:
@@ -103,8 +115,10 @@ def _close_runs() -> None:
 def panel_context(request: HttpRequest, workshop: Workshop) -> dict[str, Any]:
     """What the scenario panel shows: the scenario in force and the buttons to start one."""
     active = server.active_scenario()
+    run = _remember(active)
     return {
         "active": active,
+        "started_by": run.started_by if run else "",
         "active_choice": BY_NAME.get(active.name) if active else None,
         "choices": CHOICES,
         "durations": DURATIONS,
@@ -124,12 +138,9 @@ def register_panel() -> None:
 
 
 def _windows(name: str) -> list[tuple[datetime, datetime]]:
-    """When scenario `name` was in force: the recorded runs, plus one started elsewhere."""
-    windows = [(run.started, run.ends + GRACE) for run in ScenarioRun.objects.filter(name=name)]
-    active = server.active_scenario()
-    if active is not None and active.name == name:
-        windows.append((active.started, active.ends + GRACE))
-    return windows
+    """When scenario `name` was in force, by the recorded runs (the one in force included)."""
+    _remember(server.active_scenario())
+    return [(run.started, run.ends + GRACE) for run in ScenarioRun.objects.filter(name=name)]
 
 
 def _during(rows: Any, windows: list[tuple[datetime, datetime]]) -> Any:

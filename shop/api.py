@@ -125,12 +125,14 @@ def call(
     body: dict[str, Any] | None = None,
     query: dict[str, str] | None = None,
     secret: bool = False,
+    headers: dict[str, str] | None = None,
 ) -> Exchange:
     """Send one request through the pipeline as `user`, the way a browser order travels.
 
-    `secret` hides Secret values when the exchange is shown on a page.
+    `secret` hides Secret values when the exchange is shown on a page; `headers` adds
+    request headers (lower case), e.g. a conditional list's if-none-match.
     """
-    headers = {"accept": "application/json", "user-agent": USER_AGENT}
+    headers = {"accept": "application/json", "user-agent": USER_AGENT, **(headers or {})}
     data = b""
     if body is not None:
         headers["content-type"] = "application/json"

@@ -142,8 +142,8 @@ spec:
 }
 
 PLACEHOLDER_NOTE = (
-    "# Replace each value in <angle brackets>: the spec sheet on the product page says what\n"
-    "# each field means. The fields here are the ones the seller requires.\n"
+    "# Replace each value in <angle brackets>. Only the required fields are here: the spec\n"
+    "# sheet on the product page lists the others and says what each one means.\n"
 )
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import push_url, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
+from apiserver import kinds as served_kinds
 from apiserver.kubeconfig import kubeconfig_for
 from apiserver.models import ClusterUser
 from catalog.models import ResourceKind
@@ -343,28 +344,33 @@ def delete_order(
 def orders(request: HtmxHttpRequest) -> HttpResponse:
     """Everything the learner has ordered, read with one list request per kind.
 
-    A refresh sends `since`, the store revision it last showed. The first list answers
-    with the current revision; if nothing in the cluster changed, the page is left as it
-    is (204) and the other lists are never sent.
+    A refresh sends `since`, the revision it last showed: the newest change in the
+    learner's own namespace, as the ETag of the first list. That list is sent
+    conditionally (If-None-Match), so the API server still authenticates, authorizes and
+    audits it, but while nothing in this namespace changed it answers 304 after a single
+    index lookup, the page is left as it is (204) and the other lists are never sent.
+    Other learners' writes, or the control plane's elsewhere, no longer re-render it.
     """
     namespace = request.learner.namespace
-    kinds = _order_kinds()
     since = request.GET.get("since", "") if request.htmx else ""
-    revision = ""
+    first_path, first = _conditional_first_list(request.learner, namespace, since)
+    if first is not None and first.status == 304:
+        return HttpResponse(status=204)
+    revision = _etag_revision(first.response.headers.get("etag", "")) if first else ""
+    order_kinds = _order_kinds()
     found: list[tuple[ResourceKind, dict[str, Any]]] = []
     calls: list[dict[str, Any]] = []
-    for kind in kinds:
+    for kind in order_kinds:
         path = api.collection_path(
             kind.api_version.group.name, kind.api_version.version, kind.plural, namespace
         )
-        exchange = api.call(request.learner, "GET", path, secret=_is_secret(kind))
+        if first is not None and path == first_path:
+            exchange = first
+        else:
+            exchange = api.call(request.learner, "GET", path, secret=_is_secret(kind))
         calls.append({"method": "GET", "path": path, "status": exchange.status})
         if not exchange.ok:
             continue
-        if not revision:
-            revision = str(exchange.metadata.get("resourceVersion", ""))
-            if since and revision == since:
-                return HttpResponse(status=204)
         found.extend((kind, item) for item in exchange.body.get("items") or [])
     endpoints = _endpoints_by_name(request.learner, namespace, found, calls)
     rows = [_order_row(kind, namespace, item, endpoints) for kind, item in found]
@@ -374,11 +380,41 @@ def orders(request: HtmxHttpRequest) -> HttpResponse:
         "rows": rows,
         "calls": calls,
         "revision": revision,
-        "kubectl_list": kubectl.list_all([_resource_arg(k) for k in kinds], namespace),
+        "kubectl_list": kubectl.list_all([_resource_arg(k) for k in order_kinds], namespace),
         "last_action": None if request.htmx else request.session.pop(SESSION_LAST_CANCEL, None),
     }
     template = "shop/orders.html#orders" if request.htmx else "shop/orders.html"
     return render(request, template, context)
+
+
+def _conditional_first_list(
+    learner: ClusterUser, namespace: str, since: str
+) -> tuple[str, api.Exchange | None]:
+    """The first orderable kind's list, sent with If-None-Match: W/"since" (W/"" = none).
+
+    The kind comes from the API server's cached catalog index, so a poll that changes
+    nothing costs no catalog query; (path, None) when no orderable kind is served.
+    """
+    for group, version, plural in ORDER_KINDS:
+        if served_kinds.lookup(group, version, plural) is None:
+            continue
+        path = api.collection_path(group, version, plural, namespace)
+        tag = since if since.isdigit() else ""
+        exchange = api.call(
+            learner,
+            "GET",
+            path,
+            secret=(group, plural) == ("", "secrets"),
+            headers={"if-none-match": f'W/"{tag}"'},
+        )
+        return path, exchange
+    return "", None
+
+
+def _etag_revision(etag: str) -> str:
+    """The revision inside the pipeline's W/"123" ETag, or "" if there is none."""
+    value = etag.removeprefix("W/").strip('"')
+    return value if value.isdigit() else ""
 
 
 def _order_kinds() -> list[ResourceKind]:

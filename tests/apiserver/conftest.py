@@ -15,6 +15,7 @@ from django.test import Client
 from apiserver import kinds, store
 from apiserver.models import ClusterUser
 from apiserver.pipeline import ApiRequest, ApiResponse, handle
+from tests.conftest import ensure_seeded
 
 TABLE_ACCEPT = (
     "application/json;as=Table;v=v1;g=meta.k8s.io,"
@@ -32,7 +33,11 @@ def _no_static_scan(settings, tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _fresh_kind_index(db):
-    """Each test sees the catalog as it is now (the index caches across requests)."""
+    """Each test sees the catalog as it is now (the index caches across requests).
+
+    A transactional test elsewhere may have emptied the database, so re-seed if needed.
+    """
+    ensure_seeded()
     kinds.invalidate()
     yield
     kinds.invalidate()

@@ -153,3 +153,50 @@ def test_a_patch_costs_a_bounded_number_of_queries(alice, django_assert_max_num_
             )
         )
         assert response.status == 200
+
+
+def _conditional_list(user, tag: str, namespace: str = "alice") -> ApiResponse:
+    headers = {"if-none-match": f'W/"{tag}"'}
+    path = f"/api/v1/namespaces/{namespace}/configmaps"
+    return handle(ApiRequest("GET", path, {}, headers, user=user))
+
+
+def test_a_conditional_list_is_304_until_its_namespace_changes(alice, bob, call):
+    first = _conditional_list(alice, "")
+    assert first.status == 200
+    tag = first.headers["etag"].removeprefix('W/"').rstrip('"')
+
+    call("POST", "/api/v1/namespaces/bob/configmaps", bob, {"metadata": {"name": "b"}})
+    unchanged = _conditional_list(alice, tag)
+    assert (unchanged.status, unchanged.body) == (304, None)
+    assert unchanged.headers["etag"] == first.headers["etag"]
+
+    call("POST", PODS, alice, pod("web"))  # another kind, same namespace
+    changed = _conditional_list(alice, tag)
+    assert changed.status == 200
+    assert changed.headers["etag"] != first.headers["etag"]
+
+
+def test_a_conditional_list_is_still_authorized_and_audited(alice, bob):
+    before = AuditRecord.objects.count()
+    response = _conditional_list(bob, "0", namespace="alice")
+    assert response.status == 403
+    assert AuditRecord.objects.count() == before + 1
+
+
+def test_plain_lists_carry_no_etag_and_cost_no_extra_query(alice, call):
+    response = call("GET", PODS, alice)
+    assert response.status == 200
+    assert "etag" not in response.headers
+
+
+def test_namespace_revision_is_the_newest_change_in_that_namespace(alice, bob, call):
+    from apiserver import store
+
+    assert store.namespace_revision("alice") == 0
+    created = call("POST", PODS, alice, pod("web")).body
+    call("POST", "/api/v1/namespaces/bob/configmaps", bob, {"metadata": {"name": "b"}})
+    assert store.namespace_revision("alice") == int(created["metadata"]["resourceVersion"])
+    deleted = call("DELETE", f"{PODS}/web", alice).body
+    assert store.namespace_revision("alice") > int(created["metadata"]["resourceVersion"])
+    assert deleted["metadata"]["name"] == "web"

@@ -4,6 +4,7 @@ The generator is driven with `async_to_sync`, so its database calls run on the t
 thread and see the test's (uncommitted) writes.
 """
 
+import asyncio
 import json
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -257,3 +258,71 @@ def test_label_watch_sees_objects_enter_and_leave_the_selection(api, alice):
         return events
 
     assert [e["type"] for e in run()] == ["ADDED", "MODIFIED", "DELETED"]
+
+
+def test_several_streams_share_one_feed_and_each_gets_its_events(api, alice, bob):
+    @async_to_sync
+    async def run():
+        revision = str(await sync_to_async(store.current_revision)())
+        query = {"resourceVersion": revision, "timeoutSeconds": "5"}
+        alices = [watch.events(_pods(), "alice", dict(query)) for _ in range(3)]
+        bobs = watch.events(_pods(), "bob", dict(query))
+        everyone = watch.events(_pods(), None, dict(query))
+        streams = [*alices, bobs, everyone]
+        waiting = [asyncio.ensure_future(_next(stream)) for stream in streams]
+        await asyncio.sleep(0.3)  # every stream has caught up and waits on the feed
+        assert len(watch._feeds[asyncio.get_running_loop()].subscribers) == 5
+        await sync_to_async(_create)(api, alice, "web")
+        firsts = [await asyncio.wait_for(w, 5) for w in waiting[:3]]
+        await sync_to_async(api.post)("/api/v1/namespaces/bob/pods", bob, pod("bobs"))
+        bob_first = await asyncio.wait_for(waiting[3], 5)
+        every = [await asyncio.wait_for(waiting[4], 5), await _next(everyone)]
+        for stream in streams:
+            await stream.aclose()
+        return firsts, bob_first, every
+
+    firsts, bob_first, every = run()
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in firsts] == [("ADDED", "web")] * 3
+    assert bob_first["object"]["metadata"]["name"] == "bobs"
+    assert [e["object"]["metadata"]["name"] for e in every] == ["web", "bobs"]
+    assert not watch._feeds  # the feed went with its last stream
+
+
+def test_idle_streams_poll_the_log_once_per_interval_not_once_each(
+    api, alice, django_assert_max_num_queries
+):
+    @async_to_sync
+    async def run():
+        query = {"resourceVersion": "1", "timeoutSeconds": "1"}
+        streams = [watch.events(_pods(), "alice", dict(query)) for _ in range(20)]
+
+        async def drain(stream):
+            return [chunk async for chunk in stream]
+
+        return await asyncio.gather(*(drain(stream) for stream in streams))
+
+    # Each stream checks its resourceVersion and catches up once (2 x 20 reads); then the
+    # feed's start and about 1 s / POLL_SECONDS shared polls. Polling on their own, the 20
+    # streams would add some 130 reads in that second.
+    with django_assert_max_num_queries(2 * 20 + 1 + int(1 / watch.POLL_SECONDS) + 4):
+        assert run() == [[]] * 20
+
+
+def test_a_slow_stream_that_falls_behind_rereads_the_log(api, alice, monkeypatch):
+    monkeypatch.setattr(watch, "QUEUE_ROWS", 2)
+
+    @async_to_sync
+    async def run():
+        revision = str(await sync_to_async(store.current_revision)())
+        query = {"resourceVersion": revision, "timeoutSeconds": "5"}
+        stream = watch.events(_pods(), "alice", query)
+        first = asyncio.ensure_future(_next(stream))
+        await asyncio.sleep(0.3)
+        for name in ("a", "b", "c", "d", "e"):
+            await sync_to_async(_create)(api, alice, name)
+        events = [await asyncio.wait_for(first, 5)]
+        events += [await _next(stream) for _ in range(4)]
+        await stream.aclose()
+        return events
+
+    assert [e["object"]["metadata"]["name"] for e in run()] == ["a", "b", "c", "d", "e"]

@@ -3,6 +3,8 @@
 from apiserver.models import AuditRecord
 from learning import checks, lessons
 from learning.models import StepProgress
+from learning.workshops import instructor_identity
+from tests.crds.conftest import CRDS, widget_crd
 from tests.learning.conftest import api, deployment, learner, pod
 
 PODS = "/api/v1/namespaces/alice/pods"
@@ -189,3 +191,25 @@ def test_only_local_links_are_kept():
     assert lessons._local("/orders/")
     for url in ("//evil.example/", "https://evil.example/", "javascript:alert(1)", "/\\evil"):
         assert not lessons._local(url)
+
+
+def test_alice_passes_the_crd_step_once_carol_registers_a_kind_and_alice_lists_it(alice, carol):
+    not_yet = check(alice, "third-party-sellers", "custom-kind-served").content.decode()
+    assert "Not yet." in not_yet and "No third-party seller has registered yet." in not_yet
+
+    seller = instructor_identity(carol.user)
+    assert api(seller, "POST", CRDS, widget_crd()).status == 201
+    served = check(alice, "third-party-sellers", "custom-kind-served").content.decode()
+    assert "Not yet." in served and "Now list them: kubectl get widgets" in served
+
+    listed = api(learner("alice"), "GET", "/apis/shop.example.com/v1/namespaces/alice/widgets")
+    assert listed.status == 200
+    passed = check(alice, "third-party-sellers", "custom-kind-served").content.decode()
+    assert "Yes!" in passed and "You listed widgets, a kind a CRD added" in passed
+    assert StepProgress.objects.get(learner__name="alice", step="custom-kind-served").passed
+
+
+def test_learners_cannot_register_a_crd_themselves(alice):
+    assert api(learner("alice"), "POST", CRDS, widget_crd()).status == 403
+    fragment = check(alice, "third-party-sellers", "custom-kind-served").content.decode()
+    assert "No third-party seller has registered yet." in fragment

@@ -75,3 +75,14 @@ def test_the_scenario_is_read_once_per_refresh(limits, alice, call, django_asser
     with django_assert_num_queries(1 + 10 * 2):  # one scenario read, then two per get
         for _ in range(10):
             assert call("GET", f"{CM}/missing", alice).status == 404
+
+
+def test_an_unchanged_conditional_list_costs_two_queries(
+    primed, alice, django_assert_max_num_queries
+):
+    from apiserver.pipeline import ApiRequest, handle
+
+    first = handle(ApiRequest("GET", CM, {}, {"if-none-match": 'W/""'}, user=alice))
+    headers = {"if-none-match": first.headers["etag"]}
+    with django_assert_max_num_queries(2):  # the namespace's newest revision, the audit row
+        assert handle(ApiRequest("GET", CM, {}, headers, user=alice)).status == 304

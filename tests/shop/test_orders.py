@@ -174,3 +174,36 @@ def test_refresh_renders_again_after_a_change(alice):
     assert changed.status_code == 200
     assert ">web</a>" in changed.content.decode()
     assert changed.context["revision"] != revision
+
+
+def test_refresh_is_skipped_when_only_another_learner_changed_something(alice, bob):
+    _order(alice)
+    revision = alice.get("/orders/").context["revision"]
+    _order(bob)
+
+    unchanged = alice.get("/orders/", {"since": revision}, headers={"HX-Request": "true"})
+
+    assert unchanged.status_code == 204
+
+
+def test_refresh_renders_when_this_learners_namespace_changes(alice, bob):
+    revision = alice.get("/orders/").context["revision"]
+    _order(bob)
+    _order(alice, "/order/core/v1/configmaps/")
+
+    changed = alice.get("/orders/", {"since": revision}, headers={"HX-Request": "true"})
+
+    assert changed.status_code == 200
+    assert "shop-settings" in changed.content.decode()
+    assert "web" not in {row["name"] for row in changed.context["rows"]}
+
+
+def test_an_unchanged_refresh_costs_a_handful_of_queries(alice, django_assert_max_num_queries):
+    _order(alice)
+    revision = alice.get("/orders/").context["revision"]
+
+    # The session, the learner, the namespace's newest revision, the audit row (+ slack
+    # for the kind index's periodic check): no lists, no catalog query, no rendering.
+    with django_assert_max_num_queries(6):
+        response = alice.get("/orders/", {"since": revision}, headers={"HX-Request": "true"})
+    assert response.status_code == 204
