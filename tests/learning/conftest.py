@@ -22,6 +22,7 @@ from controlplane.kubelet import Timing
 from controlplane.runner import ControlPlane
 from learning import quizdata
 from learning.models import Question, Quiz
+from tests.shop.conftest import alice, bob, learner, signed_in  # noqa: F401  (shared actors)
 
 SERVER = "https://127.0.0.1:6443"
 
@@ -42,30 +43,6 @@ def quizzes(db) -> None:
     """The quiz fixture, as the data migration loads it (again, if a flush removed it)."""
     if not Question.objects.exists():
         quizdata.load(Quiz, Question)
-
-
-def signed_in(name: str, display_name: str = "") -> Client:
-    """A new browser that picked the learner name `name` on the shop's learner page."""
-    client = Client()
-    response = client.post("/learner/", {"name": name, "display_name": display_name})
-    assert response.status_code == 302, response.content.decode()[:2000]
-    return client
-
-
-@pytest.fixture
-def alice() -> Client:
-    """Alice's browser, learner alice in namespace alice."""
-    return signed_in("alice", "Alice")
-
-
-@pytest.fixture
-def bob() -> Client:
-    """Bob's browser, learner bob in namespace bob."""
-    return signed_in("bob", "Bob")
-
-
-def learner(name: str) -> ClusterUser:
-    return ClusterUser.objects.get(name=name)
 
 
 @pytest.fixture
