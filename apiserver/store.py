@@ -56,9 +56,18 @@ def _next_revision() -> int:
     return int(row[0])
 
 
+def _scalar(sql: str, params: list[Any]) -> Any:
+    """One value from one row, or None. The hot reads use SQL directly: building the same
+    query through the ORM costs several times as much as running it (~0.3 ms vs 25 µs)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
 def current_revision() -> int:
     """The newest resourceVersion in the store, what a List reports."""
-    value = Counter.objects.filter(name=COUNTER).values_list("value", flat=True).first()
+    value = _scalar(f"SELECT value FROM {Counter._meta.db_table} WHERE name = %s", [COUNTER])
     return int(value or 0)
 
 
@@ -68,11 +77,9 @@ def namespace_revision(namespace: str) -> int:
     One descending walk of the (namespace, id) index. Read it before the rows it vouches
     for: a write committing in between shows up again next time, it is never missed.
     """
-    value = (
-        Revision.objects.filter(namespace=namespace)
-        .order_by("-id")
-        .values_list("id", flat=True)
-        .first()
+    table = Revision._meta.db_table
+    value = _scalar(
+        f"SELECT id FROM {table} WHERE namespace = %s ORDER BY id DESC LIMIT 1", [namespace]
     )
     return int(value or 0)
 
@@ -121,10 +128,10 @@ def _check_quota(kind: Kind, namespace: str, name: str) -> None:
 
 
 def get(kind: Kind, namespace: str, name: str) -> dict[str, Any]:
-    row = (
-        StoredObject.objects.filter(resource=kind.resource, namespace=namespace, name=name)
-        .values_list("body", flat=True)
-        .first()
+    row = _scalar(
+        f"SELECT body FROM {StoredObject._meta.db_table} "
+        "WHERE resource = %s AND namespace = %s AND name = %s",
+        [kind.resource, namespace, name],
     )
     if row is None:
         raise errors.not_found(kind.plural, name, kind.group)
@@ -138,11 +145,15 @@ def list_objects(kind: Kind, namespace: str | None) -> tuple[list[dict[str, Any]
     the write lock): a watch started from it may repeat a change, but never misses one.
     """
     revision = current_revision()
-    rows = StoredObject.objects.filter(resource=kind.resource)
+    sql = f"SELECT body FROM {StoredObject._meta.db_table} WHERE resource = %s"
+    params = [kind.resource]
     if namespace is not None:
-        rows = rows.filter(namespace=namespace)
-    bodies = rows.order_by("namespace", "name").values_list("body", flat=True)
-    return [json.loads(body) for body in bodies], revision
+        sql += " AND namespace = %s"
+        params.append(namespace)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " ORDER BY namespace, name", params)
+        bodies = cursor.fetchall()
+    return [json.loads(body) for (body,) in bodies], revision
 
 
 def create(kind: Kind, obj: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
