@@ -165,6 +165,17 @@ def page_not_found() -> ApiError:
     return ApiError(404, "NotFound", "the server could not find the requested resource")
 
 
+def storage_busy() -> ApiError:
+    """503 when the cluster store cannot be reached in time: try again, nothing was written."""
+    return ApiError(
+        503,
+        "ServiceUnavailable",
+        "the server is currently unable to handle the request: the cluster store is busy",
+        {"retryAfterSeconds": 1},
+        {"Retry-After": "1"},
+    )
+
+
 def internal(
     message: str = "an error on the server prevented the request from succeeding",
 ) -> ApiError:

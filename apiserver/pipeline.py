@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 from django.conf import settings
+from django.db import OperationalError
 
 from apiserver import (
     admission,
@@ -956,9 +957,18 @@ def handle(request: ApiRequest) -> ApiResponse:
         crds.follow(prepared.target.kind, prepared.verb, response.status)
     except errors.ApiError as error:
         response = ApiResponse(error.code, error.status(), error.headers)
+    except OperationalError:
+        # A locked SQLite file or an exhausted connection pool: the write (if any) was rolled
+        # back, so the honest answer is "busy, try again", as an overloaded API server says.
+        log.warning("cluster store busy serving %s %s", request.method, request.path)
+        error = errors.storage_busy()
+        response = ApiResponse(error.code, error.status(), error.headers)
     except Exception:
         log.exception("unexpected error serving %s %s", request.method, request.path)
         error = errors.internal()
         response = ApiResponse(error.code, error.status())
-    audit.record(request, prepared, response.status, started)
+    try:
+        audit.record(request, prepared, response.status, started)
+    except OperationalError:
+        log.warning("audit record lost: the cluster store is busy")
     return response

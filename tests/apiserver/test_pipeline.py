@@ -3,8 +3,9 @@
 import json
 
 import pytest
+from django.db import OperationalError
 
-from apiserver import audit, kinds
+from apiserver import audit, kinds, store
 from apiserver.models import AuditRecord
 from apiserver.pipeline import ApiRequest, ApiResponse, guess_client, handle
 from tests.apiserver.conftest import TABLE_ACCEPT, deployment, pod
@@ -200,3 +201,32 @@ def test_namespace_revision_is_the_newest_change_in_that_namespace(alice, bob, c
     deleted = call("DELETE", f"{PODS}/web", alice).body
     assert store.namespace_revision("alice") > int(created["metadata"]["resourceVersion"])
     assert deleted["metadata"]["name"] == "web"
+
+
+def test_a_busy_store_answers_503_with_retry_after_and_writes_nothing(alice, call, monkeypatch):
+    before = store.current_revision()
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(store, "create", locked)
+    response = call("POST", PODS, alice, pod("web"))
+
+    assert response.status == 503
+    assert response.body["reason"] == "ServiceUnavailable"
+    assert response.headers["Retry-After"] == "1"
+    assert store.current_revision() == before
+    assert AuditRecord.objects.filter(path=PODS, status_code=503).exists()
+    monkeypatch.undo()
+    assert call("POST", PODS, alice, pod("web")).status == 201
+
+
+def test_losing_an_audit_record_never_loses_the_answer(alice, call, monkeypatch):
+    def busy(*args, **kwargs):
+        raise OperationalError("could not get a connection in time")
+
+    monkeypatch.setattr(audit, "record", busy)
+    response = call("GET", PODS, alice)
+
+    assert response.status == 200
+    assert response.body["kind"] == "PodList"
