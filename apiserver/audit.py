@@ -1,6 +1,7 @@
 """The audit log: one row per request, cheap to write, read by the Grand Central view."""
 
 import functools
+import logging
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,7 @@ from apiserver.models import AuditRecord
 if TYPE_CHECKING:
     from apiserver.pipeline import ApiRequest, Prepared
 
+log = logging.getLogger(__name__)
 
 _FIELDS = (
     "timestamp",
@@ -69,9 +71,7 @@ def record(request: "ApiRequest", prepared: "Prepared", status: int, started: fl
         with connection.cursor() as cursor:
             cursor.execute(_insert_sql(), values)
     except Exception:  # noqa: BLE001 - auditing must not break serving
-        import logging
-
-        logging.getLogger(__name__).exception("could not write the audit record")
+        log.exception("could not write the audit record")
 
 
 def recent(
@@ -81,21 +81,4 @@ def recent(
     rows = AuditRecord.objects.filter(id__gt=since_id)
     if namespace is not None:
         rows = rows.filter(namespace=namespace)
-    return list(
-        rows.order_by("-id").values(
-            "id",
-            "timestamp",
-            "user",
-            "client",
-            "verb",
-            "resource",
-            "subresource",
-            "namespace",
-            "name",
-            "method",
-            "path",
-            "status_code",
-            "latency_ms",
-            "lane",
-        )[:limit]
-    )
+    return list(rows.order_by("-id").values("id", *_FIELDS)[:limit])

@@ -967,8 +967,5 @@ def handle(request: ApiRequest) -> ApiResponse:
         log.exception("unexpected error serving %s %s", request.method, request.path)
         error = errors.internal()
         response = ApiResponse(error.code, error.status())
-    try:
-        audit.record(request, prepared, response.status, started)
-    except OperationalError:
-        log.warning("audit record lost: the cluster store is busy")
+    audit.record(request, prepared, response.status, started)
     return response

@@ -81,6 +81,17 @@ def _is_secret(kind: ResourceKind) -> bool:
     return kind.api_version.group.name == "" and kind.plural == "secrets"
 
 
+def _kind_path(kind: ResourceKind, namespace: str, name: str = "") -> str:
+    """The API path of a kind's collection, or of one object when `name` is given."""
+    parts = (
+        kind.api_version.group.name,
+        kind.api_version.version,
+        kind.plural,
+        namespace if kind.namespaced else "",
+    )
+    return api.object_path(*parts, name) if name else api.collection_path(*parts)
+
+
 def _resource_arg(kind: ResourceKind) -> str:
     return kubectl.resource_arg(kind.plural, kind.api_version.group.name, kind.is_custom)
 
@@ -205,12 +216,7 @@ def order(request: HtmxHttpRequest, group: str, version: str, plural: str) -> Ht
     if not form.is_valid():
         return _render_order(request, context)
 
-    path = api.collection_path(
-        kind.api_version.group.name,
-        kind.api_version.version,
-        kind.plural,
-        namespace if kind.namespaced else "",
-    )
+    path = _kind_path(kind, namespace)
     exchange = api.call(request.learner, "POST", path, body=form.parsed, secret=_is_secret(kind))
     ticket = receipts.make_ticket(
         exchange,
@@ -254,13 +260,7 @@ def receipt(
 ) -> HttpResponse:
     """One order as the API server has it now, read back through the front door."""
     kind = _kind_or_404(group, version, plural)
-    path = api.object_path(
-        kind.api_version.group.name,
-        kind.api_version.version,
-        kind.plural,
-        namespace if kind.namespaced else "",
-        name,
-    )
+    path = _kind_path(kind, namespace, name)
     exchange = api.call(request.learner, "GET", path, secret=_is_secret(kind))
     ticket = receipts.make_ticket(
         exchange,
@@ -313,13 +313,7 @@ def delete_order(
 ) -> HttpResponse:
     """Cancel an order: a DELETE through the pipeline, refused outside your own namespace."""
     kind = _kind_or_404(group, version, plural)
-    path = api.object_path(
-        kind.api_version.group.name,
-        kind.api_version.version,
-        kind.plural,
-        namespace if kind.namespaced else "",
-        name,
-    )
+    path = _kind_path(kind, namespace, name)
     exchange = api.call(request.learner, "DELETE", path, secret=_is_secret(kind))
     ticket = receipts.make_ticket(
         exchange,
