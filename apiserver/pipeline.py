@@ -11,42 +11,27 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass, field
-from http import HTTPStatus
+from dataclasses import dataclass
 from typing import Any
 
-import yaml
-from django.conf import settings
 from django.db import OperationalError
 
-from apiserver import (
-    admission,
-    audit,
-    crds,
-    discovery,
-    errors,
-    fairness,
-    kinds,
-    patching,
-    protobuf,
-    scenarios,
-    store,
-    tables,
-)
-from apiserver.kinds import Kind
+from apiserver import admission, errors
+from apiserver.endpoints import discovery, patching, tables, watch
+from apiserver.endpoints.bodies import APPLY_PATCH, parse_body
+from apiserver.endpoints.request import JSON, ApiRequest, ApiResponse
+from apiserver.endpoints.selectors import fields_match, labels_match, parse_fields, parse_labels
+from apiserver.filters import audit, fairness, faults
 from apiserver.models import ClusterUser
-from apiserver.selectors import fields_match, labels_match, parse_fields, parse_labels
+from apiserver.registry import crds, kinds, store
+from apiserver.registry.kinds import Kind
 
 log = logging.getLogger(__name__)
 
-MAX_DEPTH = 100
 TABLE_MEDIA = "as=Table"
-JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 STRATEGIC_PATCH = "application/strategic-merge-patch+json"
-APPLY_PATCH = "application/apply-patch+yaml"
-PROTOBUF = "application/vnd.kubernetes.protobuf"
 READ_VERBS = {"get", "list", "watch"}
 # Questions about the caller, answered at once and never stored.
 SELF_REVIEWS = {
@@ -64,70 +49,6 @@ RETURNS_DELETED = {
     "/resourcequotas",
     "/namespaces",
 }
-
-try:
-    _YamlLoader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _YamlLoader = yaml.SafeLoader
-
-
-@dataclass
-class ApiRequest:
-    """One call to the API, however it arrived (HTTP, a web page, the control plane)."""
-
-    method: str
-    path: str
-    query: dict[str, str] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    client: str = ""
-    user: ClusterUser | None = None
-
-    def as_http(self) -> str:
-        """The request as raw HTTP text, for the page showing 'the request behind this click'."""
-        from urllib.parse import urlencode
-
-        target = self.path + (f"?{urlencode(self.query)}" if self.query else "")
-        lines = [f"{self.method} {target} HTTP/1.1"]
-        for name, value in self.headers.items():
-            if name.lower() == "authorization" and value.lower().startswith("bearer "):
-                value = "Bearer <token>"
-            lines.append(f"{_header_case(name)}: {value}")
-        if self.user is not None and "authorization" not in self.headers:
-            lines.append("Authorization: Bearer <token>")
-        text = "\r\n".join(lines) + "\r\n\r\n"
-        if self.body:
-            text += self.body.decode("utf-8", errors="replace")
-        return text
-
-
-@dataclass
-class ApiResponse:
-    """What the pipeline answers: a status code, a JSON-able body and headers."""
-
-    status: int
-    body: dict[str, Any] | None
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def content(self) -> bytes:
-        return b"" if self.body is None else store.dumps(self.body).encode()
-
-    def as_http(self, indent: bool = True) -> str:
-        """The response as raw HTTP text (pretty-printed JSON by default, for reading)."""
-        reason = (
-            HTTPStatus(self.status).phrase if self.status in HTTPStatus._value2member_map_ else ""
-        )
-        lines = [f"HTTP/1.1 {self.status} {reason}".rstrip()]
-        headers = {"content-type": JSON, **self.headers}
-        lines.extend(f"{_header_case(k)}: {v}" for k, v in headers.items())
-        text = "\r\n".join(lines) + "\r\n\r\n"
-        if self.body is not None:
-            text += json.dumps(self.body, indent=2 if indent else None, ensure_ascii=False)
-        return text
-
-
-def _header_case(name: str) -> str:
-    return "-".join(part.capitalize() for part in name.split("-"))
 
 
 @dataclass
@@ -281,76 +202,6 @@ def authorize(user: ClusterUser, verb: str, target: Route) -> None:
 
 
 # --- bodies -------------------------------------------------------------------------------
-
-
-def _depth_ok(value: Any) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        current, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return False
-        if isinstance(current, dict):
-            stack.extend((v, depth + 1) for v in current.values())
-        elif isinstance(current, list):
-            stack.extend((v, depth + 1) for v in current)
-    return True
-
-
-def _refuse_aliases(text: str) -> None:
-    """YAML anchors and aliases can expand a small body into gigabytes; refuse them."""
-    if "&" not in text and "*" not in text:
-        return
-    for event in yaml.parse(text, Loader=_YamlLoader):
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise errors.bad_request("YAML anchors and aliases are not allowed")
-
-
-def parse_body(request: ApiRequest, yaml_ok: bool = True) -> Any:
-    """Decode a JSON or YAML body with size, depth and alias limits; 4xx on anything bad."""
-    limit = getattr(settings, "WAREHOUSE_MAX_BODY_BYTES", 1024 * 1024)
-    if len(request.body) > limit:
-        raise errors.too_large(limit)
-    if not request.body.strip():
-        raise errors.bad_request("the request body is empty")
-    content_type = request.headers.get("content-type", JSON).split(";")[0].strip().lower()
-    if content_type == PROTOBUF:
-        return protobuf.decode(request.body)
-    if "protobuf" in content_type or "cbor" in content_type:
-        raise errors.unsupported_media_type(content_type)
-    try:
-        text = request.body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise errors.bad_request("the request body is not valid UTF-8") from None
-    is_yaml = content_type in ("application/yaml", "application/x-yaml", "text/yaml", APPLY_PATCH)
-    try:
-        if is_yaml and yaml_ok:
-            _refuse_aliases(text)
-            value = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a safe loader
-        else:
-            value = json.loads(text)
-    except errors.ApiError:
-        raise
-    except (ValueError, yaml.YAMLError) as error:
-        what = "yaml" if is_yaml else "json"
-        raise errors.bad_request(f"error decoding {what} body: {str(error)[:300]}") from None
-    except RecursionError:
-        raise errors.bad_request("the request body is nested too deeply") from None
-    if not _depth_ok(value):
-        raise errors.bad_request("the request body is nested too deeply")
-    if is_yaml:
-        value = _plain_json(value)
-    return value
-
-
-def _plain_json(value: Any) -> Any:
-    """YAML may produce dates and non-string keys; make it what JSON would have given."""
-    if isinstance(value, dict):
-        return {str(k): _plain_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain_json(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
 
 
 def _dry_run(query: dict[str, str]) -> bool:
@@ -900,7 +751,7 @@ def _admit_lane(request: ApiRequest, prepared: Prepared) -> None:
     lane = fairness.lane_for(prepared.user)
     prepared.lane = lane
     try:
-        capacity = scenarios.apply(lane)
+        capacity = faults.apply(lane)
         fairness.check_rate(prepared.user, lane, capacity)
     except errors.ApiError:
         # Refused before routing; name the target anyway, for the audit log.
@@ -942,6 +793,32 @@ def _dispatch(request: ApiRequest, prepared: Prepared) -> ApiResponse:
     if target.kind.resource in SELF_REVIEWS and prepared.verb == "create":
         return _self_review(request, target, prepared.user)
     return HANDLERS[prepared.verb](request, target)
+
+
+def open_watch(request: ApiRequest) -> "watch.Follower | ApiResponse":
+    """A watch request through the same gates, audited once when it opens.
+
+    Answers the open stream (which the HTTP view streams and the loopback client polls),
+    or the refusal as a response.
+    """
+    started = time.perf_counter()
+    if not request.client:
+        request.client = guess_client(request.headers.get("user-agent", ""))
+    prepared = Prepared()
+    try:
+        prepare(request, prepared)
+        target = prepared.target
+        if target is None or target.kind is None or target.name or prepared.verb != "watch":
+            raise errors.method_not_allowed()
+        # Selectors and the resourceVersion are checked before the first byte is sent, so
+        # a bad one is a 400, not a broken stream.
+        follower = watch.Follower(target.kind, target.namespace, request.query)
+        follower.as_table = _wants_table(request)
+    except errors.ApiError as error:
+        audit.record(request, prepared, error.code, started)
+        return ApiResponse(error.code, error.status(), error.headers)
+    audit.record(request, prepared, 200, started)
+    return follower
 
 
 def handle(request: ApiRequest) -> ApiResponse:

@@ -28,8 +28,9 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 
-from apiserver import errors, fairness
-from apiserver.fairness import Lane
+from apiserver import errors
+from apiserver.filters import fairness, faults
+from apiserver.filters.fairness import Lane
 from apiserver.models import ClusterUser, Scenario
 
 log = logging.getLogger(__name__)
@@ -220,3 +221,6 @@ def _start_flood(until: datetime) -> None:
             connection.close()
 
     threading.Thread(target=run, name="overload-flood", daemon=True).start()
+
+
+faults.register(apply)

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from controlplane.client import ApiError, Client
+from apiserver.client import ApiError, Client
 from controlplane.clock import stamp
 from controlplane.events import EventRecorder
 from controlplane.scheduler import is_active

@@ -8,7 +8,7 @@ event correlator, a repeat of the same note increments `count` instead of adding
 import itertools
 from datetime import datetime
 
-from controlplane.client import ApiError, Client
+from apiserver.client import ApiError, Client
 from controlplane.clock import stamp
 
 _sequence = itertools.count()

@@ -18,8 +18,8 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from apiserver.client import ApiError, Client
 from controlplane import runtime
-from controlplane.client import ApiError, Client
 from controlplane.clock import parse_stamp, stamp
 from controlplane.events import EventRecorder
 from controlplane.nodes import host_ip, node_index

@@ -1,23 +1,21 @@
 """Running the control plane: one `step` reconciles everything once at a given time.
 
-The loop (`run`) wakes every ~250 ms and steps when the store's resourceVersion moved or a
-kubelet timer is due. Like client-go informers, the components LIST each kind once through
-the API (audited like any client's request), then follow the store's revision log, the
-same change log the watch endpoint streams, to keep their cache current.
+The loop (`run`) wakes every ~250 ms and steps when a watched kind changed or a kubelet
+timer is due. Like client-go informers, the components LIST each kind once through the
+API server, then WATCH it from the list's resourceVersion through the same front door
+(authenticated, authorized and audited like any client's watch) to keep their cache current.
 """
 
 import asyncio
 import concurrent.futures
 import contextlib
-import json
 import logging
 import random
 from datetime import datetime
 
 from django.db import close_old_connections, connection
 
-from apiserver import store
-from controlplane.client import ApiError, Client, system_user
+from apiserver.client import ApiError, Client, Watch, system_user
 from controlplane.clock import Clock, SystemClock
 from controlplane.config import Config
 from controlplane.controllers import Controllers, World
@@ -28,59 +26,55 @@ from controlplane.scheduler import Scheduler
 
 log = logging.getLogger("warehouse.controlplane")
 
-# What the informer follows: our resource name -> the store's key for it.
-WATCHED = {
-    "nodes": "/nodes",
-    "pods": "/pods",
-    "services": "/services",
-    "endpoints": "/endpoints",
-    "deployments": "apps/deployments",
-    "replicasets": "apps/replicasets",
-    "jobs": "batch/jobs",
-    "endpointslices": "discovery.k8s.io/endpointslices",
-}
+# The kinds the control plane follows, as the client names them.
+WATCHED = (
+    "nodes",
+    "pods",
+    "services",
+    "endpoints",
+    "deployments",
+    "replicasets",
+    "jobs",
+    "endpointslices",
+)
 
 
 class Informer:
-    """A cache of every watched object: one LIST each, then the revision log after it."""
+    """A cache of every watched object: one LIST each, then a WATCH from where it ended."""
 
     def __init__(self, client: Client) -> None:
         self.client = client
         self.objects: dict[str, dict[tuple[str, str], dict]] = {r: {} for r in WATCHED}
-        self.revision = -1
+        self.watches: dict[str, Watch] = {}
 
     def sync(self) -> bool:
         """Bring the cache up to date; True when a watched object changed since last time.
 
-        Writes to kinds nobody here watches (Events, above all) move the store's revision
-        but return False, so recording an event never wakes the control plane again.
+        Writes to kinds nobody here watches (Events, above all) are not seen at all, so
+        recording an event never wakes the control plane again.
         """
-        newest = store.current_revision()
-        if newest == self.revision:
-            return False
-        if self.revision < 0 or store.oldest_revision() > self.revision + 1:
+        if not self.watches:
             self._relist()
             return True
         changed = False
-        for resource, key in WATCHED.items():
-            cursor = self.revision
-            while True:
-                rows = store.revisions_after(cursor, key, None)
-                for revision, event_type, body in rows:
-                    cursor = revision
-                    changed |= self._apply(resource, event_type, json.loads(body))
-                if len(rows) < 500:
-                    break
-        self.revision = newest
+        try:
+            for resource, stream in self.watches.items():
+                for event_type, obj in stream.poll():
+                    changed |= self._apply(resource, event_type, obj)
+        except ApiError as error:
+            if error.code != 410:
+                raise
+            self._relist()  # the log was compacted past us: start again, as informers do
+            return True
         return changed
 
     def _relist(self) -> None:
-        revisions = []
+        self.watches = {}
         for resource in WATCHED:
             listing = self.client.list(resource)
             self.objects[resource] = {_key(o): o for o in listing.get("items", [])}
-            revisions.append(int(listing["metadata"]["resourceVersion"]))
-        self.revision = min(revisions)
+            version = listing["metadata"]["resourceVersion"]
+            self.watches[resource] = self.client.watch(resource, resource_version=version)
 
     def _apply(self, resource: str, event_type: str, obj: dict) -> bool:
         key = _key(obj)
@@ -201,7 +195,6 @@ class Driver:
 
     def __init__(self, plane: ControlPlane) -> None:
         self.plane = plane
-        self.seen = -1
         self.pending = False
 
     def tick(self) -> bool:
@@ -210,10 +203,7 @@ class Driver:
         if not plane.started:
             plane.start()
             log.info("control plane started with %d node(s)", len(plane.kubelets))
-        newest = store.current_revision()
-        if newest != self.seen:
-            self.pending |= plane.informer.sync()
-            self.seen = newest
+        self.pending |= plane.informer.sync()
         due = plane.next_due()
         if not self.pending and (due is None or plane.clock.now() < due):
             return False

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from controlplane.client import ApiError, Client
+from apiserver.client import ApiError, Client
 from controlplane.clock import stamp
 from controlplane.events import EventRecorder
 from controlplane.nodes import node_ready

@@ -41,7 +41,7 @@ export SECRET_KEY
 if [ "${SEED:-1}" = 1 ]; then "$PY" manage.py seed_catalog >/dev/null; fi
 "$PY" manage.py collectstatic --noinput -v0
 mapfile -t CERTS < <("$PY" manage.py shell --no-imports -v0 -c "
-from apiserver import tls
+from apiserver.server import tls
 paths = tls.ensure_certificates(hosts=['$HOST'])
 print(paths.server_cert)
 print(paths.server_key)" | grep -E '\.(crt|key)$')

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
 
-from apiserver import views
+from apiserver.server import views
 
 # The same paths apiserver/urls.py sends to the API's views.
 _API = re.compile(r"^/(?:(?:api|apis|openapi)(?:/.*)?|version/?)$")

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", include("apiserver.urls")),
+    path("", include("apiserver.server.urls")),
     path("", include("catalog.urls")),
     path("", include("shop.urls")),
     path("", include("learning.urls")),

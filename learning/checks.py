@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from apiserver import kinds
+from apiserver.client import Client
 from apiserver.models import AuditRecord, ClusterUser
-from apiserver.pipeline import ApiRequest, handle
+from apiserver.registry import kinds
 from shop import api
 
 log = logging.getLogger(__name__)
@@ -66,16 +66,8 @@ def run(name: str, learner: ClusterUser, params: dict[str, Any] | None = None) -
 
 def ask(learner: ClusterUser, path: str) -> tuple[int, dict[str, Any]]:
     """GET `path` through the front door as the learner; status and body."""
-    response = handle(
-        ApiRequest(
-            method="GET",
-            path=path,
-            headers={"accept": "application/json", "user-agent": USER_AGENT},
-            client=CLIENT,
-            user=learner,
-        )
-    )
-    return response.status, response.body or {}
+    exchange = Client(learner, CLIENT, USER_AGENT).exchange("GET", path)
+    return exchange.status, exchange.body
 
 
 def _refused(status: int, body: dict[str, Any], evidence: str) -> CheckResult:

@@ -14,9 +14,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils.text import slugify
 
-from apiserver.kubeconfig import RESERVED_NAMES, RESERVED_PREFIX
+from apiserver.client import Client, Exchange
 from apiserver.models import ClusterUser, StoredObject
-from apiserver.pipeline import ApiRequest, ApiResponse, handle
+from apiserver.server.kubeconfig import RESERVED_NAMES, RESERVED_PREFIX
 from learning import lessons, progress
 from learning.checks import IMAGE_ERRORS
 from learning.models import Participant, Question, Workshop
@@ -72,16 +72,8 @@ def join(request: HttpRequest, code: str, display_name: str) -> tuple[Workshop, 
     raise CannotJoin("We could not find a free name for you. Please try again.")
 
 
-def _as_instructor(identity: ClusterUser, method: str, path: str) -> ApiResponse:
-    return handle(
-        ApiRequest(
-            method=method,
-            path=path,
-            headers={"accept": "application/json", "user-agent": USER_AGENT},
-            client="browser",
-            user=identity,
-        )
-    )
+def _as_instructor(identity: ClusterUser, method: str, path: str) -> Exchange:
+    return Client(identity, "browser", USER_AGENT).exchange(method, path)
 
 
 def _pod_state(pod: dict[str, Any]) -> str:
@@ -176,7 +168,7 @@ def board(workshop: Workshop, identity: ClusterUser) -> Board:
 
 def reset_namespace(identity: ClusterUser, learner: ClusterUser) -> int:
     """Delete everything in the learner's namespace through the API; how many kinds emptied."""
-    from apiserver import kinds
+    from apiserver.registry import kinds
 
     resources = set(
         StoredObject.objects.filter(namespace=learner.namespace)

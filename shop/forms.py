@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from apiserver.kubeconfig import RESERVED_NAMES, RESERVED_PREFIX
+from apiserver.server.kubeconfig import RESERVED_NAMES, RESERVED_PREFIX
 from shop.manifests import DNS_LABEL, POD_IMAGES, ManifestError, parse_manifest
 
 

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
-from apiserver import store
 from apiserver.models import ClusterUser
+from apiserver.registry import store
 
 SESSION_LEARNER = "shop_learner_id"
 SESSION_NAME = "shop_learner_name"

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import push_url, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from apiserver import kinds as served_kinds
-from apiserver.kubeconfig import kubeconfig_for
 from apiserver.models import ClusterUser
+from apiserver.registry import kinds as served_kinds
+from apiserver.server.kubeconfig import kubeconfig_for
 from catalog.models import ResourceKind
 from shop import api, kubectl, receipts, tracking
 from shop.forms import LearnerForm, OrderForm, PodChoiceForm

@@ -6,9 +6,10 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
-from apiserver import store, tls
-from apiserver.kubeconfig import KubeconfigError, ensure_user, kubeconfig_for
 from apiserver.models import ClusterUser, StoredObject
+from apiserver.registry import store
+from apiserver.server import tls
+from apiserver.server.kubeconfig import KubeconfigError, ensure_user, kubeconfig_for
 
 SERVER = "https://127.0.0.1:6443"
 

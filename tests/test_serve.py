@@ -8,8 +8,8 @@ import pytest
 import uvicorn
 from django.core.management import CommandError, call_command
 
-from apiserver import tls
 from apiserver.management.commands import serve
+from apiserver.server import tls
 
 
 async def _hello(scope, receive, send) -> None:

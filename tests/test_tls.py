@@ -8,7 +8,7 @@ import threading
 import pytest
 from cryptography import x509
 
-from apiserver import tls
+from apiserver.server import tls
 
 
 @pytest.fixture

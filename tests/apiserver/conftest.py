@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from apiserver import kinds, store
 from apiserver.models import ClusterUser
 from apiserver.pipeline import ApiRequest, ApiResponse, handle
+from apiserver.registry import kinds, store
 from tests.conftest import ensure_seeded
 
 TABLE_ACCEPT = (

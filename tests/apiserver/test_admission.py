@@ -234,7 +234,7 @@ def test_namespace_quota(api, alice, settings):
 
 
 def test_custom_kinds_validate_against_their_schema(alice, call, db):
-    from apiserver import kinds
+    from apiserver.registry import kinds
     from catalog.models import ApiGroup, ApiVersion, ResourceKind
 
     group = ApiGroup.objects.create(name="shop.example.com", department="Shop", is_custom=True)

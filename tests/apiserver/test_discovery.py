@@ -1,6 +1,6 @@
 """Discovery: what kubectl reads first, generated from the catalog."""
 
-from apiserver.discovery import AGGREGATED_CONTENT_TYPE
+from apiserver.endpoints.discovery import AGGREGATED_CONTENT_TYPE
 from catalog.models import ResourceKind
 
 AGGREGATED_ACCEPT = (

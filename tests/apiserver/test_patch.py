@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from apiserver import patching
+from apiserver.endpoints import patching
 from tests.apiserver.conftest import deployment, pod
 
 DEPLOYMENTS = "/apis/apps/v1/namespaces/alice/deployments"

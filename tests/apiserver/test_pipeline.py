@@ -5,9 +5,10 @@ import json
 import pytest
 from django.db import OperationalError
 
-from apiserver import audit, kinds, store
+from apiserver.filters import audit
 from apiserver.models import AuditRecord
 from apiserver.pipeline import ApiRequest, ApiResponse, guess_client, handle
+from apiserver.registry import kinds, store
 from tests.apiserver.conftest import TABLE_ACCEPT, deployment, pod
 
 PODS = "/api/v1/namespaces/alice/pods"
@@ -56,7 +57,7 @@ def test_unexpected_errors_become_a_500_status(alice, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("apiserver.store.list_objects", explode)
+    monkeypatch.setattr("apiserver.registry.store.list_objects", explode)
     response = handle(ApiRequest("GET", PODS, user=alice))
     assert response.status == 500
     assert response.body["reason"] == "InternalError"
@@ -192,7 +193,7 @@ def test_plain_lists_carry_no_etag_and_cost_no_extra_query(alice, call):
 
 
 def test_namespace_revision_is_the_newest_change_in_that_namespace(alice, bob, call):
-    from apiserver import store
+    from apiserver.registry import store
 
     assert store.namespace_revision("alice") == 0
     created = call("POST", PODS, alice, pod("web")).body

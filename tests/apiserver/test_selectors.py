@@ -3,7 +3,7 @@
 import pytest
 
 from apiserver import errors
-from apiserver.selectors import labels_match, parse_labels
+from apiserver.endpoints.selectors import labels_match, parse_labels
 from tests.apiserver.conftest import pod
 
 PODS = "/api/v1/namespaces/alice/pods"

@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import connection
 
-from apiserver import kinds, store
 from apiserver.models import Revision, StoredObject
+from apiserver.registry import kinds, store
 from tests.apiserver.conftest import configmap, deployment, pod
 
 

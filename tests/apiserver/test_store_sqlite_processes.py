@@ -16,8 +16,8 @@ from django.conf import settings
 WORKER = """
 import django, sys
 django.setup()
-from apiserver import store
-from apiserver.kinds import Kind
+from apiserver.registry import store
+from apiserver.registry.kinds import Kind
 kind = Kind(group="", version="v1", kind="ConfigMap", plural="configmaps",
             singular="configmap", namespaced=True, verbs=("create",))
 for index in range(int(sys.argv[2])):

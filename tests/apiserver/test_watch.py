@@ -10,7 +10,8 @@ import json
 from asgiref.sync import async_to_sync, sync_to_async
 from django.test import AsyncClient
 
-from apiserver import kinds, store, watch
+from apiserver.endpoints import watch
+from apiserver.registry import kinds, store
 from tests.apiserver.conftest import TABLE_ACCEPT, configmap, pod
 
 PODS = "/api/v1/namespaces/alice/pods"

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from apiserver import kinds, store
 from apiserver.models import ClusterUser
 from apiserver.pipeline import ApiRequest, handle
+from apiserver.registry import kinds, store
 from controlplane.clock import FakeClock
 from controlplane.config import Config
 from controlplane.kubelet import Timing

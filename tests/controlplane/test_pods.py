@@ -354,7 +354,7 @@ def test_after_an_api_outage_the_control_plane_catches_up_by_itself(cluster):
     import pytest
 
     from apiserver import scenarios
-    from controlplane.client import ApiError
+    from apiserver.client import ApiError
 
     cluster.api("POST", PODS, pod_manifest("web"))
     scenarios.start_scenario("outage", 60, "teacher")

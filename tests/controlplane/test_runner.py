@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from apiserver import kinds, store
+from apiserver.client import Client, system_user
 from apiserver.models import ClusterUser
-from controlplane.client import Client, system_user
+from apiserver.registry import kinds, store
 from controlplane.clock import FakeClock
 from controlplane.config import Config
 from controlplane.kubelet import Timing

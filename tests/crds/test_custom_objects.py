@@ -5,7 +5,8 @@ import json
 import pytest
 from asgiref.sync import async_to_sync
 
-from apiserver import crds, kinds, watch
+from apiserver.endpoints import watch
+from apiserver.registry import crds, kinds
 from tests.apiserver.conftest import TABLE_ACCEPT
 from tests.crds.conftest import CRDS, WIDGET_CRD, WIDGETS, widget, widget_crd
 

@@ -5,7 +5,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from apiserver import crds, kinds
+from apiserver.registry import crds, kinds
 from catalog.models import ApiGroup, KindField, ResourceKind
 from tests.apiserver.conftest import TABLE_ACCEPT
 from tests.crds.conftest import CRDS, WIDGET_CRD, WIDGETS, widget, widget_crd

@@ -3,8 +3,8 @@
 import pytest
 from django.test import Client
 
-from apiserver import kinds, store
 from apiserver.models import ClusterUser
+from apiserver.registry import kinds, store
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
-from apiserver import kinds
 from apiserver.models import ClusterUser
 from apiserver.pipeline import ApiRequest, handle
+from apiserver.registry import kinds
 from learning.models import Workshop
 from tests.e2e.test_kubectl import KUBECTL
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from apiserver import kinds
 from apiserver.models import ClusterUser
 from apiserver.pipeline import ApiRequest, ApiResponse, handle
+from apiserver.registry import kinds
 from controlplane.clock import FakeClock
 from controlplane.config import Config
 from controlplane.kubelet import Timing

@@ -2,8 +2,8 @@
 
 import re
 
+from apiserver.client import system_user
 from apiserver.models import ClusterUser
-from controlplane.client import system_user
 from tests.learning.conftest import api, learner
 
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import Client
 
-from apiserver import fairness
 from apiserver import scenarios as server
+from apiserver.filters import fairness
 from apiserver.models import AuditRecord
 from learning.models import ScenarioRun, StepProgress, Workshop
 from tests.learning.conftest import api, learner

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from apiserver import fairness, scenarios
+from apiserver import scenarios
+from apiserver.filters import fairness
 from tests.apiserver.conftest import (  # noqa: F401 - fixtures, registered by import
     _fresh_kind_index,
     _no_static_scan,

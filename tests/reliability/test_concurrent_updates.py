@@ -22,7 +22,7 @@ import json, sys, threading
 import django
 django.setup()
 from django.db import connection
-from apiserver import store
+from apiserver.registry import store
 from apiserver.models import ClusterUser
 from apiserver.pipeline import ApiRequest, handle
 

@@ -8,8 +8,8 @@ import redis
 from asgiref.sync import async_to_sync
 from django.test import AsyncClient
 
-from apiserver import fairness
-from apiserver.fairness import Bucket, Lane, RedisBackend
+from apiserver.filters import fairness
+from apiserver.filters.fairness import Bucket, Lane, RedisBackend
 from apiserver.models import AuditRecord
 from tests.apiserver.conftest import configmap
 

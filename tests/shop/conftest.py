@@ -7,8 +7,8 @@ once per run); each browser signs in through the real learner page.
 import pytest
 from django.test import Client
 
-from apiserver import kinds
 from apiserver.models import ClusterUser
+from apiserver.registry import kinds
 
 SERVER = "https://127.0.0.1:6443"
 

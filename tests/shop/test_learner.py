@@ -2,8 +2,8 @@
 
 from django.test import Client
 
-from apiserver import kinds, store
 from apiserver.models import ClusterUser
+from apiserver.registry import kinds, store
 from tests.shop.conftest import learner, signed_in
 
 

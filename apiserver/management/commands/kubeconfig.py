@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apiserver import tls
-from apiserver.kubeconfig import KubeconfigError, check_server, ensure_user, kubeconfig_for
+from apiserver.server import tls
+from apiserver.server.kubeconfig import KubeconfigError, check_server, ensure_user, kubeconfig_for
 
 
 class Command(BaseCommand):

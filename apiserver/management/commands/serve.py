@@ -19,7 +19,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.module_loading import import_string
 
-from apiserver import tls
+from apiserver.server import tls
 
 BackgroundTask = Callable[[asyncio.Event], Awaitable[None]]
 logger = logging.getLogger("warehouse.serve")

@@ -1,15 +1,14 @@
 """Thin HTTP views: Django request -> ApiRequest -> pipeline -> JSON (or a watch stream)."""
 
-import time
-
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from apiserver import audit, errors, pipeline, watch
-from apiserver.pipeline import ApiRequest, ApiResponse, Prepared
+from apiserver import errors, pipeline
+from apiserver.endpoints import watch
+from apiserver.pipeline import ApiRequest, ApiResponse
 
 JSON = "application/json"
 
@@ -63,31 +62,14 @@ async def api(request: HttpRequest) -> HttpResponse:
 
 
 async def _watch(api_request: ApiRequest) -> HttpResponse:
-    started = time.perf_counter()
-    api_request.client = pipeline.guess_client(api_request.headers.get("user-agent", ""))
-    prepared = Prepared()
-    try:
-        await sync_to_async(pipeline.prepare)(api_request, prepared)
-        target = prepared.target
-        if target is None or target.kind is None or target.name:
-            raise errors.method_not_allowed()
-        watch.check_resource_version(api_request.query.get("resourceVersion", ""))
-        stream = watch.events(
-            target.kind,
-            target.namespace,
-            api_request.query,
-            as_table=pipeline._wants_table(api_request),
-        )
-        # Selectors are parsed before the first byte so a bad one is a 400, not a broken stream.
-        watch.Filter(target.kind, target.namespace, api_request.query)
-    except errors.ApiError as error:
-        await sync_to_async(audit.record)(api_request, prepared, error.code, started)
-        return _error(error)
-    await sync_to_async(audit.record)(api_request, prepared, 200, started)
+    opened = await sync_to_async(pipeline.open_watch)(api_request)
+    if isinstance(opened, ApiResponse):
+        return _http(opened)
     if watch.pooled():
         # The stream may poll from another thread; this one's pooled connection goes back
         # now rather than when the watch ends, or each open watch would pin one.
         await sync_to_async(watch.release_connection)()
+    stream = watch.events(opened.kind, opened.namespace, api_request.query, opened.as_table)
     response = StreamingHttpResponse(stream, content_type=JSON)
     response["Cache-Control"] = "no-cache, private"
     return response

@@ -26,9 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from apiserver import errors, kinds, store, tables
-from apiserver.kinds import Kind
+from apiserver import errors
+from apiserver.endpoints import tables
 from apiserver.models import StoredObject
+from apiserver.registry import kinds, store
+from apiserver.registry.kinds import Kind
 from catalog.models import ApiGroup, ApiVersion, KindField, ResourceKind
 
 if TYPE_CHECKING:

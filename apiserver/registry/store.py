@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from apiserver import errors
-from apiserver.kinds import Kind
 from apiserver.models import ClusterUser, Counter, Revision, StoredObject
+from apiserver.registry.kinds import Kind
 
 NAMESPACES = "/namespaces"
 EVENT_RESOURCES = ("/events", "events.k8s.io/events")
@@ -414,7 +414,7 @@ def compact(keep: int) -> int:
 
 def ensure_namespace(user: ClusterUser) -> dict[str, Any]:
     """Make sure the user's own namespace exists; returns the Namespace object."""
-    from apiserver import kinds
+    from apiserver.registry import kinds
 
     kind = kinds.lookup("", "v1", "namespaces")
     if kind is None:

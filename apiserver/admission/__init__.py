@@ -13,8 +13,9 @@ import re
 import uuid
 from typing import Any
 
-from apiserver import crds, errors, schema
-from apiserver.kinds import Kind
+from apiserver import errors
+from apiserver.registry import crds, schema
+from apiserver.registry.kinds import Kind
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from apiserver import views
+from apiserver.server import views
 
 app_name = "apiserver"
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from apiserver.kinds import Kind
-from apiserver.store import parse_timestamp
+from apiserver.registry.kinds import Kind
+from apiserver.registry.store import parse_timestamp
 
 Column = tuple[str, str, str, int]  # name, type, format, priority
 RowFn = Callable[[dict[str, Any], datetime], list[Any]]
@@ -580,7 +580,7 @@ DEFAULT_PRINTER: tuple[list[Column], RowFn] = ([NAME, AGE], _default_row)
 def _printer(kind: Kind) -> tuple[list[Column], RowFn]:
     """The built-in printer for the resource; a CRD's kind uses its additionalPrinterColumns."""
     if kind.printer_columns:
-        from apiserver import crds  # crds builds on this module, so it is imported late
+        from apiserver.registry import crds  # crds builds on this module, so it is imported late
 
         return crds.printer(kind)
     return PRINTERS.get(kind.resource, DEFAULT_PRINTER)

@@ -15,7 +15,7 @@ from typing import Any
 
 import kubernetes.client as k8s
 
-from apiserver import kinds, schema
+from apiserver.registry import kinds, schema
 
 AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 AGGREGATED_V2BETA1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"

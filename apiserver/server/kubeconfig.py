@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 import yaml
 from django.db import transaction
 
-from apiserver import store, tls
 from apiserver.models import DNS_LABEL, ClusterUser
+from apiserver.registry import store
+from apiserver.server import tls
 
 CLUSTER_NAME = "warehouse"
 # Namespace names the cluster itself uses; a learner named like these would share them.

@@ -24,9 +24,11 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection
 
-from apiserver import errors, store, tables
-from apiserver.kinds import Kind
-from apiserver.selectors import fields_match, labels_match, parse_fields, parse_labels
+from apiserver import errors
+from apiserver.endpoints import tables
+from apiserver.endpoints.selectors import fields_match, labels_match, parse_fields, parse_labels
+from apiserver.registry import store
+from apiserver.registry.kinds import Kind
 
 POLL_SECONDS = 0.15
 BOOKMARK_SECONDS = 30.0
@@ -326,7 +328,7 @@ def _drain(subscriber: _Subscriber, held: list[Row]) -> tuple[list[tuple[int, st
     return rows, kicked
 
 
-async def _seen_as(
+def seen_as(
     watch_filter: Filter, kind: Kind, event_type: str, obj: dict[str, Any], revision: int
 ) -> str:
     """The event a selector-filtered watch sees: an object that starts matching is ADDED,
@@ -335,7 +337,7 @@ async def _seen_as(
     if event_type != "MODIFIED" or watch_filter.is_everything:
         return event_type if matches else ""
     meta = obj.get("metadata", {})
-    before = await sync_to_async(store.previous_state)(
+    before = store.previous_state(
         kind.resource,
         meta.get("namespace", "") if kind.namespaced else "",
         meta.get("name", ""),
@@ -345,6 +347,66 @@ async def _seen_as(
     if matches:
         return "MODIFIED" if matched else "ADDED"
     return "DELETED" if matched else ""
+
+
+async def _seen_as(
+    watch_filter: Filter, kind: Kind, event_type: str, obj: dict[str, Any], revision: int
+) -> str:
+    if event_type != "MODIFIED" or watch_filter.is_everything:
+        return seen_as(watch_filter, kind, event_type, obj, revision)
+    return await sync_to_async(seen_as)(watch_filter, kind, event_type, obj, revision)
+
+
+class Follower:
+    """A watch read synchronously: each `poll()` returns the events since the last one.
+
+    The loopback client's watches use it (the control plane's informers follow their
+    kinds this way); HTTP watches stream the same events through `events()`.
+    """
+
+    def __init__(self, kind: Kind, namespace: str | None, query: dict[str, str]) -> None:
+        self.kind = kind
+        self.namespace = namespace
+        self.filter = Filter(kind, namespace, query)
+        self.cursor = check_resource_version(query.get("resourceVersion", ""))
+        self.listed = self.cursor != 0
+        self.as_table = False
+
+    @property
+    def resource_version(self) -> str:
+        return str(self.cursor)
+
+    def poll(self) -> list[tuple[str, dict[str, Any]]]:
+        """(event type, object) pairs committed since the last poll, oldest first.
+
+        Raises 410 Gone when the log no longer reaches back to this watch's place, as
+        kube-apiserver does; the caller lists again and opens a new watch.
+        """
+        kind = self.kind
+        if not self.listed:
+            objects, self.cursor = store.list_objects(kind, self.namespace)
+            self.listed = True
+            return [("ADDED", _versioned(kind, o)) for o in objects if self.filter.matches(o)]
+        events: list[tuple[str, dict[str, Any]]] = []
+        while True:
+            rows = store.revisions_after(self.cursor, kind.resource, self.namespace)
+            if rows and rows[0][0] > self.cursor + 1:
+                oldest = store.oldest_revision()
+                if oldest and self.cursor < oldest - 1:
+                    raise errors.gone(f"too old resource version: {self.cursor} ({oldest - 1})")
+            for revision, event_type, body in rows:
+                self.cursor = revision
+                obj = json.loads(body)
+                seen = seen_as(self.filter, kind, event_type, obj, revision)
+                if seen:
+                    events.append((seen, _versioned(kind, obj)))
+            if len(rows) < store.REVISION_BATCH:
+                return events
+
+
+def _versioned(kind: Kind, obj: dict[str, Any]) -> dict[str, Any]:
+    obj["apiVersion"] = kind.api_version
+    return obj
 
 
 def _bookmark(kind: Kind, revision: int, initial_end: bool = False) -> dict[str, Any]:

@@ -1,0 +1,77 @@
+"""What travels through the pipeline: one request in, one response out.
+
+However a request arrives (HTTPS from kubectl, a web page, the control plane's loopback
+client), it becomes an `ApiRequest`; every stage answers with an `ApiResponse`.
+"""
+
+import json
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlencode
+
+from apiserver.models import ClusterUser
+
+JSON = "application/json"
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON, as the API server writes it on the wire and in the store."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass
+class ApiRequest:
+    """One call to the API, however it arrived (HTTP, a web page, the control plane)."""
+
+    method: str
+    path: str
+    query: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    client: str = ""
+    user: ClusterUser | None = None
+
+    def as_http(self) -> str:
+        """The request as raw HTTP text, for the page showing 'the request behind this click'."""
+        target = self.path + (f"?{urlencode(self.query)}" if self.query else "")
+        lines = [f"{self.method} {target} HTTP/1.1"]
+        for name, value in self.headers.items():
+            if name.lower() == "authorization" and value.lower().startswith("bearer "):
+                value = "Bearer <token>"
+            lines.append(f"{_header_case(name)}: {value}")
+        if self.user is not None and "authorization" not in self.headers:
+            lines.append("Authorization: Bearer <token>")
+        text = "\r\n".join(lines) + "\r\n\r\n"
+        if self.body:
+            text += self.body.decode("utf-8", errors="replace")
+        return text
+
+
+@dataclass
+class ApiResponse:
+    """What the pipeline answers: a status code, a JSON-able body and headers."""
+
+    status: int
+    body: dict[str, Any] | None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def content(self) -> bytes:
+        return b"" if self.body is None else dumps(self.body).encode()
+
+    def as_http(self, indent: bool = True) -> str:
+        """The response as raw HTTP text (pretty-printed JSON by default, for reading)."""
+        reason = (
+            HTTPStatus(self.status).phrase if self.status in HTTPStatus._value2member_map_ else ""
+        )
+        lines = [f"HTTP/1.1 {self.status} {reason}".rstrip()]
+        headers = {"content-type": JSON, **self.headers}
+        lines.extend(f"{_header_case(k)}: {v}" for k, v in headers.items())
+        text = "\r\n".join(lines) + "\r\n\r\n"
+        if self.body is not None:
+            text += json.dumps(self.body, indent=2 if indent else None, ensure_ascii=False)
+        return text
+
+
+def _header_case(name: str) -> str:
+    return "-".join(part.capitalize() for part in name.split("-"))

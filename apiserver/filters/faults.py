@@ -1,0 +1,35 @@
+"""A hook for classroom faults: another app may refuse, slow or squeeze requests by lane.
+
+The API server itself injects no faults. The training centre registers an injector
+(`learning.scenarios` does, for its outage, slowdown and overload exercises); the
+pipeline asks every registered injector right after a request is put in its lane. An
+injector raises an `ApiError` to refuse the request (503 in an outage), may sleep to slow
+it, and returns the share of normal capacity the lane has now (1.0: untouched).
+"""
+
+from collections.abc import Callable
+
+from apiserver.filters.fairness import Lane
+
+Injector = Callable[[Lane], float]
+
+_injectors: list[Injector] = []
+
+
+def register(injector: Injector) -> None:
+    """Have the pipeline consult `injector` for every request (once per process)."""
+    if injector not in _injectors:
+        _injectors.append(injector)
+
+
+def unregister(injector: Injector) -> None:
+    if injector in _injectors:
+        _injectors.remove(injector)
+
+
+def apply(lane: Lane) -> float:
+    """Run the injectors for a request in `lane`; the smallest capacity they allow."""
+    capacity = 1.0
+    for injector in _injectors:
+        capacity = min(capacity, injector(lane))
+    return capacity
