@@ -15,6 +15,9 @@ from typing import Any
 
 import kubernetes.client as k8s
 
+from apiserver import errors
+from apiserver.endpoints.request import ApiRequest, ApiResponse
+from apiserver.filters.requestinfo import Route
 from apiserver.registry import kinds, schema
 
 AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
@@ -366,3 +369,39 @@ def _custom_schemas(custom: list[kinds.Kind]) -> dict[str, Any]:
         reversed_group = ".".join(reversed(kind.group.split(".")))
         found[f"{reversed_group}.{kind.version}.{kind.kind}"] = body
     return found
+
+
+def serve(request: ApiRequest, target: Route) -> ApiResponse:
+    """Answer a discovery or OpenAPI path: the catalog of what this API serves."""
+    accept = request.headers.get("accept", "")
+    if target.document == "version":
+        return ApiResponse(200, version())
+    if target.document in ("api", "apis"):
+        flavour = wants_aggregated(accept)
+        if flavour:
+            content_type = AGGREGATED_CONTENT_TYPE if flavour == "v2" else AGGREGATED_V2BETA1
+            return ApiResponse(
+                200,
+                aggregated(target.document == "api", flavour),
+                {"content-type": content_type},
+            )
+        body = api_versions() if target.document == "api" else api_group_list()
+        return ApiResponse(200, body)
+    if target.document == "group":
+        group = api_group(target.name)
+        if group is None:
+            raise errors.page_not_found()
+        return ApiResponse(200, group)
+    if target.document == "openapi":
+        return ApiResponse(200, openapi_root())
+    if target.document == "openapi-gv":
+        document = openapi_group_version(target.namespace or "", target.name)
+        if document is None:
+            raise errors.page_not_found()
+        return ApiResponse(200, document)
+    if target.document == "resources":
+        resources = resource_list(target.namespace or "", target.name)
+        if resources is None:
+            raise errors.page_not_found()
+        return ApiResponse(200, resources)
+    raise errors.page_not_found()

@@ -11,13 +11,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from apiserver.models import ClusterUser
+from apiserver.registry.store import dumps
 
 JSON = "application/json"
-
-
-def dumps(obj: Any) -> str:
-    """Compact JSON, as the API server writes it on the wire and in the store."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass

@@ -5,6 +5,8 @@ from collections.abc import Callable
 from typing import Any
 
 from apiserver import errors
+from apiserver.registry import strategies
+from apiserver.registry.kinds import Kind
 
 Requirement = Callable[[dict[str, str]], bool]
 
@@ -65,42 +67,16 @@ def labels_match(requirements: list[Requirement], labels: dict[str, str] | None)
     return all(requirement(labels) for requirement in requirements)
 
 
-# Fields each kind may be selected on, beyond metadata.name and metadata.namespace.
-_FIELD_PATHS: dict[str, tuple[str, ...]] = {
-    "Event": (
-        "involvedObject.kind",
-        "involvedObject.namespace",
-        "involvedObject.name",
-        "involvedObject.uid",
-        "involvedObject.apiVersion",
-        "involvedObject.resourceVersion",
-        "involvedObject.fieldPath",
-        "reason",
-        "reportingComponent",
-        "source",
-        "type",
-    ),
-    "Pod": (
-        "spec.nodeName",
-        "spec.restartPolicy",
-        "spec.schedulerName",
-        "spec.serviceAccountName",
-        "status.phase",
-        "status.podIP",
-        "status.nominatedNodeName",
-    ),
-    "Secret": ("type",),
-    "Namespace": ("status.phase",),
-    "Node": ("spec.unschedulable",),
-    "Job": ("status.successful",),
-    "ReplicaSet": ("status.replicas",),
-}
 _FIELD_RE = re.compile(r"^\s*([A-Za-z0-9_.]+)\s*(==|=|!=)\s*(.*?)\s*$")
 
 
-def parse_fields(selector: str, kind: str) -> list[tuple[str, bool, str]]:
-    """(path, equal?, value) triples; unsupported paths are a 400 like the real server."""
-    allowed = ("metadata.name", "metadata.namespace", *_FIELD_PATHS.get(kind, ()))
+def parse_fields(selector: str, kind: Kind) -> list[tuple[str, bool, str]]:
+    """(path, equal?, value) triples; unsupported paths are a 400 like the real server.
+
+    Every kind may be selected on its name and namespace; its strategy names the rest.
+    """
+    extra = strategies.for_kind(kind).field_selectors
+    allowed = ("metadata.name", "metadata.namespace", *extra)
     terms = []
     for part in (selector or "").split(","):
         if not part.strip():

@@ -188,7 +188,7 @@ class Filter:
         self.kind = kind
         self.namespace = namespace
         self.labels = parse_labels(query.get("labelSelector", ""))
-        self.fields = parse_fields(query.get("fieldSelector", ""), kind.kind)
+        self.fields = parse_fields(query.get("fieldSelector", ""), kind)
 
     @property
     def is_everything(self) -> bool:

@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 
 from apiserver import errors
-from apiserver.endpoints import tables
 from apiserver.models import StoredObject
-from apiserver.registry import kinds, store
+from apiserver.registry import cells, kinds, store
 from apiserver.registry.kinds import Kind
+from apiserver.registry.strategy import Strategy
 from catalog.models import ApiGroup, ApiVersion, KindField, ResourceKind
 
 if TYPE_CHECKING:
-    from apiserver.admission import Causes
+    from apiserver.registry.validation import Causes
 
 CRD_RESOURCE = "apiextensions.k8s.io/customresourcedefinitions"
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}
@@ -256,7 +256,7 @@ def _condition(kind: str, ok: bool, reason: str, message: str, old: list[Any]) -
     status = "True" if ok else "False"
     previous = next((c for c in old if isinstance(c, dict) and c.get("type") == kind), None)
     same = previous is not None and previous.get("status") == status
-    when = previous.get("lastTransitionTime") if same else store.timestamp()
+    when = previous.get("lastTransitionTime") if same else cells.timestamp()
     return {
         "type": kind,
         "status": status,
@@ -657,15 +657,15 @@ def _cell(column: dict[str, Any], obj: dict[str, Any], now: datetime) -> Any:
     if kind == "boolean":
         return value if isinstance(value, bool) else None
     if kind == "date":
-        moment = store.parse_timestamp(value) if isinstance(value, str) else None
-        return tables.human_duration((now - moment).total_seconds()) if moment else None
+        moment = cells.parse_timestamp(value) if isinstance(value, str) else None
+        return cells.human_duration((now - moment).total_seconds()) if moment else None
     return None
 
 
-def printer(kind: Kind) -> tuple[list[tables.Column], Callable[[dict, datetime], list[Any]]]:
+def printer(kind: Kind) -> tuple[list[cells.Column], Callable[[dict, datetime], list[Any]]]:
     """NAME, then the version's additionalPrinterColumns (real CRDs list Age themselves)."""
     columns = [_dict(c) for c in kind.printer_columns if isinstance(c, dict) and c.get("name")]
-    definitions: list[tables.Column] = [tables.NAME]
+    definitions: list[cells.Column] = [cells.NAME]
     for c in columns:
         priority = c.get("priority")
         definitions.append(
@@ -681,3 +681,11 @@ def printer(kind: Kind) -> tuple[list[tables.Column], Callable[[dict, datetime],
         return [_dict(obj.get("metadata")).get("name", "")] + [_cell(c, obj, now) for c in columns]
 
     return definitions, row
+
+
+# `kubectl get crd` shows when each third-party seller registered, as a timestamp.
+STRATEGY = Strategy(
+    resource=CRD_RESOURCE,
+    columns=[cells.NAME, cells.col("Created At", "date")],
+    row=lambda obj, now: [cells.name(obj), cells.meta(obj).get("creationTimestamp")],
+)

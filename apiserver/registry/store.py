@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 
 from apiserver import errors
 from apiserver.models import ClusterUser, Counter, Revision, StoredObject
+from apiserver.registry.cells import timestamp
 from apiserver.registry.kinds import Kind
 
 NAMESPACES = "/namespaces"
@@ -28,18 +29,6 @@ commit_listeners: list[Callable[[], None]] = []
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-
-
-def timestamp(moment: datetime | None = None) -> str:
-    """RFC 3339 in UTC with second precision, as Kubernetes serializes metav1.Time."""
-    return (moment or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_timestamp(value: str) -> datetime | None:
-    try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except (TypeError, ValueError):
-        return None
 
 
 def _next_revision() -> int:
@@ -279,19 +268,6 @@ def update(
         return desired, True
 
 
-def _grace_seconds(kind: Kind, obj: dict[str, Any], requested: int | None) -> int:
-    """How long a delete waits: Pods on a node get their grace period, the rest none."""
-    if kind.resource != "/pods":
-        return 0
-    spec = obj.get("spec") or {}
-    phase = (obj.get("status") or {}).get("phase")
-    if not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
-        return 0
-    if requested is None:
-        requested = spec.get("terminationGracePeriodSeconds", 30)
-    return max(int(requested or 0), 0)
-
-
 def delete(
     kind: Kind,
     namespace: str,
@@ -300,11 +276,13 @@ def delete(
     precondition_uid: str | None = None,
     dry_run: bool = False,
     grace_seconds: int | None = None,
+    grace: Callable[[dict[str, Any], int | None], int] = lambda obj, requested: 0,
 ) -> dict[str, Any]:
     """Delete an object; returns its last state.
 
-    A Pod on a node is only marked Terminating (deletionTimestamp) for its grace period;
-    its kubelet finishes the job with a second delete, grace 0. Objects with finalizers are
+    `grace` is the kind's rule (from its strategy) for how long the delete waits: a Pod on a
+    node is only marked Terminating (deletionTimestamp) for its grace period, and its
+    kubelet finishes the job with a second delete, grace 0. Objects with finalizers are
     marked too, and go when an update removes the last finalizer.
     """
     with transaction.atomic():
@@ -327,16 +305,16 @@ def delete(
             )
         obj = json.loads(row.body)
         meta = obj["metadata"]
-        grace = _grace_seconds(kind, obj, grace_seconds)
-        keep = grace > 0 or bool(meta.get("finalizers"))
+        wait = grace(obj, grace_seconds)
+        keep = wait > 0 or bool(meta.get("finalizers"))
         if dry_run or (keep and meta.get("deletionTimestamp")):
             return obj
         now = datetime.now(UTC).replace(microsecond=0)
         revision = _next_revision()
         meta["resourceVersion"] = str(revision)
         if keep:
-            meta["deletionTimestamp"] = timestamp(now + timedelta(seconds=grace))
-            meta["deletionGracePeriodSeconds"] = grace
+            meta["deletionTimestamp"] = timestamp(now + timedelta(seconds=wait))
+            meta["deletionGracePeriodSeconds"] = wait
             row.body = _record(kind, obj, Revision.EventType.MODIFIED, revision, now)
             row.resource_version = revision
             row.updated = now

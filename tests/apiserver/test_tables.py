@@ -2,7 +2,7 @@
 
 import pytest
 
-from apiserver.endpoints.tables import human_duration
+from apiserver.registry.cells import human_duration
 from tests.apiserver.conftest import TABLE_ACCEPT, configmap, deployment, pod, service
 
 

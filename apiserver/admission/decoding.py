@@ -1,0 +1,51 @@
+"""Decoding: the body must have the kind's shape before anything else looks at it.
+
+Like kube-apiserver's decoder: unknown fields fail (Strict), warn (Warn) or vanish
+(Ignore); a wrong type is a 422 at once (defaulting would trip over it). Required fields
+that are missing are noted here and reported by the validation step.
+"""
+
+from typing import Any
+
+from apiserver import errors
+from apiserver.admission.plugin import Attributes, Plugin
+from apiserver.registry import schema
+from apiserver.registry.validation import Causes
+
+
+def name_of(obj: dict[str, Any]) -> str:
+    name = obj.get("metadata", {}).get("name")
+    return name if isinstance(name, str) else ""
+
+
+def _decode(attributes: Attributes, causes: Causes) -> None:
+    kind, obj = attributes.kind, attributes.obj
+    model = schema.model_for(kind.model_name) if not kind.is_custom else None
+    if model is not None:
+        problems = schema.check_model(obj, model)
+    elif kind.is_custom and kind.schema:
+        problems = schema.check_custom(obj, kind.schema)
+    else:
+        return
+    if problems.unknown:
+        texts = [f'unknown field "{path}"' for path in problems.unknown]
+        if attributes.field_validation == "Strict":
+            raise errors.bad_request("strict decoding error: " + ", ".join(texts))
+        if attributes.field_validation == "Warn":
+            attributes.warnings.extend(texts)
+    if kind.is_custom:
+        # No built-in defaulting follows, so every finding is reported together, as for CRs.
+        for path, value, detail in problems.invalid:
+            causes.invalid(path, value, detail)
+        for path, value, allowed in problems.unsupported:
+            causes.unsupported(path, value, allowed)
+    elif problems.invalid:
+        wrong = Causes()
+        for path, value, detail in problems.invalid:
+            wrong.invalid(path, value, detail)
+        wrong.raise_if_any(kind, name_of(obj))
+    # Status is written by controllers and kubelets; kube-apiserver checks little there.
+    attributes.missing.extend(p for p in problems.required if not p.startswith("status."))
+
+
+PLUGIN = Plugin("SchemaDecoding", "decoding", _decode)

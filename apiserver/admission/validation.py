@@ -1,0 +1,84 @@
+"""Validation: the object's rules, reported together as one 422 Invalid.
+
+Missing required fields, the metadata every object shares (name, labels, annotations), then
+the kind's own checks from its registry strategy, and on an update what may not change.
+"""
+
+from typing import Any
+
+from apiserver.admission.plugin import UPDATE, Attributes, Plugin
+from apiserver.registry import strategies
+from apiserver.registry.kinds import Kind
+from apiserver.registry.validation import (
+    DNS1123_LABEL,
+    DNS1123_SUBDOMAIN,
+    LABEL_MESSAGE,
+    LABEL_VALUE,
+    QUALIFIED_NAME,
+    SUBDOMAIN_MESSAGE,
+    Causes,
+)
+
+
+def _check_meta(kind: Kind, obj: dict[str, Any], causes: Causes, dns_label: bool) -> None:
+    meta = obj["metadata"]
+    name = meta.get("name")
+    if not name:
+        causes.required("metadata.name", "name or generateName is required")
+    elif not isinstance(name, str):
+        causes.invalid("metadata.name", name, "must be a string")
+    elif dns_label:
+        if len(name) > 63:
+            causes.invalid("metadata.name", name, "must be no more than 63 characters")
+        elif not DNS1123_LABEL.match(name):
+            causes.invalid("metadata.name", name, LABEL_MESSAGE)
+    elif len(name) > 253:
+        causes.invalid("metadata.name", name, "must be no more than 253 characters")
+    elif not DNS1123_SUBDOMAIN.match(name):
+        causes.invalid("metadata.name", name, SUBDOMAIN_MESSAGE)
+    for field in ("labels", "annotations"):
+        values = meta.get(field)
+        if values is None:
+            continue
+        if not isinstance(values, dict):
+            causes.invalid(f"metadata.{field}", values, "must be a map of string keys to strings")
+            continue
+        for key, value in values.items():
+            _check_key(f"metadata.{field}", key, causes)
+            if not isinstance(value, str):
+                causes.invalid(f"metadata.{field}", value, "values must be strings")
+            elif field == "labels" and (len(value) > 63 or not LABEL_VALUE.match(value)):
+                causes.invalid(
+                    "metadata.labels",
+                    value,
+                    "a valid label must be an empty string or consist of alphanumeric "
+                    "characters, '-', '_' or '.', and must start and end with an alphanumeric "
+                    "character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for "
+                    "validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+                )
+
+
+def _check_key(field: str, key: str, causes: Causes) -> None:
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
+        causes.invalid(field, key, "prefix part " + SUBDOMAIN_MESSAGE)
+    elif not name or len(name) > 63 or not QUALIFIED_NAME.match(name):
+        causes.invalid(
+            field,
+            key,
+            "name part must consist of alphanumeric characters, '-', '_' or '.', and must "
+            "start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or "
+            "'123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+        )
+
+
+def _validate(attributes: Attributes, causes: Causes) -> None:
+    kind, obj = attributes.kind, attributes.obj
+    strategy = strategies.for_kind(kind)
+    _check_meta(kind, obj, causes, strategy.name_is_dns_label)
+    strategy.validate(obj, causes)
+    if attributes.operation == UPDATE:
+        strategy.validate_update(attributes.old, obj, causes)
+
+
+PLUGIN = Plugin("ObjectValidation", "validation", _validate)

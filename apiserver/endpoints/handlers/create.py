@@ -1,0 +1,35 @@
+"""create: a new object, through admission into the store."""
+
+from apiserver import errors
+from apiserver.admission import admit
+from apiserver.endpoints import identity
+from apiserver.endpoints.bodies import parse_body
+from apiserver.endpoints.handlers import binding, common
+from apiserver.endpoints.request import ApiRequest, ApiResponse
+from apiserver.filters.requestinfo import Route
+from apiserver.registry import store
+
+
+def handle(request: ApiRequest, target: Route) -> ApiResponse:
+    kind = target.kind
+    if target.subresource == "binding":
+        return binding.handle(request, target)
+    if target.subresource:
+        raise errors.method_not_allowed()
+    body = parse_body(request)
+    obj = identity.check_identity(kind, body, target.namespace or "")
+    meta = obj["metadata"]
+    for owned in (
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+        "generation",
+        "deletionTimestamp",
+        "managedFields",
+    ):
+        meta.pop(owned, None)
+    if common.has_status(kind) and kind.resource != "/namespaces":
+        obj.pop("status", None)
+    warnings = admit(kind, obj, common.field_validation(request.query))
+    created = store.create(kind, obj, dry_run=common.dry_run(request.query))
+    return ApiResponse(201, common.served(kind, created), common.warning_header(warnings))

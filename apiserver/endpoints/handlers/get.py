@@ -1,0 +1,19 @@
+"""get: one object, or its scale, or a Table row for kubectl get NAME."""
+
+from apiserver.endpoints import tables
+from apiserver.endpoints.handlers import common
+from apiserver.endpoints.request import ApiRequest, ApiResponse
+from apiserver.filters.requestinfo import Route
+from apiserver.registry import store
+
+
+def handle(request: ApiRequest, target: Route) -> ApiResponse:
+    kind = target.kind
+    obj = common.served(kind, store.get(kind, target.namespace or "", target.name))
+    if target.subresource == "scale":
+        return ApiResponse(200, common.scale_of(obj))
+    if common.wants_table(request):
+        include = request.query.get("includeObject", "Metadata")
+        meta = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+        return ApiResponse(200, tables.table(kind, [obj], include, meta))
+    return ApiResponse(200, obj)

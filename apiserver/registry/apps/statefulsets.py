@@ -1,0 +1,50 @@
+"""StatefulSets: numbered Pods (web-0, web-1...) started in order, each with its own identity."""
+
+from datetime import datetime
+from typing import Any
+
+from apiserver.registry import cells
+from apiserver.registry.podspec import default_template, validate_workload
+from apiserver.registry.strategy import Strategy
+from apiserver.registry.validation import Causes
+
+
+def _default_statefulset(obj: dict[str, Any], causes: Causes) -> None:
+    spec = obj.get("spec")
+    if isinstance(spec, dict):
+        spec.setdefault("replicas", 1)
+        spec.setdefault("podManagementPolicy", "OrderedReady")
+        spec.setdefault(
+            "updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}
+        )
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault(
+            "persistentVolumeClaimRetentionPolicy",
+            {"whenDeleted": "Retain", "whenScaled": "Retain"},
+        )
+        default_template(spec.get("template"))
+
+
+def _statefulset_row(obj: dict[str, Any], now: datetime) -> list[Any]:
+    spec, status = cells.spec(obj), cells.status(obj)
+    names, images = cells.containers(cells.template_spec(obj))
+    return [
+        cells.name(obj),
+        f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 0)}",
+        cells.created(obj, now),
+        names,
+        images,
+    ]
+
+
+def _validate(obj: dict[str, Any], causes: Causes) -> None:
+    validate_workload(obj, causes, "spec.template")
+
+
+STRATEGY = Strategy(
+    resource="apps/statefulsets",
+    columns=[cells.NAME, cells.col("Ready"), cells.AGE, *cells.WIDE_CONTAINERS],
+    row=_statefulset_row,
+    default=_default_statefulset,
+    validate=_validate,
+)

@@ -1,0 +1,136 @@
+"""Services: one stable address in front of the Pods a selector picks."""
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from apiserver.registry import cells
+from apiserver.registry.podspec import PROTOCOLS
+from apiserver.registry.strategy import Strategy
+from apiserver.registry.validation import Causes
+
+
+def _cluster_ip(namespace: str, name: str) -> str:
+    digest = hashlib.sha256(f"{namespace}/{name}".encode()).digest()
+    return f"10.96.{digest[0]}.{max(digest[1], 2) if digest[0] == 0 else digest[1]}"
+
+
+SERVICE_TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]
+
+
+def _validate_service(obj: dict[str, Any], causes: Causes) -> None:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        causes.required("spec")
+        return
+    service_type = spec.get("type", "ClusterIP")
+    if service_type not in SERVICE_TYPES:
+        causes.unsupported("spec.type", service_type, SERVICE_TYPES)
+    ports = spec.get("ports") or []
+    if not ports and service_type != "ExternalName" and spec.get("clusterIP") != "None":
+        causes.required("spec.ports")
+    seen: set[str] = set()
+    for position, port in enumerate(ports):
+        if not isinstance(port, dict):
+            continue
+        number = port.get("port")
+        if isinstance(number, int) and not 0 < number < 65536:
+            causes.invalid(
+                f"spec.ports[{position}].port", number, "must be between 1 and 65535, inclusive"
+            )
+        name = port.get("name")
+        if len(ports) > 1 and not name:
+            causes.required(f"spec.ports[{position}].name")
+        elif name in seen:
+            causes.duplicate(f"spec.ports[{position}].name", name)
+        elif name:
+            seen.add(name)
+        protocol = port.get("protocol")
+        if protocol is not None and protocol not in PROTOCOLS:
+            causes.unsupported(f"spec.ports[{position}].protocol", protocol, PROTOCOLS)
+    if service_type == "ExternalName" and not spec.get("externalName"):
+        causes.required("spec.externalName")
+
+
+def _default_service(obj: dict[str, Any], causes: Causes) -> None:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return
+    spec.setdefault("type", "ClusterIP")
+    spec.setdefault("sessionAffinity", "None")
+    service_type = spec["type"]
+    if service_type != "ExternalName":
+        spec.setdefault("internalTrafficPolicy", "Cluster")
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+        meta = obj["metadata"]
+        if not spec.get("clusterIP"):
+            spec["clusterIP"] = _cluster_ip(meta.get("namespace", ""), meta.get("name", ""))
+        spec.setdefault("clusterIPs", [spec["clusterIP"]])
+    if service_type in ("NodePort", "LoadBalancer"):
+        spec.setdefault("externalTrafficPolicy", "Cluster")
+    for position, port in enumerate(spec.get("ports") or ()):
+        if not isinstance(port, dict):
+            continue
+        port.setdefault("protocol", "TCP")
+        if "port" in port:
+            port.setdefault("targetPort", port["port"])
+        if service_type in ("NodePort", "LoadBalancer") and not port.get("nodePort"):
+            meta = obj["metadata"]
+            seed = hashlib.sha256(
+                f"{meta.get('namespace')}/{meta.get('name')}/{position}".encode()
+            ).digest()
+            port["nodePort"] = 30000 + int.from_bytes(seed[:2]) % 2768
+    obj.setdefault("status", {"loadBalancer": {}})
+
+
+def _service_row(obj: dict[str, Any], now: datetime) -> list[Any]:
+    spec, status = cells.spec(obj), cells.status(obj)
+    service_type = spec.get("type", "ClusterIP")
+    external = list(spec.get("externalIPs") or ())
+    for ingress in (status.get("loadBalancer") or {}).get("ingress") or ():
+        external.append(ingress.get("ip") or ingress.get("hostname") or "")
+    if service_type == "ExternalName":
+        external_text = spec.get("externalName") or "<none>"
+    elif external:
+        external_text = ",".join(external)
+    else:
+        external_text = "<pending>" if service_type == "LoadBalancer" else "<none>"
+    ports = []
+    for port in spec.get("ports") or ():
+        text = str(port.get("port"))
+        if port.get("nodePort"):
+            text += f":{port['nodePort']}"
+        ports.append(f"{text}/{port.get('protocol', 'TCP')}")
+    return [
+        cells.name(obj),
+        service_type,
+        spec.get("clusterIP") or "<none>",
+        external_text,
+        ",".join(ports) or "<none>",
+        cells.created(obj, now),
+        cells.selector_text(spec.get("selector")) if spec.get("selector") else "<none>",
+    ]
+
+
+def _validate(obj: dict[str, Any], causes: Causes) -> None:
+    _validate_service(obj, causes)
+
+
+STRATEGY = Strategy(
+    resource="/services",
+    columns=[
+        cells.NAME,
+        cells.col("Type"),
+        cells.col("Cluster-IP"),
+        cells.col("External-IP"),
+        cells.col("Port(s)"),
+        cells.AGE,
+        cells.WIDE_SELECTOR,
+    ],
+    row=_service_row,
+    default=_default_service,
+    validate=_validate,
+    name_is_dns_label=True,
+    delete_returns_object=True,
+)

@@ -1,0 +1,65 @@
+"""Which strategy serves which kind: one line per kind that has rules of its own.
+
+A new built-in kind with defaults, checks or columns of its own is one module under
+`registry/<group>/` and one line here. Custom kinds (from a CustomResourceDefinition)
+take their columns from the definition's additionalPrinterColumns.
+"""
+
+from apiserver.registry import crds
+from apiserver.registry.apps import daemonsets, deployments, replicasets, statefulsets
+from apiserver.registry.batch import cronjobs, jobs
+from apiserver.registry.core import (
+    configmaps,
+    endpoints,
+    events,
+    namespaces,
+    nodes,
+    persistentvolumeclaims,
+    persistentvolumes,
+    pods,
+    podtemplates,
+    replicationcontrollers,
+    resourcequotas,
+    secrets,
+    serviceaccounts,
+    services,
+)
+from apiserver.registry.kinds import Kind
+from apiserver.registry.strategy import Strategy
+
+STRATEGIES: dict[str, Strategy] = {
+    strategy.resource: strategy
+    for strategy in (
+        pods.STRATEGY,
+        services.STRATEGY,
+        secrets.STRATEGY,
+        configmaps.STRATEGY,
+        namespaces.STRATEGY,
+        nodes.STRATEGY,
+        events.STRATEGY,
+        events.EVENTS_K8S_IO,
+        endpoints.STRATEGY,
+        serviceaccounts.STRATEGY,
+        persistentvolumeclaims.STRATEGY,
+        persistentvolumes.STRATEGY,
+        podtemplates.STRATEGY,
+        replicationcontrollers.STRATEGY,
+        resourcequotas.STRATEGY,
+        deployments.STRATEGY,
+        replicasets.STRATEGY,
+        statefulsets.STRATEGY,
+        daemonsets.STRATEGY,
+        jobs.STRATEGY,
+        cronjobs.STRATEGY,
+        crds.STRATEGY,
+    )
+}
+DEFAULT = Strategy()
+
+
+def for_kind(kind: Kind) -> Strategy:
+    """The rules for `kind`: its own, a custom kind's printer, or the defaults."""
+    if kind.printer_columns:
+        columns, row = crds.printer(kind)
+        return Strategy(resource=kind.resource, columns=columns, row=row)
+    return STRATEGIES.get(kind.resource, DEFAULT)

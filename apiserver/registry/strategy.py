@@ -1,0 +1,54 @@
+"""A strategy per kind: everything the API server knows about one resource, in one place.
+
+kube-apiserver gives each resource a registry strategy (pkg/registry/<group>/<kind>);
+ours holds the same knowledge: the defaults a real cluster fills, the checks it makes on
+create and update, the Table columns `kubectl get` shows, the fields a field selector may
+name, how long a delete waits, and what a delete answers. Kinds without a module of their
+own get `Strategy()`: name and age columns, no defaults, metadata checks only.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from apiserver.registry import cells
+from apiserver.registry.validation import Causes
+
+Check = Callable[[dict[str, Any], Causes], None]
+UpdateCheck = Callable[[dict[str, Any], dict[str, Any], Causes], None]
+Grace = Callable[[dict[str, Any], int | None], int]
+
+
+def _nothing(obj: dict[str, Any], causes: Causes) -> None:
+    return None
+
+
+def _no_update_rules(old: dict[str, Any], new: dict[str, Any], causes: Causes) -> None:
+    return None
+
+
+def _no_grace(obj: dict[str, Any], requested: int | None) -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """One kind's rules; every hook has a harmless default."""
+
+    resource: str = ""
+    columns: list[cells.Column] = field(default_factory=lambda: [cells.NAME, cells.AGE])
+    row: cells.RowFn = cells.name_and_age
+    default: Check = _nothing
+    validate: Check = _nothing
+    validate_update: UpdateCheck = _no_update_rules
+    field_selectors: tuple[str, ...] = ()
+    name_is_dns_label: bool = False
+    delete_returns_object: bool = False
+    grace_seconds: Grace = _no_grace
+
+    def printer(self) -> tuple[list[cells.Column], cells.RowFn]:
+        return self.columns, self.row
+
+    def cells(self, obj: dict[str, Any], now: datetime) -> list[Any]:
+        return self.row(obj, now)
