@@ -3,12 +3,13 @@
 Kept apart from the views so the API server and the lessons can reuse the same words.
 """
 
-import re
+import copy
 from dataclasses import dataclass
 
 import yaml
 
 from catalog.models import ApiGroup, KindField, ResourceKind
+from catalog.versions import version_rank
 
 SCOPES = {
     "all": "All products",
@@ -70,15 +71,6 @@ def departments(kinds: list[ResourceKind]) -> list[Department]:
         department = result.setdefault(kind.group.name, Department(kind.group, []))
         department.products.append(kind)
     return list(result.values())
-
-
-def version_rank(version: str) -> tuple[int, str]:
-    """Newest first: v2 before v1, and GA before beta before alpha."""
-    found = re.match(r"v(\d+)(alpha|beta)?(\d*)", version)
-    if not found:
-        return (0, version)
-    stage = {"": 0, "beta": 1, "alpha": 2}[found[2] or ""]
-    return (-int(found[1]), f"{stage}{found[3] or ''}")
 
 
 def resource_argument(kind: ResourceKind, others: list[ResourceKind]) -> str:
@@ -271,9 +263,18 @@ def _parent(path: str) -> str:
     return path.rsplit(".", 1)[0].removesuffix("[]")
 
 
+def well_known(kind: ResourceKind) -> dict | None:
+    """A copy of our own working example for a common kind, or None.
+
+    The one table of examples: product pages show them and order forms start from them.
+    """
+    known = WELL_KNOWN.get((kind.api_version.group_version, kind.kind))
+    return copy.deepcopy(known) if known else None
+
+
 def example_manifest(kind: ResourceKind) -> str:
     """A small YAML manifest: a realistic one for well-known kinds, else the bare minimum."""
-    known = WELL_KNOWN.get((kind.api_version.group_version, kind.kind))
+    known = well_known(kind)
     if known:
         return yaml.safe_dump(known, sort_keys=False)
     metadata = {"name": example_name(kind)}
@@ -307,7 +308,7 @@ WELL_KNOWN: dict[tuple[str, str], dict] = {
         "kind": "Deployment",
         "metadata": {"name": "web", "namespace": "default"},
         "spec": {
-            "replicas": 3,
+            "replicas": 2,
             "selector": {"matchLabels": _labels("web")},
             "template": {
                 "metadata": {"labels": _labels("web")},
@@ -328,24 +329,37 @@ WELL_KNOWN: dict[tuple[str, str], dict] = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": "shop-settings", "namespace": "default"},
-        "data": {"GREETING": "Welcome to the shop", "ITEMS_PER_PAGE": "20"},
+        "data": {"greeting": "hello from the warehouse", "colour": "blue"},
     },
     ("v1", "Secret"): {
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {"name": "shop-password", "namespace": "default"},
         "type": "Opaque",
-        "stringData": {"password": "change-me"},
+        "stringData": {"password": "not-a-real-password"},
     },
     ("v1", "Namespace"): {
         "apiVersion": "v1",
         "kind": "Namespace",
         "metadata": {"name": "shop"},
     },
+    ("apps/v1", "ReplicaSet"): {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {"name": "web-set", "namespace": "default"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": _labels("web-set")},
+            "template": {
+                "metadata": {"labels": _labels("web-set")},
+                "spec": {"containers": [{"name": "main", "image": "nginx:1.27"}]},
+            },
+        },
+    },
     ("batch/v1", "Job"): {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": {"name": "stocktake", "namespace": "default"},
+        "metadata": {"name": "hello", "namespace": "default"},
         "spec": {
             "backoffLimit": 2,
             "template": {

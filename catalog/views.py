@@ -8,6 +8,7 @@ from django_htmx.middleware import HtmxDetails
 
 from catalog import shelf
 from catalog.models import ApiGroup, ResourceKind
+from catalog.versions import version_rank
 
 _SEGMENT = re.compile(r"^[a-z0-9][a-z0-9.\-]{0,252}$")
 
@@ -70,7 +71,7 @@ def product(request: HtmxHttpRequest, group: str, version: str, plural: str) -> 
         "kind": kind,
         "editions": sorted(
             (k for k in others if k.group.pk == kind.group.pk and k.kind == kind.kind),
-            key=lambda k: shelf.version_rank(k.api_version.version),
+            key=lambda k: version_rank(k.api_version.version),
         ),
         "fields": [(f, f.path.removesuffix(f.name)) for f in kind.fields.all()],
         "ways_to_buy": shelf.ways_to_buy(kind, others),
@@ -91,7 +92,7 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     nearby, department = [], None
     if guess:
         nearby = [k for k in _all_kinds() if guess in {k.plural, k.singular, *k.short_names}]
-        nearby.sort(key=lambda k: (k.group.name, shelf.version_rank(k.api_version.version)))
+        nearby.sort(key=lambda k: (k.group.name, version_rank(k.api_version.version)))
         department = ApiGroup.objects.filter(name=guess).first()
     context = {"guess": guess, "nearby": nearby, "department": department}
     return render(request, "404.html", context, status=404)

@@ -47,100 +47,6 @@ _POD_SLEEP_EXTRA = """\
       command: ["sleep", "3600"]
 """
 
-_EXAMPLES: dict[tuple[str, str], str] = {
-    ("apps", "Deployment"): """\
-apiVersion: {api_version}
-kind: Deployment
-metadata:
-  name: web
-  namespace: {namespace}
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-        - name: main
-          image: nginx:1.27
-          ports:
-            - containerPort: 80
-""",
-    ("apps", "ReplicaSet"): """\
-apiVersion: {api_version}
-kind: ReplicaSet
-metadata:
-  name: web-set
-  namespace: {namespace}
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: web-set
-  template:
-    metadata:
-      labels:
-        app: web-set
-    spec:
-      containers:
-        - name: main
-          image: nginx:1.27
-""",
-    ("", "Service"): """\
-apiVersion: {api_version}
-kind: Service
-metadata:
-  name: web
-  namespace: {namespace}
-spec:
-  selector:
-    app: web
-  ports:
-    - port: 80
-      targetPort: 80
-""",
-    ("", "ConfigMap"): """\
-apiVersion: {api_version}
-kind: ConfigMap
-metadata:
-  name: shop-settings
-  namespace: {namespace}
-data:
-  greeting: hello from the warehouse
-  colour: blue
-""",
-    ("", "Secret"): """\
-apiVersion: {api_version}
-kind: Secret
-metadata:
-  name: shop-password
-  namespace: {namespace}
-type: Opaque
-stringData:
-  password: not-a-real-password
-""",
-    ("batch", "Job"): """\
-apiVersion: {api_version}
-kind: Job
-metadata:
-  name: hello
-  namespace: {namespace}
-spec:
-  backoffLimit: 2
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-        - name: main
-          image: busybox:1.36
-          command: ["echo", "hello from the warehouse"]
-""",
-}
-
 PLACEHOLDER_NOTE = (
     "# Replace each value in <angle brackets>. Only the required fields are here: the spec\n"
     "# sheet on the product page lists the others and says what each one means.\n"
@@ -173,13 +79,9 @@ def example_manifest(kind: ResourceKind, namespace: str) -> str:
     the spec sheet, so the first order is not refused only for a missing field.
     """
     group = kind.api_version.group.name
-    if not kind.is_custom:
-        if group == "" and kind.kind == "Pod":
-            return pod_manifest(namespace, PodChoice())
-        template = _EXAMPLES.get((group, kind.kind))
-        if template is not None:
-            return template.format(api_version=kind.api_version.group_version, namespace=namespace)
-    manifest = yaml.safe_load(shelf.example_manifest(kind))
+    if not kind.is_custom and group == "" and kind.kind == "Pod":
+        return pod_manifest(namespace, PodChoice())
+    manifest = shelf.well_known(kind) or yaml.safe_load(shelf.example_manifest(kind))
     metadata = manifest.setdefault("metadata", {})
     if kind.namespaced:
         metadata["namespace"] = namespace

@@ -4,6 +4,7 @@ import yaml
 
 from catalog import shelf
 from catalog.models import KindField, ResourceKind
+from catalog.versions import version_rank
 
 
 def _kind(kind: str, group: str = "", version: str = "v1") -> ResourceKind:
@@ -46,16 +47,19 @@ def test_kubectl_spells_out_the_version_for_an_older_edition(catalog):
     assert argument == "horizontalpodautoscalers.v1.autoscaling"
 
 
-def test_versions_sort_newest_and_most_stable_first():
-    versions = ["v1", "v2beta1", "v2", "v1alpha1", "v1beta2", "v2alpha1"]
+def test_versions_sort_as_kubernetes_prioritises_them():
+    """GA before beta before alpha, then the higher version (kube-apiserver's discovery)."""
+    versions = ["v1", "v2beta1", "v2", "v1alpha1", "v1beta2", "v2alpha1", "v10", "custom"]
 
-    assert sorted(versions, key=shelf.version_rank) == [
+    assert sorted(versions, key=version_rank) == [
+        "v10",
         "v2",
-        "v2beta1",
-        "v2alpha1",
         "v1",
+        "v2beta1",
         "v1beta2",
+        "v2alpha1",
         "v1alpha1",
+        "custom",
     ]
 
 

@@ -8,7 +8,6 @@ The index is also rebuilt every CACHE_SECONDS (for edits made outside the API, s
 `seed_catalog`), and at once in this process after `invalidate()`.
 """
 
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from django.db.models import F
 
 from apiserver.models import Counter
 from catalog.models import ApiGroup, ResourceKind
+from catalog.versions import version_rank
 
 CACHE_SECONDS = 5.0
 CHECK_SECONDS = 0.5
@@ -167,12 +167,3 @@ def _build() -> Index:
         by_resource=by_resource,
         by_kind={(k.api_version, k.kind): k for k in kinds},
     )
-
-
-def version_rank(version: str) -> tuple[int, int, int]:
-    """Kubernetes' version priority: GA before beta before alpha, higher numbers first."""
-    match = re.match(r"^v(\d+)(?:(alpha|beta)(\d+))?$", version)
-    if not match:
-        return (3, 0, 0)
-    stage = {"": 0, "beta": 1, "alpha": 2}[match[2] or ""]
-    return (stage, -int(match[1]), -int(match[3] or 0))
