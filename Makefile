@@ -59,6 +59,7 @@ test: install system-deps lint
 .PHONY: bench
 bench: install
 	$(BIN)/python bench/catalog_pages.py
+	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/api_server.py
 
 .PHONY: clean

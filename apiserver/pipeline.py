@@ -14,7 +14,6 @@ live under `registry/`. A store commit wakes the watchers (`endpoints/watch.py`)
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
 
 from django.db import OperationalError
 
@@ -27,23 +26,12 @@ from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters import audit, fairness, faults
 from apiserver.filters.authentication import authenticate
 from apiserver.filters.authorization import SELF_REVIEWS, authorize
-from apiserver.filters.requestinfo import Route, guess_client, route, verb_for
-from apiserver.models import ClusterUser
+from apiserver.filters.requestinfo import Prepared, Route, guess_client, route, verb_for
 from apiserver.registry import crds
 
 __all__ = ["ApiRequest", "ApiResponse", "Prepared", "guess_client", "handle", "open_watch"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Prepared:
-    """How far a request got: who sent it, what it names, which verb (for the audit log)."""
-
-    user: ClusterUser | None = None
-    target: Route | None = None
-    verb: str = ""
-    lane: str = fairness.Lane.CATCH_ALL
 
 
 def _admit_lane(request: ApiRequest, prepared: Prepared) -> None:

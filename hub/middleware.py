@@ -9,18 +9,12 @@ served straight from here, keeping what still applies to them: the Host check
 Every other path goes down the usual chain.
 """
 
-import re
-
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
 
-from apiserver.server import views
-
-# The same paths apiserver/urls.py sends to the API's views.
-_API = re.compile(r"^/(?:(?:api|apis|openapi)(?:/.*)?|version/?)$")
-_HEALTH = re.compile(r"^/(?:healthz|livez|readyz)$")
+from apiserver.server.urls import view_for
 
 
 def _unused(request: HttpRequest) -> HttpResponse:  # pragma: no cover - never called
@@ -42,12 +36,8 @@ class ApiFastPathMiddleware:
         markcoroutinefunction(self)
 
     async def __call__(self, request: HttpRequest) -> HttpResponse:
-        path = request.path_info
-        if _API.match(path):
-            view = views.api
-        elif _HEALTH.match(path):
-            view = views.health
-        else:
+        view = view_for(request.path_info)
+        if view is None:
             return await self.get_response(request)
         request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware checks it (else 400)
         response = self.security.process_request(request)

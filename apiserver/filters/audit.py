@@ -11,7 +11,8 @@ from django.db import connection
 from apiserver.models import AuditRecord
 
 if TYPE_CHECKING:
-    from apiserver.pipeline import ApiRequest, Prepared
+    from apiserver.endpoints.request import ApiRequest
+    from apiserver.filters.requestinfo import Prepared
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 
 from apiserver import errors
+from apiserver.filters.fairness import Lane
+from apiserver.models import ClusterUser
 from apiserver.registry import kinds
 from apiserver.registry.kinds import Kind
 
@@ -112,3 +114,13 @@ def verb_for(method: str, target: Route, query: dict[str, str]) -> str:
     if verb is None:
         raise errors.method_not_allowed()
     return verb
+
+
+@dataclass
+class Prepared:
+    """How far a request got: who sent it, what it names, which verb (for the audit log)."""
+
+    user: ClusterUser | None = None
+    target: Route | None = None
+    verb: str = ""
+    lane: str = Lane.CATCH_ALL

@@ -6,6 +6,7 @@ judged exactly like a Pod ordered on its own.
 
 from typing import Any
 
+from apiserver.labels import selector_matches
 from apiserver.registry.validation import DNS1123_LABEL, LABEL_MESSAGE, Causes, at
 
 RESTART_POLICIES = ["Always", "OnFailure", "Never"]
@@ -123,32 +124,6 @@ def validate_pod_spec(spec: Any, path: str, causes: Causes, job: bool = False) -
         causes.unsupported(f"{path}.restartPolicy", restart, RESTART_POLICIES)
 
 
-def _selector_matches(selector: Any, labels: Any) -> bool:
-    if not isinstance(selector, dict):
-        return False
-    labels = labels if isinstance(labels, dict) else {}
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expression in selector.get("matchExpressions") or ():
-        if not isinstance(expression, dict):
-            continue
-        key, operator = expression.get("key"), expression.get("operator")
-        values = expression.get("values") or []
-        if (
-            operator == "In"
-            and labels.get(key) not in values
-            or operator == "NotIn"
-            and labels.get(key) in values
-            or operator == "Exists"
-            and key not in labels
-            or operator == "DoesNotExist"
-            and key in labels
-        ):
-            return False
-    return True
-
-
 def validate_workload(
     obj: dict[str, Any], causes: Causes, template_path: str, job: bool = False
 ) -> None:
@@ -170,7 +145,7 @@ def validate_workload(
             causes.required("spec.selector")
         elif not (selector.get("matchLabels") or selector.get("matchExpressions")):
             causes.invalid("spec.selector", selector, "empty selector is invalid for deployment")
-        elif not _selector_matches(selector, labels):
+        elif not selector_matches(selector, labels):
             causes.invalid(
                 f"{template_path}.metadata.labels",
                 labels,

@@ -1,13 +1,35 @@
-from django.urls import path, re_path
+"""The API server's paths: every Kubernetes API path goes to one view, and health checks.
+
+The patterns are named once here; `hub.middleware` routes the same paths past the page
+middleware by matching these very patterns.
+"""
+
+import re
+
+from django.urls import re_path
 
 from apiserver.server import views
 
 app_name = "apiserver"
 
+API_PATHS = r"(?:api|apis|openapi)(?:/.*)?|version/?"
+HEALTH_PATHS = r"healthz|livez|readyz"
+
 urlpatterns = [
-    path("healthz", views.health, name="healthz"),
-    path("livez", views.health, name="livez"),
-    path("readyz", views.health, name="readyz"),
-    re_path(r"^(?:api|apis|openapi)(?:/.*)?$", views.api, name="api"),
-    re_path(r"^version/?$", views.api, name="version"),
+    re_path(rf"^(?:{HEALTH_PATHS})$", views.health, name="health"),
+    re_path(rf"^(?:{API_PATHS})$", views.api, name="api"),
 ]
+
+
+def view_for(path: str):
+    """The API server's view for a request path (with its leading slash), or None."""
+    relative = path.removeprefix("/")
+    if _API.fullmatch(relative):
+        return views.api
+    if _HEALTH.fullmatch(relative):
+        return views.health
+    return None
+
+
+_API = re.compile(API_PATHS)
+_HEALTH = re.compile(HEALTH_PATHS)
