@@ -7,8 +7,8 @@ the audit log apply to them exactly as to kubectl over HTTPS; only the network h
 skipped (kube-apiserver's own loopback client does the same).
 
 Resources are named the way kubectl names them: a plural (`pods`, `deployments`) or, where
-a plural is shared, `group/plural` (`events.k8s.io/events`). Paths are built in one place,
-`collection_path()` and `object_path()`.
+a plural is shared, `group/plural` (`events.k8s.io/events`); their paths come from
+`catalog.paths`, the one place the app builds REST paths.
 """
 
 import copy
@@ -21,8 +21,17 @@ from typing import Any
 from apiserver import errors
 from apiserver.accounts import ClusterUser, system_user
 from apiserver.endpoints.request import ApiRequest, ApiResponse
+from catalog.paths import collection_path, object_path
 
-__all__ = ["ApiError", "Client", "Exchange", "Watch", "system_user"]
+__all__ = [
+    "ApiError",
+    "Client",
+    "Exchange",
+    "Watch",
+    "collection_path",
+    "object_path",
+    "system_user",
+]
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -41,23 +50,6 @@ class ApiError(Exception):
 
 
 # --- paths -------------------------------------------------------------------------------
-
-
-def api_prefix(group: str, version: str) -> str:
-    """The core group lives under /api, every named group under /apis/<group>."""
-    return f"/apis/{group}/{version}" if group else f"/api/{version}"
-
-
-def collection_path(group: str, version: str, plural: str, namespace: str = "") -> str:
-    """Where a list of this kind lives, e.g. /api/v1/namespaces/alice/pods."""
-    if namespace:
-        return f"{api_prefix(group, version)}/namespaces/{namespace}/{plural}"
-    return f"{api_prefix(group, version)}/{plural}"
-
-
-def object_path(group: str, version: str, plural: str, namespace: str, name: str) -> str:
-    """Where one object lives, e.g. /api/v1/namespaces/alice/pods/web."""
-    return f"{collection_path(group, version, plural, namespace)}/{name}"
 
 
 def resolve(resource: str) -> tuple[str, str, str, bool]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import yaml
 
 from catalog.models import ApiGroup, KindField, ResourceKind
+from catalog.paths import collection_path
 from catalog.versions import version_rank
 
 SCOPES = {
@@ -157,11 +158,8 @@ def ways_to_buy(kind: ResourceKind, others: list[ResourceKind]) -> list[Verb]:
 
 
 def _collection_path(kind: ResourceKind) -> str:
-    group = kind.group.name
-    base = f"/apis/{group}/{kind.api_version.version}" if group else "/api/v1"
-    if kind.namespaced:
-        base += "/namespaces/default"
-    return f"{base}/{kind.plural}"
+    namespace = "default" if kind.namespaced else ""
+    return collection_path(kind.group.name, kind.api_version.version, kind.plural, namespace)
 
 
 SUBRESOURCES = {

@@ -19,6 +19,7 @@ from apiserver import errors
 from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters.requestinfo import Route
 from apiserver.registry import kinds, schema
+from catalog.paths import api_prefix
 
 AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 AGGREGATED_V2BETA1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
@@ -317,7 +318,7 @@ def openapi_group_version(group: str, version: str) -> dict[str, Any] | None:
     found = _kinds_at(group, version)
     if not found:
         return None
-    prefix = f"/apis/{group}/{version}" if group else f"/api/{version}"
+    prefix = api_prefix(group, version)
     paths: dict[str, Any] = {}
     for kind in found:
         scope = f"{prefix}/namespaces/{{namespace}}" if kind.namespaced else prefix

@@ -9,7 +9,6 @@ own get `Strategy()`: name and age columns, no defaults, metadata checks only.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from apiserver.registry import cells
@@ -49,6 +48,3 @@ class Strategy:
 
     def printer(self) -> tuple[list[cells.Column], cells.RowFn]:
         return self.columns, self.row
-
-    def cells(self, obj: dict[str, Any], now: datetime) -> list[Any]:
-        return self.row(obj, now)
