@@ -1,10 +1,10 @@
 """The API server scenarios in the training centre: dashboard controls and lesson checks.
 
 The instructor starts and ends outage, slowdown and overload from the workshop dashboard
-(a panel registered with `workshops.register_panel`); `apiserver.scenarios` does the
-breaking. Each run is written to `ScenarioRun` as well, because the API server only keeps
-the scenario in force now, and the steps always-open/outage and overload/overload-scenario
-must later tell whether a learner's request fell inside one.
+(a panel registered with `workshops.register_panel`); `learning.faults` does the breaking,
+through the API server's fault hook. Each run is written to `ScenarioRun` as well, because
+`Scenario` only keeps the scenario in force now, and the steps always-open/outage and
+overload/overload-scenario must later tell whether a learner's request fell inside one.
 """
 
 from dataclasses import dataclass
@@ -15,9 +15,8 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 
-from apiserver import scenarios as server
 from apiserver.models import AuditRecord, ClusterUser
-from learning import checks, workshops
+from learning import checks, faults, workshops
 from learning.checks import CheckResult
 from learning.models import ScenarioRun, Workshop
 
@@ -51,7 +50,7 @@ CHOICES = (
     Choice(
         "slowdown",
         "Slowdown",
-        f"Every learner request waits about {server.DEFAULT_DELAY_MS / 1000:g} s at the door "
+        f"Every learner request waits about {faults.DEFAULT_DELAY_MS / 1000:g} s at the door "
         "before it is served. Nothing fails, everything drags: kubectl, the shop pages and "
         "tracking all lag, which is why a slow API server slows every rollout in the cluster.",
     ),
@@ -75,18 +74,18 @@ def start(name: str, seconds: int, identity: ClusterUser, workshop: Workshop | N
     if name not in BY_NAME or seconds not in DURATIONS:
         raise ValueError(f"unknown scenario {name!r} or duration {seconds!r}")
     _close_runs()
-    active = server.start_scenario(name, seconds, identity)
+    active = faults.start_scenario(name, seconds, identity)
     _remember(active, identity.display_name or identity.username, workshop)
 
 
 def stop() -> bool:
     """End the scenario in force at once; True if there was one."""
     _close_runs()
-    return server.stop_scenario()
+    return faults.stop_scenario()
 
 
 def _remember(
-    active: server.ActiveScenario | None, started_by: str = "", workshop: Workshop | None = None
+    active: faults.ActiveScenario | None, started_by: str = "", workshop: Workshop | None = None
 ) -> ScenarioRun | None:
     """Keep a record of the scenario in force, even one started outside the dashboard."""
     if active is None:
@@ -114,7 +113,7 @@ def _close_runs() -> None:
 
 def panel_context(request: HttpRequest, workshop: Workshop) -> dict[str, Any]:
     """What the scenario panel shows: the scenario in force and the buttons to start one."""
-    active = server.active_scenario()
+    active = faults.active_scenario()
     run = _remember(active)
     return {
         "active": active,
@@ -139,7 +138,7 @@ def register_panel() -> None:
 
 def _windows(name: str) -> list[tuple[datetime, datetime]]:
     """When scenario `name` was in force, by the recorded runs (the one in force included)."""
-    _remember(server.active_scenario())
+    _remember(faults.active_scenario())
     return [(run.started, run.ends + GRACE) for run in ScenarioRun.objects.filter(name=name)]
 
 
