@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 
-from apiserver.models import AuditRecord, ClusterUser
+from apiserver import readmodel
+from apiserver.accounts import ClusterUser
 from learning import checks, faults, workshops
 from learning.checks import CheckResult
 from learning.models import ScenarioRun, Workshop
@@ -142,15 +142,11 @@ def _windows(name: str) -> list[tuple[datetime, datetime]]:
     return [(run.started, run.ends + GRACE) for run in ScenarioRun.objects.filter(name=name)]
 
 
-def _during(rows: Any, windows: list[tuple[datetime, datetime]]) -> Any:
-    inside = Q(pk__in=[])
-    for started, ends in windows:
-        inside |= Q(timestamp__gte=started, timestamp__lte=ends)
-    return rows.filter(inside)
-
-
-def _seen(record: AuditRecord) -> str:
-    return f"{record.method} {record.path} → {record.status_code} at {record.timestamp:%H:%M:%S}"
+def _seen(record: dict[str, Any]) -> str:
+    return (
+        f"{record['method']} {record['path']} → {record['status_code']} "
+        f"at {record['timestamp']:%H:%M:%S}"
+    )
 
 
 @checks.register("scenario-outage")
@@ -160,8 +156,8 @@ def outage(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
     Read from the audit log, not asked of the API server, so it works during the outage.
     """
     windows = _windows("outage")
-    mine = AuditRecord.objects.filter(user=learner.username)
-    shut = _during(mine.filter(status_code=503), windows).order_by("timestamp").first()
+    mine = learner.username
+    shut = readmodel.first_request(user=mine, status=503, windows=windows, order="timestamp")
     if shut is None:
         if not windows:
             message = "No outage has run yet. Wait for your instructor to shut the front door."
@@ -171,7 +167,7 @@ def outage(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
                 "kubectl get pods (or reload one of your tracking pages)."
             )
         return CheckResult(False, message, "audit log: no 503 answered to you")
-    back = mine.filter(timestamp__gt=shut.timestamp, status_code__lt=400).order_by("id").first()
+    back = readmodel.first_request(user=mine, after=shut["timestamp"], status_below=400, order="id")
     if back is None:
         return CheckResult(
             False,
@@ -196,16 +192,15 @@ def overload(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
             "No overload has run yet. Wait for your instructor to start the flood.",
             "audit log: no overload recorded",
         )
-    during = _during(AuditRecord.objects.filter(user=learner.username), windows)
-    refused = during.filter(status_code=429).order_by("timestamp").first()
+    during = {"user": learner.username, "windows": windows}
+    refused = readmodel.first_request(status=429, order="timestamp", **during)
     if refused is not None:
         return CheckResult(
             True,
             f"The server asked you to wait your turn ({_seen(refused)}): fairness at work.",
             f"audit log: {_seen(refused)}",
         )
-    served = during.filter(status_code__lt=400)
-    count = served.count()
+    count = readmodel.count_requests(status_below=400, **during)
     evidence = f"audit log: {count} of your requests answered during an overload"
     if count >= wanted:
         return CheckResult(
