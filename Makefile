@@ -60,6 +60,7 @@ test: install system-deps lint
 bench: install
 	$(BIN)/python bench/catalog_pages.py
 	$(BIN)/python bench/api_server.py
+	$(BIN)/python bench/order_form.py
 
 .PHONY: clean
 clean:
