@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from apiserver.filters import faults as fault_hook
 from apiserver.models import AuditRecord
 from learning import faults
 from learning.models import Scenario
@@ -94,6 +95,25 @@ def test_the_noisy_neighbour_flood_is_bounded_and_mostly_refused(limits, alice, 
     assert noisy.count() == 30
     assert noisy.filter(status_code=429).count() >= 20
     assert call("GET", PODS, alice).status == 200
+
+
+def test_the_flood_comes_through_the_front_door_as_a_learner(limits, alice):
+    scenario = faults.start_scenario("overload", 60, "carol", flood=False)
+    faults.flood(scenario.ends, limit=1, per_second=1000)
+
+    sent = AuditRecord.objects.get(user=faults.NOISY_USER)
+    assert (sent.client, sent.lane, sent.verb) == ("flood", "learner", "list")
+    assert sent.path == f"/api/v1/namespaces/{faults.NOISY_USER}/pods"
+
+
+def test_the_api_server_meets_scenarios_only_through_its_fault_hook(alice, carol, call):
+    faults.start_scenario("outage", 60, carol)
+    fault_hook.unregister(faults.apply)
+    try:
+        assert call("GET", PODS, alice).status == 200
+    finally:
+        fault_hook.register(faults.apply)
+    assert call("GET", PODS, alice).status == 503
 
 
 def test_the_flood_stops_when_the_scenario_does(limits):
