@@ -61,6 +61,7 @@ bench: install
 	$(BIN)/python bench/catalog_pages.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/api_server.py
+	$(BIN)/python bench/order_form.py
 
 .PHONY: clean
 clean:

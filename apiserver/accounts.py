@@ -2,12 +2,18 @@
 
 Learners, instructors and system components are `ClusterUser` rows with a bearer token.
 Other apps (the shop's sign-in, workshops, the control plane) name and create identities
-through this module rather than reaching into the API server's models.
+through this module rather than reaching into the API server's models. A learner's own
+Namespace is created here too, through the front door like any other object, so admission
+and the audit log see it.
 """
 
 from apiserver.models import DNS_LABEL, ClusterUser, new_token
 
-__all__ = ["DNS_LABEL", "ClusterUser", "new_token", "system_user"]
+__all__ = ["DNS_LABEL", "ClusterUser", "ensure_namespace", "new_token", "system_user"]
+
+# The system identity that opens learners' namespaces, and how the audit log names it.
+ACCOUNTS_USER = "warehouse-accounts"
+ACCOUNTS_CLIENT = "accounts"
 
 
 def system_user(name: str) -> ClusterUser:
@@ -16,3 +22,27 @@ def system_user(name: str) -> ClusterUser:
         name=name, defaults={"role": ClusterUser.Role.SYSTEM, "display_name": name}
     )
     return user
+
+
+def ensure_namespace(name: str) -> bool:
+    """Create the Namespace `name` through the API server unless it exists; True if it did.
+
+    Sent as a POST by a system identity, as a cluster's account tooling would; an answer of
+    409 AlreadyExists means another request made it first, which is just as good. Any other
+    refusal (an outage, say) raises `client.ApiError`.
+    """
+    from apiserver.client import ApiError, Client
+
+    client = Client(system_user(ACCOUNTS_USER), ACCOUNTS_CLIENT)
+    namespace = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}},
+    }
+    try:
+        client.create("namespaces", namespace)
+    except ApiError as error:
+        if error.code != 409:
+            raise
+        return False
+    return True

@@ -143,26 +143,3 @@ class AuditRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.verb} {self.path} {self.status_code}"
-
-
-class Scenario(models.Model):
-    """The DoS/HA exercise an instructor started (outage, slowdown, overload), if any.
-
-    One row at most; every server process reads it (briefly cached), so a scenario
-    started from the dashboard applies to all of them, and ends by itself at `ends`.
-    """
-
-    class Name(models.TextChoices):
-        OUTAGE = "outage"
-        SLOWDOWN = "slowdown"
-        OVERLOAD = "overload"
-
-    name = models.CharField(max_length=20, choices=Name.choices)
-    started = models.DateTimeField()
-    ends = models.DateTimeField()
-    started_by = models.CharField(max_length=100, blank=True)
-    delay_ms = models.PositiveIntegerField(default=0, help_text="Slowdown: added per request.")
-    capacity = models.FloatField(default=1.0, help_text="Overload: share of learner capacity.")
-
-    def __str__(self) -> str:
-        return f"{self.name} until {self.ends:%H:%M:%S}"

@@ -250,7 +250,7 @@ def own_server(database: str) -> Iterator[Target]:
     """A fresh server exactly like the end-to-end tests use."""
     sys.path.insert(0, str(REPO))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
-    from tests.e2e.livecluster import running_cluster
+    from support.livecluster import running_cluster
 
     with (
         tempfile.TemporaryDirectory(prefix="warehouse-bench-") as workdir,

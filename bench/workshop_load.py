@@ -244,7 +244,7 @@ def report(level: int, results: Results, elapsed: float) -> dict[str, float]:
 
 
 def bench(database: str, levels: list[int], seconds: float, args: argparse.Namespace) -> None:
-    from tests.reliability.production import production_server, redis_url_for_tests
+    from support.production import production_server, redis_url_for_tests
 
     deadline = time.monotonic() + args.max_seconds
     print(

@@ -6,6 +6,12 @@ Extension points:
 - Dashboard panels: `learning.workshops.register_panel(template, context)`.
 
 Used by this app itself: `learning.scenarios` registers the checks "scenario-outage" and
-"scenario-overload" and the dashboard panel that starts and ends the API server scenarios
-(`apiserver.scenarios`); `crd_served` checks the CustomResourceDefinition step.
+"scenario-overload" and the dashboard panel that starts and ends the scenarios;
+`learning.faults` makes the outage, slowdown and overload happen, entering the API server
+only through its fault hook (`apiserver.filters.faults.register`, done in
+`LearningConfig.ready()`); `crd_served` checks the CustomResourceDefinition step.
+
+Like every other part, this app reads the API server through its front door: requests
+through `apiserver.client`, identities from `apiserver.accounts`, the audit log and served
+kinds from `apiserver.readmodel`.
 """

@@ -9,6 +9,8 @@ class LearningConfig(AppConfig):
     verbose_name = "Learning"
 
     def ready(self) -> None:
-        from learning import checks, scenarios, system_checks  # noqa: F401 - registers checks
+        from apiserver.filters import faults as fault_hook
+        from learning import checks, faults, scenarios, system_checks  # noqa: F401 - registers checks
 
+        fault_hook.register(faults.apply)
         scenarios.register_panel()

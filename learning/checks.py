@@ -1,7 +1,8 @@
 """Checks for "try it" steps and "do it" questions: real look-ups, as the learner.
 
-Each check asks the API server through `pipeline.handle()` with the learner's own identity
-(so authorization and the audit log apply), or reads the audit log the server keeps.
+Each check asks the API server through the loopback client with the learner's own identity
+(so authorization and the audit log apply), or reads the audit log the server publishes
+(`apiserver.readmodel`).
 Extension point: another app registers a new check with `@checks.register("name")` in its
 AppConfig.ready(); lesson steps naming an unregistered check show as "coming" until then.
 """
@@ -12,9 +13,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from apiserver import readmodel
+from apiserver.accounts import ClusterUser
 from apiserver.client import Client
-from apiserver.models import AuditRecord, ClusterUser
-from apiserver.registry import kinds
 from shop import api
 
 log = logging.getLogger(__name__)
@@ -185,35 +186,37 @@ def audit_request(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
     params: client, verb, resource ("services", "apps/deployments"), status, path,
     min_count (default 1) and within_seconds (only count recent requests).
     """
-    rows = AuditRecord.objects.filter(user=learner.username)
+    match: dict[str, Any] = {"user": learner.username}
     described = []
     if params.get("client"):
-        rows = rows.filter(client=params["client"])
+        match["client"] = params["client"]
         described.append(f"from {params['client']}")
     if params.get("verb"):
-        rows = rows.filter(verb=params["verb"])
+        match["verb"] = params["verb"]
         described.insert(0, params["verb"])
     if params.get("resource"):
-        rows = rows.filter(resource=params["resource"])
+        match["resource"] = params["resource"]
         described.append(f"of {params['resource']}")
     if params.get("path"):
-        rows = rows.filter(path=params["path"])
+        match["path"] = params["path"]
         described.append(f"to {params['path']}")
     if params.get("status"):
-        rows = rows.filter(status_code=int(params["status"]))
+        match["status"] = int(params["status"])
         described.append(f"answered {params['status']}")
     within = params.get("within_seconds")
     if within:
-        newest = rows.order_by("-timestamp").values_list("timestamp", flat=True).first()
+        newest = readmodel.first_request(order="-timestamp", **match)
         if newest is not None:
-            rows = rows.filter(timestamp__gte=newest - timedelta(seconds=int(within)))
+            match["since"] = newest["timestamp"] - timedelta(seconds=int(within))
     wanted = int(params.get("min_count", 1))
-    found = rows.count()
+    found = readmodel.count_requests(**match)
     what = "request " + " ".join(described) if described else "request"
     evidence = f"audit log: {found} matching record(s) for {learner.username}"
     if found >= wanted:
-        last = rows.order_by("-id").first()
-        detail = f" (latest: {last.method} {last.path} → {last.status_code})" if last else ""
+        last = readmodel.first_request(**match)
+        detail = ""
+        if last is not None:
+            detail = f" (latest: {last['method']} {last['path']} → {last['status_code']})"
         return CheckResult(True, f"The audit log shows your {what}{detail}.", evidence)
     if wanted > 1:
         window = f" within {within} seconds" if within else ""
@@ -236,32 +239,28 @@ def crd_served(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
         return _refused(status, body, evidence)
     if not body.get("items"):
         return CheckResult(False, "No third-party seller has registered yet.", evidence)
-    custom = [k for k in kinds.index().kinds if k.is_custom]
+    custom = readmodel.custom_kinds()
     if not custom:
         return CheckResult(False, "A definition exists, but its kind is not served yet.", evidence)
     if params.get("listed"):
-        listed = (
-            AuditRecord.objects.filter(
-                user=learner.username,
-                verb="list",
-                status_code=200,
-                resource__in=[k.resource for k in custom],
-            )
-            .order_by("-id")
-            .first()
+        listed = readmodel.first_request(
+            user=learner.username,
+            verb="list",
+            status=200,
+            resource=[k["resource"] for k in custom],
         )
         if listed is None:
-            plurals = ", ".join(sorted({k.plural for k in custom}))
+            plurals = ", ".join(sorted({k["plural"] for k in custom}))
             return CheckResult(
                 False,
                 f"The API server serves {plurals} from a CRD. Now list them: "
-                f"kubectl get {custom[0].plural}.",
+                f"kubectl get {custom[0]['plural']}.",
                 evidence,
             )
+        request = f"{listed['method']} {listed['path']} → 200"
         return CheckResult(
             True,
-            f"You listed {listed.resource.rsplit('/', 1)[-1]}, a kind a CRD added "
-            f"({listed.method} {listed.path} → 200).",
-            f"{evidence}; audit log: {listed.method} {listed.path} → 200",
+            f"You listed {listed['resource'].rsplit('/', 1)[-1]}, a kind a CRD added ({request}).",
+            f"{evidence}; audit log: {request}",
         )
-    return CheckResult(True, f"The API server serves {custom[0].kind} from a CRD.", evidence)
+    return CheckResult(True, f"The API server serves {custom[0]['kind']} from a CRD.", evidence)

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.http import QueryDict
 
-from apiserver.models import ClusterUser
+from apiserver.accounts import ClusterUser
 
 
 @dataclass

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from apiserver.models import ClusterUser
+from apiserver.accounts import ClusterUser
 
 # No 0/O, 1/I/L, 5/S or 2/Z: a code read aloud across a room should survive the trip.
 JOIN_ALPHABET = "ABCDEFGHJKMNPQRTUVWXY346789"
@@ -198,3 +198,26 @@ class ScenarioRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.started:%H:%M:%S}-{self.ends:%H:%M:%S}"
+
+
+class Scenario(models.Model):
+    """The outage, slowdown or overload in force now, if any.
+
+    One row at most; every server process reads it (briefly cached), so a scenario
+    started from the dashboard applies to all of them, and ends by itself at `ends`.
+    """
+
+    class Name(models.TextChoices):
+        OUTAGE = "outage"
+        SLOWDOWN = "slowdown"
+        OVERLOAD = "overload"
+
+    name = models.CharField(max_length=20, choices=Name.choices)
+    started = models.DateTimeField()
+    ends = models.DateTimeField()
+    started_by = models.CharField(max_length=100, blank=True)
+    delay_ms = models.PositiveIntegerField(default=0, help_text="Slowdown: added per request.")
+    capacity = models.FloatField(default=1.0, help_text="Overload: share of learner capacity.")
+
+    def __str__(self) -> str:
+        return f"{self.name} until {self.ends:%H:%M:%S}"

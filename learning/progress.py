@@ -4,7 +4,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apiserver.models import ClusterUser
+from apiserver.accounts import ClusterUser
 from learning import checks, lessons
 from learning.checks import CheckResult
 from learning.models import Answer, Quiz, QuizAttempt, StepProgress

@@ -1,23 +1,22 @@
 """The API server scenarios in the training centre: dashboard controls and lesson checks.
 
 The instructor starts and ends outage, slowdown and overload from the workshop dashboard
-(a panel registered with `workshops.register_panel`); `apiserver.scenarios` does the
-breaking. Each run is written to `ScenarioRun` as well, because the API server only keeps
-the scenario in force now, and the steps always-open/outage and overload/overload-scenario
-must later tell whether a learner's request fell inside one.
+(a panel registered with `workshops.register_panel`); `learning.faults` does the breaking,
+through the API server's fault hook. Each run is written to `ScenarioRun` as well, because
+`Scenario` only keeps the scenario in force now, and the steps always-open/outage and
+overload/overload-scenario must later tell whether a learner's request fell inside one.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 
-from apiserver import scenarios as server
-from apiserver.models import AuditRecord, ClusterUser
-from learning import checks, workshops
+from apiserver import readmodel
+from apiserver.accounts import ClusterUser
+from learning import checks, faults, workshops
 from learning.checks import CheckResult
 from learning.models import ScenarioRun, Workshop
 
@@ -51,7 +50,7 @@ CHOICES = (
     Choice(
         "slowdown",
         "Slowdown",
-        f"Every learner request waits about {server.DEFAULT_DELAY_MS / 1000:g} s at the door "
+        f"Every learner request waits about {faults.DEFAULT_DELAY_MS / 1000:g} s at the door "
         "before it is served. Nothing fails, everything drags: kubectl, the shop pages and "
         "tracking all lag, which is why a slow API server slows every rollout in the cluster.",
     ),
@@ -75,18 +74,18 @@ def start(name: str, seconds: int, identity: ClusterUser, workshop: Workshop | N
     if name not in BY_NAME or seconds not in DURATIONS:
         raise ValueError(f"unknown scenario {name!r} or duration {seconds!r}")
     _close_runs()
-    active = server.start_scenario(name, seconds, identity)
+    active = faults.start_scenario(name, seconds, identity)
     _remember(active, identity.display_name or identity.username, workshop)
 
 
 def stop() -> bool:
     """End the scenario in force at once; True if there was one."""
     _close_runs()
-    return server.stop_scenario()
+    return faults.stop_scenario()
 
 
 def _remember(
-    active: server.ActiveScenario | None, started_by: str = "", workshop: Workshop | None = None
+    active: faults.ActiveScenario | None, started_by: str = "", workshop: Workshop | None = None
 ) -> ScenarioRun | None:
     """Keep a record of the scenario in force, even one started outside the dashboard."""
     if active is None:
@@ -114,7 +113,7 @@ def _close_runs() -> None:
 
 def panel_context(request: HttpRequest, workshop: Workshop) -> dict[str, Any]:
     """What the scenario panel shows: the scenario in force and the buttons to start one."""
-    active = server.active_scenario()
+    active = faults.active_scenario()
     run = _remember(active)
     return {
         "active": active,
@@ -139,19 +138,15 @@ def register_panel() -> None:
 
 def _windows(name: str) -> list[tuple[datetime, datetime]]:
     """When scenario `name` was in force, by the recorded runs (the one in force included)."""
-    _remember(server.active_scenario())
+    _remember(faults.active_scenario())
     return [(run.started, run.ends + GRACE) for run in ScenarioRun.objects.filter(name=name)]
 
 
-def _during(rows: Any, windows: list[tuple[datetime, datetime]]) -> Any:
-    inside = Q(pk__in=[])
-    for started, ends in windows:
-        inside |= Q(timestamp__gte=started, timestamp__lte=ends)
-    return rows.filter(inside)
-
-
-def _seen(record: AuditRecord) -> str:
-    return f"{record.method} {record.path} → {record.status_code} at {record.timestamp:%H:%M:%S}"
+def _seen(record: dict[str, Any]) -> str:
+    return (
+        f"{record['method']} {record['path']} → {record['status_code']} "
+        f"at {record['timestamp']:%H:%M:%S}"
+    )
 
 
 @checks.register("scenario-outage")
@@ -161,8 +156,8 @@ def outage(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
     Read from the audit log, not asked of the API server, so it works during the outage.
     """
     windows = _windows("outage")
-    mine = AuditRecord.objects.filter(user=learner.username)
-    shut = _during(mine.filter(status_code=503), windows).order_by("timestamp").first()
+    mine = learner.username
+    shut = readmodel.first_request(user=mine, status=503, windows=windows, order="timestamp")
     if shut is None:
         if not windows:
             message = "No outage has run yet. Wait for your instructor to shut the front door."
@@ -172,7 +167,7 @@ def outage(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
                 "kubectl get pods (or reload one of your tracking pages)."
             )
         return CheckResult(False, message, "audit log: no 503 answered to you")
-    back = mine.filter(timestamp__gt=shut.timestamp, status_code__lt=400).order_by("id").first()
+    back = readmodel.first_request(user=mine, after=shut["timestamp"], status_below=400, order="id")
     if back is None:
         return CheckResult(
             False,
@@ -197,16 +192,15 @@ def overload(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
             "No overload has run yet. Wait for your instructor to start the flood.",
             "audit log: no overload recorded",
         )
-    during = _during(AuditRecord.objects.filter(user=learner.username), windows)
-    refused = during.filter(status_code=429).order_by("timestamp").first()
+    during = {"user": learner.username, "windows": windows}
+    refused = readmodel.first_request(status=429, order="timestamp", **during)
     if refused is not None:
         return CheckResult(
             True,
             f"The server asked you to wait your turn ({_seen(refused)}): fairness at work.",
             f"audit log: {_seen(refused)}",
         )
-    served = during.filter(status_code__lt=400)
-    count = served.count()
+    count = readmodel.count_requests(status_below=400, **during)
     evidence = f"audit log: {count} of your requests answered during an overload"
     if count >= wanted:
         return CheckResult(

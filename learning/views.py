@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,7 +21,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from apiserver.models import AuditRecord, ClusterUser
+from apiserver import readmodel
+from apiserver.accounts import ClusterUser
+from apiserver.readmodel import Scope
 from learning import checks, grading, lessons, progress, scenarios, workshops
 from learning.forms import JoinForm, WorkshopForm
 from learning.models import (
@@ -165,18 +167,14 @@ def _is_instructor(request: HttpRequest) -> bool:
     return bool(user and user.is_authenticated and user.is_staff)
 
 
-def _visible_traffic(request: HttpRequest, learner: ClusterUser | None, mine: bool) -> Any:
+def _visible_traffic(request: HttpRequest, learner: ClusterUser | None, mine: bool) -> Scope:
     """Instructors see every request; learners their namespace's, their own and the system's."""
-    rows = AuditRecord.objects.all()
-    own = Q(pk__in=[])
-    if learner is not None:
-        own = Q(namespace=learner.namespace) | Q(user=learner.username)
+    own = Scope(user=learner.username, namespace=learner.namespace) if learner else Scope()
     if mine and learner is not None:
-        return rows.filter(own)
+        return own
     if _is_instructor(request):
-        return rows
-    system = Q(user__startswith="system:", namespace="")
-    return rows.filter(own | system)
+        return Scope(everyone=True)
+    return Scope(user=own.user, namespace=own.namespace, system=True)
 
 
 @require_GET
@@ -184,20 +182,13 @@ def grand_central(request: HtmxHttpRequest) -> HttpResponse:
     """The front door live: the newest requests from every kind of client, polled by htmx."""
     learner = current_learner(request)
     mine = request.GET.get("mine") == "1" and learner is not None
-    rows = _visible_traffic(request, learner, mine)
-    since = timezone.now() - COUNT_WINDOW
-    counted = dict(
-        rows.filter(timestamp__gte=since)
-        .order_by()
-        .values_list("client")
-        .annotate(n=Count("id"))
-        .values_list("client", "n")
-    )
+    scope = _visible_traffic(request, learner, mine)
+    counted = readmodel.client_counts(scope, since=timezone.now() - COUNT_WINDOW)
     counts = [{"client": c, "count": counted.pop(c, 0)} for c in CLIENT_KINDS]
     counts[-1]["count"] += sum(counted.values())
-    feed = list(rows.order_by("-id")[:FEED_ROWS])
+    feed = readmodel.requests(scope, limit=FEED_ROWS)
     for record in feed:
-        record.kind = record.client if record.client in CLIENT_KINDS else "other"
+        record["kind"] = record["client"] if record["client"] in CLIENT_KINDS else "other"
     context = {
         "learner": learner,
         "mine": mine,

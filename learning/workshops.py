@@ -14,8 +14,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils.text import slugify
 
-from apiserver.client import Client, Exchange
-from apiserver.models import ClusterUser, StoredObject
+from apiserver import readmodel
+from apiserver.accounts import ClusterUser
+from apiserver.client import Client, Exchange, collection_path
 from apiserver.server.kubeconfig import RESERVED_NAMES, RESERVED_PREFIX
 from learning import lessons, progress
 from learning.checks import IMAGE_ERRORS
@@ -168,20 +169,11 @@ def board(workshop: Workshop, identity: ClusterUser) -> Board:
 
 def reset_namespace(identity: ClusterUser, learner: ClusterUser) -> int:
     """Delete everything in the learner's namespace through the API; how many kinds emptied."""
-    from apiserver.registry import kinds
-
-    resources = set(
-        StoredObject.objects.filter(namespace=learner.namespace)
-        .values_list("resource", flat=True)
-        .distinct()
-    )
     emptied = 0
-    for resource in sorted(resources):
-        kind = kinds.index().by_resource.get(resource)
-        if kind is None or not kind.namespaced or "deletecollection" not in kind.verbs:
+    for kind in readmodel.resources_in_namespace(learner.namespace):
+        if not kind["namespaced"] or "deletecollection" not in kind["verbs"]:
             continue
-        prefix = f"/apis/{kind.group}/{kind.version}" if kind.group else f"/api/{kind.version}"
-        path = f"{prefix}/namespaces/{learner.namespace}/{kind.plural}"
+        path = collection_path(kind["group"], kind["version"], kind["plural"], learner.namespace)
         if _as_instructor(identity, "DELETE", path).status < 300:
             emptied += 1
     return emptied

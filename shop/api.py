@@ -7,8 +7,8 @@ audit, watchers), and keep both halves so the page can show them to the learner.
 
 from typing import Any
 
+from apiserver.accounts import ClusterUser
 from apiserver.client import Client, Exchange, collection_path, object_path, redact_secret
-from apiserver.models import ClusterUser
 
 USER_AGENT = "warehouse-web"
 CLIENT = "browser"

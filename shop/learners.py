@@ -5,6 +5,7 @@ every learner it created, so only that browser may come back to a name; anyone e
 picks it is told the name is taken.
 """
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode
@@ -15,8 +16,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
-from apiserver.models import ClusterUser
-from apiserver.registry import store
+from apiserver import accounts
+from apiserver.accounts import ClusterUser
+from apiserver.client import ApiError
+
+log = logging.getLogger(__name__)
 
 SESSION_LEARNER = "shop_learner_id"
 SESSION_NAME = "shop_learner_name"
@@ -129,5 +133,14 @@ def _back_after_sign_in(request: HttpRequest) -> str:
 
 
 def _ensure_namespace(learner: ClusterUser) -> None:
-    """Have the API server's store create the learner's Namespace if it is missing."""
-    store.ensure_namespace(learner)
+    """Have the API server create the learner's Namespace if it is missing.
+
+    A door shut by an outage or too busy to answer must not stop anyone signing in (the
+    store needs no Namespace object to keep theirs): the next sign-in creates it.
+    """
+    try:
+        accounts.ensure_namespace(learner.namespace)
+    except ApiError as error:
+        if error.code != 429 and error.code < 500:
+            raise
+        log.warning("namespace %s not created yet: %s", learner.namespace, error)

@@ -12,7 +12,8 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from apiserver.models import AuditRecord, ClusterUser
+from apiserver import readmodel
+from apiserver.accounts import ClusterUser
 from shop import api
 
 # A Pod waiting for one of these cannot fetch its image: the courier has a bad address.
@@ -343,18 +344,19 @@ def created_by(obj: dict[str, Any], plural: str, group: str, namespace: str) -> 
     created = when(_meta(obj).get("creationTimestamp"))
     if created is None:
         return {}
-    rows = list(
-        AuditRecord.objects.filter(
-            verb="create",
-            resource=f"{group}/{plural}" if group else plural,
-            subresource="",
-            namespace=namespace,
-            status_code=201,
-            timestamp__gte=created,
-            timestamp__lt=created + timedelta(seconds=2),
-        ).values("timestamp", "user", "client", "latency_ms", "path")[:2]
+    rows = readmodel.requests(
+        verb="create",
+        resource=f"{group}/{plural}" if group else plural,
+        subresource="",
+        namespace=namespace,
+        status=201,
+        since=created,
+        before=created + timedelta(seconds=2),
+        limit=2,
     )
-    return rows[0] if len(rows) == 1 else {}
+    if len(rows) != 1:
+        return {}
+    return {key: rows[0][key] for key in ("timestamp", "user", "client", "latency_ms", "path")}
 
 
 # --- the timeline ---------------------------------------------------------------------------

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import push_url, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from apiserver.models import ClusterUser
-from apiserver.registry import kinds as served_kinds
+from apiserver import readmodel
+from apiserver.accounts import ClusterUser
 from apiserver.server.kubeconfig import kubeconfig_for
 from catalog.models import ResourceKind
 from shop import api, kubectl, receipts, tracking
@@ -390,7 +390,7 @@ def _conditional_first_list(
     nothing costs no catalog query; (path, None) when no orderable kind is served.
     """
     for group, version, plural in ORDER_KINDS:
-        if served_kinds.lookup(group, version, plural) is None:
+        if not readmodel.serves(group, version, plural):
             continue
         path = api.collection_path(group, version, plural, namespace)
         tag = since if since.isdigit() else ""

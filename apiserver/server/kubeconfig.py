@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import yaml
 from django.db import transaction
 
-from apiserver.models import DNS_LABEL, ClusterUser
-from apiserver.registry import store
+from apiserver import accounts
+from apiserver.accounts import DNS_LABEL, ClusterUser
 from apiserver.server import tls
 
 CLUSTER_NAME = "warehouse"
@@ -101,5 +101,5 @@ def ensure_user(name: str, *, instructor: bool = False) -> tuple[ClusterUser, bo
             user.role = role
             user.save(update_fields=["role"])
     if user.namespace:
-        store.ensure_namespace(user)
+        accounts.ensure_namespace(user.namespace)
     return user, created

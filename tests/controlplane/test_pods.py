@@ -353,17 +353,17 @@ def test_a_failing_init_container_under_never_fails_the_pod(cluster):
 def test_after_an_api_outage_the_control_plane_catches_up_by_itself(cluster):
     import pytest
 
-    from apiserver import scenarios
     from apiserver.client import ApiError
+    from learning import faults
 
     cluster.api("POST", PODS, pod_manifest("web"))
-    scenarios.start_scenario("outage", 60, "teacher")
+    faults.start_scenario("outage", 60, "teacher")
     try:
         with pytest.raises(ApiError) as refused:
             cluster.driver.tick()
         assert refused.value.code == 503
     finally:
-        scenarios.stop_scenario()
+        faults.stop_scenario()
     cluster.settle()
     cluster.step(1, times=2)
     assert cluster.pod("web")["status"]["phase"] == "Running"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from support.livecluster import LiveCluster
 from tests.crds.conftest import widget, widget_crd
-from tests.e2e.livecluster import LiveCluster
 from tests.e2e.test_kubectl import KUBECTL, Kubectl
 
 pytestmark = pytest.mark.e2e

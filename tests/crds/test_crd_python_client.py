@@ -7,8 +7,8 @@ import pytest
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from support.livecluster import LiveCluster
 from tests.crds.conftest import widget_crd
-from tests.e2e.livecluster import LiveCluster
 
 pytestmark = pytest.mark.e2e
 

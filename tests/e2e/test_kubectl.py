@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.livecluster import LiveCluster
+from support.livecluster import LiveCluster
 
 pytestmark = pytest.mark.e2e
 

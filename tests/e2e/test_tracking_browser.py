@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.livecluster import LiveCluster, running_cluster
+from support.livecluster import LiveCluster, running_cluster
 
 pytestmark = pytest.mark.e2e
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.e2e.livecluster import LiveCluster
+from support.livecluster import LiveCluster
 from tests.e2e.test_kubectl import KUBECTL
 
 pytestmark = pytest.mark.e2e

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import Client
 
-from apiserver import scenarios as server
 from apiserver.filters import fairness
 from apiserver.models import AuditRecord
+from learning import faults
 from learning.models import ScenarioRun, StepProgress, Workshop
 from tests.learning.conftest import api, learner
 
@@ -25,9 +25,9 @@ PODS = "/api/v1/namespaces/alice/pods"
 @pytest.fixture(autouse=True)
 def _no_scenario_left() -> Iterator[None]:
     """The scenario in force is cached per process: no test may leave one behind."""
-    server._forget_cache()
+    faults._forget_cache()
     yield
-    server._forget_cache()
+    faults._forget_cache()
     fairness.reset()
 
 
@@ -35,7 +35,7 @@ def _no_scenario_left() -> Iterator[None]:
 def _no_flood(monkeypatch) -> list:
     """The overload's noisy neighbour runs in a thread; the tests only note that it would."""
     started: list = []
-    monkeypatch.setattr(server, "_start_flood", started.append)
+    monkeypatch.setattr(faults, "_start_flood", started.append)
     return started
 
 
@@ -100,7 +100,7 @@ def test_carol_starts_an_outage_without_javascript_and_sees_it_running(carol, wo
     response = start(carol, workshop, "outage", 120)
     assert response.status_code == 302
     assert response["Location"] == f"/learn/workshops/{workshop.code}/#scenarios"
-    active = server.active_scenario()
+    active = faults.active_scenario()
     assert active.name == "outage" and 115 <= active.seconds_left <= 120
     assert active.started_by == f"instructor-{carol.user.pk}"
     run = ScenarioRun.objects.get()
@@ -123,7 +123,7 @@ def test_with_htmx_starting_a_scenario_swaps_the_panel(carol, workshop):
     assert "<html" not in fragment and fragment.lstrip().startswith('<section id="scenarios"')
     assert "Slowdown started for 30 seconds." in fragment
     assert "<strong>Slowdown</strong> is running" in fragment
-    assert server.active_scenario().delay_ms == server.DEFAULT_DELAY_MS
+    assert faults.active_scenario().delay_ms == faults.DEFAULT_DELAY_MS
 
 
 def test_the_status_poll_shows_the_time_left_as_a_fragment(carol, workshop):
@@ -140,7 +140,7 @@ def test_the_status_poll_shows_the_time_left_as_a_fragment(carol, workshop):
 
 def test_an_overload_sends_the_noisy_neighbour(carol, workshop, _no_flood):
     start(carol, workshop, "overload", 30)
-    assert server.active_scenario().capacity == server.DEFAULT_CAPACITY
+    assert faults.active_scenario().capacity == faults.DEFAULT_CAPACITY
     assert len(_no_flood) == 1
 
 
@@ -154,7 +154,7 @@ def test_end_now_reopens_the_door_and_closes_the_record(carol, workshop):
     assert "<html" not in fragment
     assert "Scenario ended: the door is open again." in fragment
     assert "No scenario is running" in fragment
-    assert server.active_scenario() is None
+    assert faults.active_scenario() is None
     assert api(alice_user, "GET", f"/api/v1/namespaces/{alice_user.namespace}/pods").status == 200
     assert ScenarioRun.objects.get().ends <= datetime.now(UTC)
 
@@ -166,7 +166,7 @@ def test_end_now_reopens_the_door_and_closes_the_record(carol, workshop):
 def test_a_new_scenario_replaces_the_one_in_force(carol, workshop):
     start(carol, workshop, "outage", 120)
     start(carol, workshop, "slowdown", 60)
-    assert server.active_scenario().name == "slowdown"
+    assert faults.active_scenario().name == "slowdown"
     outage, slowdown = ScenarioRun.objects.order_by("started")
     assert outage.ends <= slowdown.started + timedelta(seconds=1)
 
@@ -186,7 +186,7 @@ def test_only_the_offered_scenarios_and_durations_start(carol, workshop, form):
     response = carol.post(url(workshop, "start"), form)
     assert response.status_code == 302
     assert "Choose one of the scenarios" in carol.get(response["Location"]).content.decode()
-    assert server.active_scenario() is None and not ScenarioRun.objects.exists()
+    assert faults.active_scenario() is None and not ScenarioRun.objects.exists()
 
 
 def test_only_the_workshops_instructor_or_a_superuser_may_run_scenarios(
@@ -200,12 +200,12 @@ def test_only_the_workshops_instructor_or_a_superuser_may_run_scenarios(
     assert dave.get(url(workshop), **HTMX).status_code == 403
     assert start(alice, workshop, "outage")["Location"].startswith("/admin/login/")
     assert start(shopper, workshop, "outage")["Location"].startswith("/admin/login/")
-    assert server.active_scenario() is None
+    assert faults.active_scenario() is None
 
     assert start(store_manager, workshop, "outage").status_code == 302
-    assert server.active_scenario().name == "outage"
+    assert faults.active_scenario().name == "outage"
     assert dave.post(url(workshop, "stop")).status_code == 403
-    assert server.active_scenario() is not None
+    assert faults.active_scenario() is not None
     assert carol.get(url(workshop, "start")).status_code == 405
     assert carol.post("/learn/workshops/NOPE42/scenario/stop/").status_code == 404
 
@@ -217,10 +217,10 @@ def test_the_forms_carry_a_csrf_token_and_posts_without_one_are_refused(carol, w
     panel = page[page.index('id="scenarios"') :]
     assert panel.count('name="csrfmiddlewaretoken"') == 3
     assert start(browser, workshop, "outage").status_code == 403
-    assert server.active_scenario() is None
+    assert faults.active_scenario() is None
     token = browser.cookies["csrftoken"].value
     assert start(browser, workshop, "outage", HTTP_X_CSRFTOKEN=token).status_code == 302
-    assert server.active_scenario().name == "outage"
+    assert faults.active_scenario().name == "outage"
 
 
 def learner_in(workshop: Workshop, name: str = "Ann"):
@@ -279,14 +279,14 @@ def test_a_503_outside_any_outage_does_not_count(alice):
 
 
 def test_an_outage_started_outside_the_dashboard_is_recorded_once_seen(alice, carol, workshop):
-    server.start_scenario("outage", 60, "dana")
+    faults.start_scenario("outage", 60, "dana")
     assert api(learner("alice"), "GET", PODS).status == 503
     assert "You met the shut door" in check(alice, "always-open", "outage")
     status = carol.get(url(workshop), **HTMX).content.decode()
     assert "<strong>Outage</strong> is running" in status and "started by dana" in status
     run = ScenarioRun.objects.get()
     assert (run.name, run.started_by, run.workshop) == ("outage", "dana", None)
-    server.stop_scenario()
+    faults.stop_scenario()
     api(learner("alice"), "GET", PODS)
     assert "Yes!" in check(alice, "always-open", "outage")
 

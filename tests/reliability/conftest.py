@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from apiserver import scenarios
 from apiserver.filters import fairness
+from learning import faults
 from tests.apiserver.conftest import (  # noqa: F401 - fixtures, registered by import
     _fresh_kind_index,
     _no_static_scan,
@@ -45,6 +45,6 @@ def limits(settings) -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _no_scenario_left() -> Iterator[None]:
     """A scenario cached by one test must not leak into the next."""
-    scenarios._forget_cache()
+    faults._forget_cache()
     yield
-    scenarios._forget_cache()
+    faults._forget_cache()

@@ -1,14 +1,11 @@
 """Helpers for tests that need a database of their own, outside pytest-django's.
 
-A server process or a thread race must run against a database both the test and the
-workers can reach: a SQLite file in a temporary folder, or a fresh PostgreSQL database
-(created here, dropped afterwards). The consistency check reads it with plain SQL.
+The databases themselves come from `support.databases`; here a missing PostgreSQL skips
+the test, and the consistency check reads what a race or a crash left, with plain SQL.
 """
 
 import contextlib
 import json
-import os
-import secrets
 import sqlite3
 import subprocess
 import sys
@@ -18,53 +15,18 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.livecluster import DEFAULT_POSTGRES, REPO, _postgres_url
-
-POSTGRES = os.environ.get("WAREHOUSE_TEST_POSTGRES", DEFAULT_POSTGRES)
-
-
-def postgres_available() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(_postgres_url(POSTGRES, "postgres"), connect_timeout=2):
-            return True
-    except Exception:  # noqa: BLE001 - any failure means "not here"
-        return False
+from support import databases
+from support.livecluster import REPO
 
 
 @contextlib.contextmanager
 def own_database(kind: str, workdir: Path) -> Iterator[str]:
-    """A DATABASE_URL for a throwaway database of `kind` (sqlite or postgres)."""
-    if kind == "sqlite":
-        yield f"sqlite:///{workdir / 'own.sqlite3'}"
-        return
-    if not postgres_available():
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
-    import psycopg
-
-    name = f"warehouse_rel_{secrets.token_hex(4)}"
-    admin = _postgres_url(POSTGRES, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    """`support.databases.own_database`, skipping the test when PostgreSQL is missing."""
     try:
-        yield _postgres_url(POSTGRES, name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def environment(database_url: str, **extra: str) -> dict[str, str]:
-    scrubbed = ("DJANGO_ALLOW_ASYNC_UNSAFE", "KUBECONFIG", "DEBUG")
-    env = {k: v for k, v in os.environ.items() if k not in scrubbed}
-    env.update(
-        DATABASE_URL=database_url,
-        DJANGO_SETTINGS_MODULE="hub.settings",
-        SECRET_KEY="reliability-" + secrets.token_hex(24),
-        PYTHONUNBUFFERED="1",
-    )
-    env.update(extra)
-    return env
+        with databases.own_database(kind, workdir) as url:
+            yield url
+    except databases.NoPostgres:
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
 
 
 def manage(env: dict[str, str], *args: str, timeout: float = 300) -> str:

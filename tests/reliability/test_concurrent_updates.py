@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.racing import REPO, environment, own_database, prepared, store_problems
+from support.databases import environment
+from support.livecluster import REPO
+from tests.reliability.racing import own_database, prepared, store_problems
 
 THREADS = 8
 UPDATES = 6

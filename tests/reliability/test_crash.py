@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.livecluster import REPO, LiveCluster, _wait_until_ready, running_cluster
-from tests.reliability.racing import postgres_available, store_problems
+from support.databases import postgres_available
+from support.livecluster import REPO, LiveCluster, running_cluster, wait_until_ready
+from tests.reliability.racing import store_problems
 
 WRITERS = 12
 
@@ -72,7 +73,7 @@ def _restart(cluster: LiveCluster) -> None:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    _wait_until_ready(cluster)
+    wait_until_ready(cluster)
 
 
 @pytest.mark.e2e

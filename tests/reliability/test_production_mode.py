@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.reliability.production import production_server, redis_url_for_tests
-from tests.reliability.racing import postgres_available
+from support.databases import postgres_available
+from support.production import production_server, redis_url_for_tests
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 CONFIGMAP = """\

@@ -6,7 +6,7 @@ rate limits run in memory; the learner is already authenticated (as the web page
 
 import pytest
 
-from apiserver import scenarios
+from learning import faults
 from tests.apiserver.conftest import configmap
 
 CM = "/api/v1/namespaces/alice/configmaps"
@@ -16,10 +16,10 @@ CM = "/api/v1/namespaces/alice/configmaps"
 def primed(limits, alice, call, monkeypatch):
     """Ten objects in the namespace, and the scenario cache warm (for a minute here, so a
     slow machine cannot make a test cross the one-second refresh)."""
-    monkeypatch.setattr(scenarios, "CACHE_SECONDS", 60.0)
+    monkeypatch.setattr(faults, "CACHE_SECONDS", 60.0)
     for index in range(10):
         assert call("POST", CM, alice, configmap(f"c{index}", k="v")).status == 201
-    scenarios.active_scenario()
+    faults.active_scenario()
 
 
 def test_a_get_costs_two_queries(primed, alice, call, django_assert_max_num_queries):
@@ -71,7 +71,7 @@ def test_a_bearer_token_adds_one_query(primed, alice, api, django_assert_max_num
 
 
 def test_the_scenario_is_read_once_per_refresh(limits, alice, call, django_assert_num_queries):
-    scenarios._forget_cache()
+    faults._forget_cache()
     with django_assert_num_queries(1 + 10 * 2):  # one scenario read, then two per get
         for _ in range(10):
             assert call("GET", f"{CM}/missing", alice).status == 404

@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from apiserver import scenarios
-from apiserver.models import AuditRecord, Scenario
+from apiserver.filters import faults as fault_hook
+from apiserver.models import AuditRecord
+from learning import faults
+from learning.models import Scenario
 
 PODS = "/api/v1/namespaces/alice/pods"
 
@@ -14,7 +16,7 @@ PODS = "/api/v1/namespaces/alice/pods"
 def test_an_outage_stops_learners_and_the_control_plane_but_not_instructors(
     alice, carol, scheduler, call, api
 ):
-    started = scenarios.start_scenario("outage", 60, carol)
+    started = faults.start_scenario("outage", 60, carol)
     assert started.name == "outage"
     assert started.started_by == "carol"
     assert 55 <= started.seconds_left <= 60
@@ -30,20 +32,20 @@ def test_an_outage_stops_learners_and_the_control_plane_but_not_instructors(
 
 
 def test_stopping_a_scenario_recovers_at_once(alice, carol, call):
-    scenarios.start_scenario("outage", 60, carol)
+    faults.start_scenario("outage", 60, carol)
     assert call("GET", PODS, alice).status == 503
 
-    assert scenarios.stop_scenario() is True
-    assert scenarios.active_scenario() is None
+    assert faults.stop_scenario() is True
+    assert faults.active_scenario() is None
     assert call("GET", PODS, alice).status == 200
-    assert scenarios.stop_scenario() is False
+    assert faults.stop_scenario() is False
 
 
 def test_a_scenario_ends_by_itself(alice, carol, call):
-    scenarios.start_scenario("outage", 1, carol)
+    faults.start_scenario("outage", 1, carol)
     assert call("GET", PODS, alice).status == 503
     time.sleep(1.1)
-    assert scenarios.active_scenario() is None
+    assert faults.active_scenario() is None
     assert call("GET", PODS, alice).status == 200
 
 
@@ -54,12 +56,12 @@ def test_a_scenario_started_elsewhere_applies_within_a_second(alice, call):
     Scenario.objects.create(
         name="outage", started=now, ends=now + timedelta(seconds=30), started_by="dana"
     )
-    time.sleep(scenarios.CACHE_SECONDS + 0.05)
+    time.sleep(faults.CACHE_SECONDS + 0.05)
     assert call("GET", PODS, alice).status == 503
 
 
 def test_a_slowdown_delays_learners_only(alice, carol, scheduler, call):
-    scenarios.start_scenario("slowdown", 60, "carol", delay_ms=300)
+    faults.start_scenario("slowdown", 60, "carol", delay_ms=300)
 
     def timed(user, path: str) -> float:
         started = time.perf_counter()
@@ -74,29 +76,48 @@ def test_a_slowdown_delays_learners_only(alice, carol, scheduler, call):
 def test_an_overload_shrinks_the_learner_lane_but_spares_the_control_plane(
     limits, alice, scheduler, call
 ):
-    scenarios.start_scenario("overload", 60, "carol", capacity=0.1, flood=False)
+    faults.start_scenario("overload", 60, "carol", capacity=0.1, flood=False)
     codes = [call("GET", PODS, alice).status for _ in range(6)]
     assert codes[:4] == [200] * 4  # a tenth of the burst of 40
     assert 429 in codes
     assert {call("GET", "/api/v1/nodes", scheduler).status for _ in range(50)} == {200}
 
-    scenarios.stop_scenario()
+    faults.stop_scenario()
     assert {call("GET", PODS, alice).status for _ in range(10)} == {200}
 
 
 def test_the_noisy_neighbour_flood_is_bounded_and_mostly_refused(limits, alice, call):
-    scenario = scenarios.start_scenario("overload", 60, "carol", flood=False)
-    sent = scenarios.flood(scenario.ends, limit=30, per_second=1000)
+    scenario = faults.start_scenario("overload", 60, "carol", flood=False)
+    sent = faults.flood(scenario.ends, limit=30, per_second=1000)
 
     assert sent == 30
-    noisy = AuditRecord.objects.filter(user=scenarios.NOISY_USER)
+    noisy = AuditRecord.objects.filter(user=faults.NOISY_USER)
     assert noisy.count() == 30
     assert noisy.filter(status_code=429).count() >= 20
     assert call("GET", PODS, alice).status == 200
 
 
+def test_the_flood_comes_through_the_front_door_as_a_learner(limits, alice):
+    scenario = faults.start_scenario("overload", 60, "carol", flood=False)
+    faults.flood(scenario.ends, limit=1, per_second=1000)
+
+    sent = AuditRecord.objects.get(user=faults.NOISY_USER)
+    assert (sent.client, sent.lane, sent.verb) == ("flood", "learner", "list")
+    assert sent.path == f"/api/v1/namespaces/{faults.NOISY_USER}/pods"
+
+
+def test_the_api_server_meets_scenarios_only_through_its_fault_hook(alice, carol, call):
+    faults.start_scenario("outage", 60, carol)
+    fault_hook.unregister(faults.apply)
+    try:
+        assert call("GET", PODS, alice).status == 200
+    finally:
+        fault_hook.register(faults.apply)
+    assert call("GET", PODS, alice).status == 503
+
+
 def test_the_flood_stops_when_the_scenario_does(limits):
-    assert scenarios.flood(datetime.now(UTC) + timedelta(seconds=30), limit=100) == 0
+    assert faults.flood(datetime.now(UTC) + timedelta(seconds=30), limit=100) == 0
 
 
 @pytest.mark.parametrize(
@@ -110,12 +131,12 @@ def test_the_flood_stops_when_the_scenario_does(limits):
 )
 def test_bad_scenarios_are_refused(db, name, seconds, options):
     with pytest.raises(ValueError):
-        scenarios.start_scenario(name, seconds, "carol", **options)
+        faults.start_scenario(name, seconds, "carol", **options)
     assert not Scenario.objects.exists()
 
 
 def test_a_new_scenario_replaces_the_old_one(carol):
-    scenarios.start_scenario("outage", 60, carol)
-    scenarios.start_scenario("slowdown", 60, carol, delay_ms=10)
+    faults.start_scenario("outage", 60, carol)
+    faults.start_scenario("slowdown", 60, carol, delay_ms=10)
     assert Scenario.objects.count() == 1
-    assert scenarios.active_scenario().name == "slowdown"
+    assert faults.active_scenario().name == "slowdown"

@@ -2,7 +2,7 @@
 
 from django.test import Client
 
-from apiserver.models import ClusterUser
+from apiserver.models import AuditRecord, ClusterUser
 from apiserver.registry import kinds, store
 from tests.shop.conftest import learner, signed_in
 
@@ -18,6 +18,32 @@ def test_picking_a_name_creates_learner_with_own_namespace():
     assert (alice.role, alice.namespace, alice.display_name) == ("learner", "alice", "Alice A.")
     namespace = store.get(kinds.lookup("", "v1", "namespaces"), "", "alice")
     assert namespace["metadata"]["name"] == "alice"
+
+
+def test_the_namespace_is_made_through_the_front_door_once(db):
+    browser = Client()
+    browser.post("/learner/", {"name": "alice"})
+    browser.post("/learner/", {"name": "alice"})  # the same browser comes back
+
+    made = AuditRecord.objects.filter(path="/api/v1/namespaces", method="POST")
+    assert [(r.user, r.client, r.status_code) for r in made.order_by("id")] == [
+        ("system:warehouse-accounts", "accounts", 201),
+        ("system:warehouse-accounts", "accounts", 409),
+    ]
+
+
+def test_a_shut_front_door_does_not_stop_anyone_signing_in(db):
+    from learning import faults
+
+    faults.start_scenario("outage", 60, "carol")
+    try:
+        response = Client().post("/learner/", {"name": "alice"})
+    finally:
+        faults.stop_scenario()
+
+    assert response.status_code == 302
+    assert learner("alice").namespace == "alice"
+    assert not store.namespace_exists("alice")
 
 
 def test_signed_in_page_shows_who_and_where(alice):

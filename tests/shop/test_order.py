@@ -147,7 +147,7 @@ def test_malformed_yaml_gets_a_friendly_error_not_a_crash(alice):
     assert "This is not valid YAML" in page
     assert "Line " in page
     assert "name: [oops" in page
-    assert not AuditRecord.objects.filter(method="POST").exists()
+    assert not AuditRecord.objects.filter(method="POST", user="alice").exists()
 
 
 @pytest.mark.parametrize(
@@ -167,6 +167,16 @@ def test_unsendable_text_is_explained(alice, text, message):
 
     assert response.status_code == 200
     assert message in response.content.decode()
+
+
+def test_ten_thousand_open_brackets_are_refused_with_a_clear_message(alice):
+    """Well under the size limit, but the pure-Python loader would spend half a minute here."""
+    response = alice.post(POD_URL, {"manifest": "[" * 10_000})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This is not valid YAML. Line 1, column 1001: exceeded maximum nesting depth." in page
+    assert not AuditRecord.objects.filter(method="POST", user="alice").exists()
 
 
 def test_an_order_addressed_to_someone_elses_namespace_is_refused(alice, bob):

@@ -9,8 +9,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.e2e.livecluster import REPO, LiveCluster, _wait_until_ready, free_port
-from tests.reliability.racing import environment, own_database
+from support.databases import environment, own_database
+from support.livecluster import REPO, LiveCluster, free_port, wait_until_ready
 
 SCRIPT = REPO / "deploy" / "run-production.sh"
 
@@ -60,7 +60,7 @@ def production_server(
             )
         # The script's SECRET_KEY is needed by `manage.py kubeconfig` and friends too.
         try:
-            _wait_until_ready(cluster)
+            wait_until_ready(cluster)
             cluster.env["SECRET_KEY"] = (workdir / "state" / "secret_key").read_text().strip()
             yield cluster
         finally:

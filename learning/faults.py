@@ -1,4 +1,4 @@
-"""Exercises for the denial-of-service and high-availability lessons, started by an instructor.
+"""The trouble the scenarios make at the API server's front door, started by an instructor.
 
 - ``outage``: the API server answers ``503 ServiceUnavailable`` to learners, anonymous
   callers and the control plane alike. Only instructors still get through, so they can
@@ -8,16 +8,17 @@
   themselves (level-triggered reconciliation), which is the lesson.
 - ``slowdown``: every learner request waits ``delay_ms`` first (default 1.5 s).
 - ``overload``: the learner lane shrinks to ``capacity`` (default a tenth) and a synthetic
-  noisy learner, ``noisy-neighbour``, floods the API through ``handle()`` in the background.
-  Learners who go faster than their share get 429s (kubectl waits and retries); fairness
-  keeps the flood to its own bucket, so the room keeps working, slowly.
+  noisy learner, ``noisy-neighbour``, floods the API through the loopback client in the
+  background. Learners who go faster than their share get 429s (kubectl waits and
+  retries); fairness keeps the flood to its own bucket, so the room keeps working, slowly.
 
 The control plane and instructors are untouched by slowdown and overload. Every scenario
 has an end time and ends by itself; ``stop_scenario()`` ends it at once. The state is one
 database row, so it applies to every server process; each process re-reads it at most
 once a second, so the hot path costs nothing most of the time.
 
-The instructor dashboard calls ``start_scenario``, ``stop_scenario`` and ``active_scenario``.
+The API server injects no faults of its own: `apply` enters its pipeline only through the
+`apiserver.filters.faults` hook, registered by the training centre's AppConfig.
 """
 
 import logging
@@ -29,9 +30,11 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection
 
 from apiserver import errors
-from apiserver.filters import fairness, faults
+from apiserver.accounts import ClusterUser
+from apiserver.client import Client, collection_path
+from apiserver.filters import fairness
 from apiserver.filters.fairness import Lane
-from apiserver.models import ClusterUser, Scenario
+from learning.models import Scenario
 
 log = logging.getLogger(__name__)
 
@@ -143,9 +146,10 @@ def stop_scenario() -> bool:
 
 
 def apply(lane: Lane) -> float:
-    """Called by the pipeline after authentication: 503, a delay, or the lane's capacity.
+    """The pipeline's fault injector: 503, a delay, or the lane's capacity share.
 
-    Returns the share of normal capacity the learner lane has now (1.0 unless overloaded).
+    Called right after authentication; returns the share of normal capacity the learner
+    lane has now (1.0 unless overloaded).
     """
     scenario = active_scenario()
     if scenario is None or lane == Lane.INSTRUCTOR:
@@ -183,26 +187,18 @@ def noisy_user() -> ClusterUser:
 def flood(until: datetime, limit: int, per_second: float = FLOOD_PER_SECOND) -> int:
     """Send up to `limit` list requests as the noisy learner until `until` or a stop.
 
-    Bounded in count and time; returns how many it sent (most get 429 by design).
+    Bounded in count and time; returns how many it sent (most get 429 by design). They go
+    through the front door like any learner's kubectl, so fairness sees them as such.
     """
-    from apiserver.pipeline import ApiRequest, handle
-
-    user = noisy_user()
+    client = Client(noisy_user(), "flood", user_agent="noisy-neighbour/1.0")
+    path = collection_path("", "v1", "pods", NOISY_USER)
     sent = 0
     pause = 1 / per_second
     while sent < limit and datetime.now(UTC) < until:
         current = active_scenario()
         if current is None or current.name != Scenario.Name.OVERLOAD:
             break
-        handle(
-            ApiRequest(
-                "GET",
-                f"/api/v1/namespaces/{NOISY_USER}/pods",
-                headers={"accept": "application/json", "user-agent": "noisy-neighbour/1.0"},
-                client="flood",
-                user=user,
-            )
-        )
+        client.exchange("GET", path)
         sent += 1
         time.sleep(pause)
     return sent
@@ -221,6 +217,3 @@ def _start_flood(until: datetime) -> None:
             connection.close()
 
     threading.Thread(target=run, name="overload-flood", daemon=True).start()
-
-
-faults.register(apply)

@@ -1,0 +1,199 @@
+"""What the API server publishes for other apps to read: its audit log and what it serves.
+
+Grand Central, lesson checks, scenario checks and the tracking page read the audit log;
+workshops ask which resources a namespace holds and the shop which kinds are served. They
+read through these few functions, which answer with plain dicts and values, never the API
+server's models or querysets, so the tables behind them may change freely. Objects
+themselves are read through `apiserver.client`, as any client would.
+
+Each function costs one query (the served kinds none: they come from the cached index).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from apiserver.models import AuditRecord, StoredObject
+from apiserver.registry import kinds
+
+__all__ = [
+    "Scope",
+    "client_counts",
+    "count_requests",
+    "custom_kinds",
+    "first_request",
+    "requests",
+    "resources_in_namespace",
+    "serves",
+]
+
+# The columns of one audit record, as every reader gets it.
+REQUEST_FIELDS = (
+    "id",
+    "timestamp",
+    "user",
+    "client",
+    "verb",
+    "resource",
+    "subresource",
+    "namespace",
+    "name",
+    "method",
+    "path",
+    "status_code",
+    "latency_ms",
+    "lane",
+)
+ORDERS = ("-id", "id", "timestamp", "-timestamp")
+Window = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose requests a reader may see.
+
+    `everyone` sees them all; otherwise the requests sent by `user` or into `namespace`,
+    plus, with `system`, the control plane's cluster-wide ones.
+    """
+
+    everyone: bool = False
+    user: str = ""
+    namespace: str = ""
+    system: bool = False
+
+    def condition(self) -> Q | None:
+        if self.everyone:
+            return None
+        seen = Q(pk__in=[])
+        if self.namespace:
+            seen |= Q(namespace=self.namespace)
+        if self.user:
+            seen |= Q(user=self.user)
+        if self.system:
+            seen |= Q(user__startswith="system:", namespace="")
+        return seen
+
+
+def _matching(
+    scope: Scope | None = None,
+    *,
+    user: str | None = None,
+    client: str | None = None,
+    verb: str | None = None,
+    resource: str | Iterable[str] | None = None,
+    subresource: str | None = None,
+    namespace: str | None = None,
+    path: str | None = None,
+    status: int | None = None,
+    status_below: int | None = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
+    after: datetime | None = None,
+    windows: Iterable[Window] | None = None,
+) -> QuerySet:
+    rows = AuditRecord.objects.all()
+    condition = scope.condition() if scope is not None else None
+    if condition is not None:
+        rows = rows.filter(condition)
+    exact = {
+        "user": user,
+        "client": client,
+        "verb": verb,
+        "subresource": subresource,
+        "namespace": namespace,
+        "path": path,
+        "status_code": status,
+    }
+    rows = rows.filter(**{column: value for column, value in exact.items() if value is not None})
+    if isinstance(resource, str):
+        rows = rows.filter(resource=resource)
+    elif resource is not None:
+        rows = rows.filter(resource__in=list(resource))
+    if status_below is not None:
+        rows = rows.filter(status_code__lt=status_below)
+    if since is not None:
+        rows = rows.filter(timestamp__gte=since)
+    if before is not None:
+        rows = rows.filter(timestamp__lt=before)
+    if after is not None:
+        rows = rows.filter(timestamp__gt=after)
+    if windows is not None:
+        inside = Q(pk__in=[])
+        for started, ends in windows:
+            inside |= Q(timestamp__gte=started, timestamp__lte=ends)
+        rows = rows.filter(inside)
+    return rows
+
+
+def requests(
+    scope: Scope | None = None, *, order: str = "-id", limit: int | None = None, **match: Any
+) -> list[dict[str, Any]]:
+    """Audit records matching `match` (see `_matching`), newest first unless `order` says.
+
+    `order` is one of "-id" (newest), "id" (oldest), "timestamp" or "-timestamp".
+    """
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {', '.join(ORDERS)}")
+    rows = _matching(scope, **match).order_by(order).values(*REQUEST_FIELDS)
+    return list(rows[:limit] if limit is not None else rows)
+
+
+def first_request(
+    scope: Scope | None = None, *, order: str = "-id", **match: Any
+) -> dict[str, Any] | None:
+    """The first matching audit record in `order` (the newest by default), or None."""
+    found = requests(scope, order=order, limit=1, **match)
+    return found[0] if found else None
+
+
+def count_requests(scope: Scope | None = None, **match: Any) -> int:
+    """How many audit records match (the same filters as `requests`)."""
+    return _matching(scope, **match).count()
+
+
+def client_counts(scope: Scope | None = None, **match: Any) -> dict[str, int]:
+    """How many matching requests each kind of client sent (browser, kubectl, kubelet...)."""
+    rows = _matching(scope, **match).order_by().values_list("client").annotate(n=Count("id"))
+    return dict(rows.values_list("client", "n"))
+
+
+def resources_in_namespace(namespace: str) -> list[dict[str, Any]]:
+    """The served kinds that have objects in `namespace`, by storage key ("group/plural").
+
+    Each is {"resource", "group", "version", "plural", "namespaced", "verbs"}, at the group's
+    preferred version; kinds no longer served are left out.
+    """
+    stored = (
+        StoredObject.objects.filter(namespace=namespace)
+        .order_by()
+        .values_list("resource", flat=True)
+        .distinct()
+    )
+    by_resource = kinds.index().by_resource
+    found = [by_resource.get(resource) for resource in sorted(set(stored))]
+    return [_kind(kind) for kind in found if kind is not None]
+
+
+def serves(group: str, version: str, plural: str) -> bool:
+    """Whether the API server serves this resource now (from its cached index)."""
+    return kinds.lookup(group, version, plural) is not None
+
+
+def custom_kinds() -> list[dict[str, Any]]:
+    """The kinds CustomResourceDefinitions added and the server now serves."""
+    return [_kind(kind) for kind in kinds.index().kinds if kind.is_custom]
+
+
+def _kind(kind: kinds.Kind) -> dict[str, Any]:
+    return {
+        "resource": kind.resource,
+        "group": kind.group,
+        "version": kind.version,
+        "kind": kind.kind,
+        "plural": kind.plural,
+        "namespaced": kind.namespaced,
+        "verbs": list(kind.verbs),
+    }

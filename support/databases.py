@@ -1,0 +1,65 @@
+"""Throwaway databases for a server process or a thread race, and the environment to use one.
+
+A server process must run against a database both the caller and its workers can reach:
+a SQLite file in a temporary folder, or a fresh PostgreSQL database (created here,
+dropped afterwards).
+"""
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+from support.livecluster import DEFAULT_POSTGRES, postgres_url
+
+POSTGRES = os.environ.get("WAREHOUSE_TEST_POSTGRES", DEFAULT_POSTGRES)
+
+
+class NoPostgres(RuntimeError):
+    """PostgreSQL was asked for, but none answers on the configured address."""
+
+
+def postgres_available() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(postgres_url(POSTGRES, "postgres"), connect_timeout=2):
+            return True
+    except Exception:  # noqa: BLE001 - any failure means "not here"
+        return False
+
+
+@contextlib.contextmanager
+def own_database(kind: str, workdir: Path) -> Iterator[str]:
+    """A DATABASE_URL for a throwaway database of `kind` (sqlite or postgres)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir / 'own.sqlite3'}"
+        return
+    if not postgres_available():
+        raise NoPostgres(f"no PostgreSQL at {POSTGRES}")
+    import psycopg
+
+    name = f"warehouse_rel_{secrets.token_hex(4)}"
+    admin = postgres_url(POSTGRES, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield postgres_url(POSTGRES, name)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def environment(database_url: str, **extra: str) -> dict[str, str]:
+    """This process's environment for a server on `database_url`, with a fresh secret key."""
+    scrubbed = ("DJANGO_ALLOW_ASYNC_UNSAFE", "KUBECONFIG", "DEBUG")
+    env = {k: v for k, v in os.environ.items() if k not in scrubbed}
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="hub.settings",
+        SECRET_KEY="reliability-" + secrets.token_hex(24),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
