@@ -19,8 +19,8 @@ from http import HTTPStatus
 from typing import Any
 
 from apiserver import errors
-from apiserver.accounts import ClusterUser, system_user
 from apiserver.endpoints.request import ApiRequest, ApiResponse
+from apiserver.models import ClusterUser
 from catalog.paths import collection_path, object_path
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "Watch",
     "collection_path",
     "object_path",
-    "system_user",
 ]
 
 JSON = "application/json"

@@ -15,7 +15,8 @@ from datetime import datetime
 
 from django.db import close_old_connections, connection
 
-from apiserver.client import ApiError, Client, Watch, system_user
+from apiserver.accounts import system_user
+from apiserver.client import ApiError, Client, Watch
 from controlplane.clock import Clock, SystemClock
 from controlplane.config import Config
 from controlplane.controllers import Controllers, World

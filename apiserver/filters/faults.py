@@ -1,8 +1,8 @@
 """A hook for classroom faults: another app may refuse, slow or squeeze requests by lane.
 
 The API server itself injects no faults. The training centre registers an injector
-(`learning.scenarios` does, for its outage, slowdown and overload exercises); the
-pipeline asks every registered injector right after a request is put in its lane. An
+(`learning.faults`, from `LearningConfig.ready()`, for its outage, slowdown and overload
+exercises); the pipeline asks every registered injector right after a request is put in its lane. An
 injector raises an `ApiError` to refuse the request (503 in an outage), may sleep to slow
 it, and returns the share of normal capacity the lane has now (1.0: untouched).
 """

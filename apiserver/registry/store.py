@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from apiserver import errors
-from apiserver.models import ClusterUser, Counter, Revision, StoredObject
+from apiserver.models import Counter, Revision, StoredObject
 from apiserver.registry.cells import timestamp
 from apiserver.registry.kinds import Kind
 
@@ -388,30 +388,3 @@ def compact(keep: int) -> int:
     newest = current_revision()
     deleted, _ = Revision.objects.filter(id__lte=newest - keep).delete()
     return deleted
-
-
-def ensure_namespace(user: ClusterUser) -> dict[str, Any]:
-    """Make sure the user's own namespace exists; returns the Namespace object."""
-    from apiserver.registry import kinds
-
-    kind = kinds.lookup("", "v1", "namespaces")
-    if kind is None:
-        raise RuntimeError("the catalog has no namespaces kind: run seed_catalog")
-    name = user.namespace
-    try:
-        return get(kind, "", name)
-    except errors.ApiError:
-        pass
-    body = {
-        "kind": "Namespace",
-        "apiVersion": "v1",
-        "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}},
-        "spec": {"finalizers": ["kubernetes"]},
-        "status": {"phase": "Active"},
-    }
-    try:
-        return create(kind, body)
-    except errors.ApiError as error:
-        if error.code == 409:
-            return get(kind, "", name)
-        raise

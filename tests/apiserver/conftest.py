@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from apiserver import accounts
 from apiserver.models import ClusterUser
 from apiserver.pipeline import ApiRequest, ApiResponse, handle
-from apiserver.registry import kinds, store
+from apiserver.registry import kinds
 from tests.conftest import ensure_seeded
 
 TABLE_ACCEPT = (
@@ -48,7 +49,7 @@ def _user(name: str, role: str = "learner", namespace: str = "") -> ClusterUser:
         name=name, role=role, namespace=namespace, token=f"{name}-token-0123456789"
     )
     if namespace:
-        store.ensure_namespace(user)
+        accounts.ensure_namespace(user.namespace)
     return user
 
 

@@ -5,6 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
+from apiserver import accounts
 from apiserver.models import Revision, StoredObject
 from apiserver.registry import kinds, store
 from tests.apiserver.conftest import configmap, deployment, pod
@@ -57,11 +58,11 @@ def test_a_failed_write_leaves_nothing_behind(api, alice):
     assert (Revision.objects.count(), store.current_revision()) == before
 
 
-def test_ensure_namespace_is_idempotent(alice):
-    first = store.ensure_namespace(alice)
-    again = store.ensure_namespace(alice)
-    assert first["metadata"]["uid"] == again["metadata"]["uid"]
-    assert store.namespace_exists("alice")
+def test_ensuring_a_namespace_twice_keeps_the_first(alice):
+    namespaces = kinds.lookup("", "v1", "namespaces")
+    first = store.get(namespaces, "", "alice")
+    assert accounts.ensure_namespace("alice") is False
+    assert store.get(namespaces, "", "alice")["metadata"]["uid"] == first["metadata"]["uid"]
 
 
 def test_compaction_makes_old_versions_gone(api, alice):

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from apiserver import accounts
 from apiserver.models import ClusterUser
 from apiserver.pipeline import ApiRequest, handle
-from apiserver.registry import kinds, store
+from apiserver.registry import kinds
 from controlplane.clock import FakeClock
 from controlplane.config import Config
 from controlplane.kubelet import Timing
@@ -97,7 +98,7 @@ class Cluster:
 def cluster(catalog) -> Cluster:
     kinds.invalidate()
     alice = ClusterUser.objects.create(name="alice", namespace="alice")
-    store.ensure_namespace(alice)
+    accounts.ensure_namespace(alice.namespace)
     clock = FakeClock()
     config = Config(
         nodes=3,

@@ -8,9 +8,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from apiserver.client import Client, system_user
+from apiserver import accounts
+from apiserver.accounts import system_user
+from apiserver.client import Client
 from apiserver.models import ClusterUser
-from apiserver.registry import kinds, store
+from apiserver.registry import kinds
 from controlplane.clock import FakeClock
 from controlplane.config import Config
 from controlplane.kubelet import Timing
@@ -34,7 +36,7 @@ def test_the_command_registers_the_nodes_once(catalog, settings):
 def _plane() -> tuple[ControlPlane, FakeClock, Client]:
     kinds.invalidate()
     alice = ClusterUser.objects.create(name="alice", namespace="alice")
-    store.ensure_namespace(alice)
+    accounts.ensure_namespace(alice.namespace)
     clock = FakeClock()
     plane = ControlPlane(
         clock=clock,

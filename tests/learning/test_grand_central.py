@@ -2,7 +2,7 @@
 
 import re
 
-from apiserver.client import system_user
+from apiserver.accounts import system_user
 from apiserver.models import ClusterUser
 from tests.learning.conftest import api, learner
 

@@ -24,13 +24,13 @@ import json, sys, threading
 import django
 django.setup()
 from django.db import connection
-from apiserver.registry import store
+from apiserver import accounts
 from apiserver.models import ClusterUser
 from apiserver.pipeline import ApiRequest, handle
 
 threads, updates = int(sys.argv[1]), int(sys.argv[2])
 user = ClusterUser.objects.create(name="alice", namespace="alice")
-store.ensure_namespace(user)
+accounts.ensure_namespace(user.namespace)
 item = "/api/v1/namespaces/alice/configmaps/shared"
 json_headers = {"content-type": "application/json"}
 created = handle(ApiRequest("POST", "/api/v1/namespaces/alice/configmaps", {}, json_headers,
