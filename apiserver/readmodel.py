@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from apiserver.filters import audit
 from apiserver.models import AuditRecord, StoredObject
 from apiserver.registry import kinds
 
@@ -31,22 +32,7 @@ __all__ = [
 ]
 
 # The columns of one audit record, as every reader gets it.
-REQUEST_FIELDS = (
-    "id",
-    "timestamp",
-    "user",
-    "client",
-    "verb",
-    "resource",
-    "subresource",
-    "namespace",
-    "name",
-    "method",
-    "path",
-    "status_code",
-    "latency_ms",
-    "lane",
-)
+REQUEST_FIELDS = ("id", *audit.FIELDS)
 ORDERS = ("-id", "id", "timestamp", "-timestamp")
 Window = tuple[datetime, datetime]
 

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_FIELDS = (
+# The columns of one audit record, in the order they are written.
+FIELDS = (
     "timestamp",
     "user",
     "client",
@@ -36,8 +37,8 @@ _FIELDS = (
 @functools.cache
 def _insert_sql_for(vendor: str) -> str:
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(AuditRecord._meta.get_field(f).column) for f in _FIELDS)
-    marks = ", ".join(["%s"] * len(_FIELDS))
+    columns = ", ".join(quote(AuditRecord._meta.get_field(f).column) for f in FIELDS)
+    marks = ", ".join(["%s"] * len(FIELDS))
     return f"INSERT INTO {quote(AuditRecord._meta.db_table)} ({columns}) VALUES ({marks})"
 
 
@@ -82,4 +83,4 @@ def recent(
     rows = AuditRecord.objects.filter(id__gt=since_id)
     if namespace is not None:
         rows = rows.filter(namespace=namespace)
-    return list(rows.order_by("-id").values("id", *_FIELDS)[:limit])
+    return list(rows.order_by("-id").values("id", *FIELDS)[:limit])

@@ -133,6 +133,12 @@ WIDE_CONTAINERS = [col("Containers", priority=1), col("Images", priority=1)]
 WIDE_SELECTOR = col("Selector", priority=1)
 
 
+def wide_workload(obj: dict[str, Any]) -> list[Any]:
+    """The `-o wide` cells every workload ends with: containers, images, selector."""
+    names, images = containers(template_spec(obj))
+    return [names, images, selector_text(spec(obj).get("selector"))]
+
+
 def name_and_age(obj: dict[str, Any], now: datetime) -> list[Any]:
     """The row every kind without a printer of its own gets."""
     return [name(obj), created(obj, now)]

@@ -21,8 +21,7 @@ def _default_daemonset(obj: dict[str, Any], causes: Causes) -> None:
 
 
 def _daemonset_row(obj: dict[str, Any], now: datetime) -> list[Any]:
-    spec, status = cells.spec(obj), cells.status(obj)
-    names, images = cells.containers(cells.template_spec(obj))
+    status = cells.status(obj)
     node_selector = cells.template_spec(obj).get("nodeSelector") or {}
     return [
         cells.name(obj),
@@ -33,9 +32,7 @@ def _daemonset_row(obj: dict[str, Any], now: datetime) -> list[Any]:
         status.get("numberAvailable", 0),
         ",".join(f"{k}={v}" for k, v in node_selector.items()) or "<none>",
         cells.created(obj, now),
-        names,
-        images,
-        cells.selector_text(spec.get("selector")),
+        *cells.wide_workload(obj),
     ]
 
 

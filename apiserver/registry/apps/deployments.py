@@ -32,16 +32,13 @@ def _default_deployment(obj: dict[str, Any], causes: Causes) -> None:
 
 def _deployment_row(obj: dict[str, Any], now: datetime) -> list[Any]:
     spec, status = cells.spec(obj), cells.status(obj)
-    names, images = cells.containers(cells.template_spec(obj))
     return [
         cells.name(obj),
         f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 0)}",
         status.get("updatedReplicas", 0),
         status.get("availableReplicas", 0),
         cells.created(obj, now),
-        names,
-        images,
-        cells.selector_text(spec.get("selector")),
+        *cells.wide_workload(obj),
     ]
 
 

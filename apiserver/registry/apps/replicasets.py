@@ -18,16 +18,13 @@ def _default_replicaset(obj: dict[str, Any], causes: Causes) -> None:
 
 def _replicaset_row(obj: dict[str, Any], now: datetime) -> list[Any]:
     spec, status = cells.spec(obj), cells.status(obj)
-    names, images = cells.containers(cells.template_spec(obj))
     return [
         cells.name(obj),
         spec.get("replicas", 0),
         status.get("replicas", 0),
         status.get("readyReplicas", 0),
         cells.created(obj, now),
-        names,
-        images,
-        cells.selector_text(spec.get("selector")),
+        *cells.wide_workload(obj),
     ]
 
 

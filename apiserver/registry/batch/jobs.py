@@ -64,16 +64,13 @@ def _job_row(obj: dict[str, Any], now: datetime) -> list[Any]:
     start = cells.parse_timestamp(status.get("startTime") or "")
     end = cells.parse_timestamp(status.get("completionTime") or "") or now
     duration = cells.human_duration((end - start).total_seconds()) if start else ""
-    names, images = cells.containers(cells.template_spec(obj))
     return [
         cells.name(obj),
         state,
         completions_text,
         duration,
         cells.created(obj, now),
-        names,
-        images,
-        cells.selector_text(spec.get("selector")),
+        *cells.wide_workload(obj),
     ]
 
 

@@ -9,39 +9,6 @@ from apiserver.registry.podspec import default_pod_spec, qos_class, validate_pod
 from apiserver.registry.strategy import Strategy
 from apiserver.registry.validation import Causes
 
-
-def _default_pod(obj: dict[str, Any]) -> None:
-    spec = obj.get("spec")
-    default_pod_spec(spec)
-    if isinstance(spec, dict):
-        spec.setdefault("serviceAccountName", "default")
-        spec.setdefault("serviceAccount", spec["serviceAccountName"])
-        spec.setdefault("enableServiceLinks", True)
-        spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
-        spec.setdefault("priority", 0)
-        spec.setdefault(
-            "tolerations",
-            [
-                {
-                    "key": "node.kubernetes.io/not-ready",
-                    "operator": "Exists",
-                    "effect": "NoExecute",
-                    "tolerationSeconds": 300,
-                },
-                {
-                    "key": "node.kubernetes.io/unreachable",
-                    "operator": "Exists",
-                    "effect": "NoExecute",
-                    "tolerationSeconds": 300,
-                },
-            ],
-        )
-    obj.setdefault("status", {})
-    if isinstance(obj["status"], dict):
-        obj["status"].setdefault("phase", "Pending")
-        obj["status"].setdefault("qosClass", qos_class(spec))
-
-
 _MUTABLE_POD_FIELDS = {"activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds"}
 
 

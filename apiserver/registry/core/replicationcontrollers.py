@@ -1,47 +1,15 @@
-"""ReplicationControllers: the ReplicaSet's older cousin, kept for old manifests."""
+"""ReplicationControllers: the ReplicaSet's older cousin, kept for old manifests.
 
-from datetime import datetime
-from typing import Any
+Filled in and printed like a ReplicaSet; its selector is a plain map, so the workload
+checks (which expect a LabelSelector) do not apply.
+"""
 
-from apiserver.registry import cells
-from apiserver.registry.podspec import default_template
+from apiserver.registry.apps import replicasets
 from apiserver.registry.strategy import Strategy
-from apiserver.registry.validation import Causes
-
-
-def _default_replicaset(obj: dict[str, Any], causes: Causes) -> None:
-    spec = obj.get("spec")
-    if isinstance(spec, dict):
-        spec.setdefault("replicas", 1)
-        default_template(spec.get("template"))
-
-
-def _replicaset_row(obj: dict[str, Any], now: datetime) -> list[Any]:
-    spec, status = cells.spec(obj), cells.status(obj)
-    names, images = cells.containers(cells.template_spec(obj))
-    return [
-        cells.name(obj),
-        spec.get("replicas", 0),
-        status.get("replicas", 0),
-        status.get("readyReplicas", 0),
-        cells.created(obj, now),
-        names,
-        images,
-        cells.selector_text(spec.get("selector")),
-    ]
-
 
 STRATEGY = Strategy(
     resource="/replicationcontrollers",
-    columns=[
-        cells.NAME,
-        cells.col("Desired", "integer"),
-        cells.col("Current", "integer"),
-        cells.col("Ready", "integer"),
-        cells.AGE,
-        *cells.WIDE_CONTAINERS,
-        cells.WIDE_SELECTOR,
-    ],
-    row=_replicaset_row,
-    default=_default_replicaset,
+    columns=replicasets.STRATEGY.columns,
+    row=replicasets.STRATEGY.row,
+    default=replicasets.STRATEGY.default,
 )
