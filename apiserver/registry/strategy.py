@@ -44,6 +44,9 @@ class Strategy:
     field_selectors: tuple[str, ...] = ()
     name_is_dns_label: bool = False
     delete_returns_object: bool = False
+    # A create may set the status only where the server itself fills it (a Namespace's
+    # phase); elsewhere status belongs to controllers and kubelets.
+    status_on_create: bool = False
     grace_seconds: Grace = _no_grace
 
     def printer(self) -> tuple[list[cells.Column], cells.RowFn]:

@@ -7,7 +7,7 @@ from apiserver.endpoints.bodies import parse_body
 from apiserver.endpoints.handlers import binding, common
 from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters.requestinfo import Route
-from apiserver.registry import store
+from apiserver.registry import store, strategies
 
 
 def handle(request: ApiRequest, target: Route) -> ApiResponse:
@@ -28,7 +28,7 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
         "managedFields",
     ):
         meta.pop(owned, None)
-    if common.has_status(kind) and kind.resource != "/namespaces":
+    if common.has_status(kind) and not strategies.for_kind(kind).status_on_create:
         obj.pop("status", None)
     warnings = admit(kind, obj, common.field_validation(request.query))
     created = store.create(kind, obj, dry_run=common.dry_run(request.query))

@@ -31,4 +31,5 @@ STRATEGY = Strategy(
     field_selectors=("status.phase",),
     name_is_dns_label=True,
     delete_returns_object=True,
+    status_on_create=True,
 )
