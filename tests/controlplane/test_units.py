@@ -7,12 +7,8 @@ import pytest
 
 from controlplane import runtime
 from controlplane.clock import FakeClock
-from controlplane.controllers import (
-    labels_match,
-    plan_replicaset,
-    safe_encode,
-    template_hash,
-)
+from controlplane.controllers.common import labels_match, safe_encode, template_hash
+from controlplane.controllers.replicaset import plan_replicaset
 from controlplane.kubelet import ContainerRun, Timing, advance
 from controlplane.nodes import node_manifest
 from controlplane.resources import parse_quantity, pod_requests

@@ -401,7 +401,7 @@ def test_an_api_outage_keeps_the_last_timeline_and_keeps_polling(alice, plane, m
     order(alice, pod_manifest("web"))
     alice.get(TRACK_WEB)
     busy = {"kind": "Status", "status": "Failure", "reason": "ServiceUnavailable", "code": 503}
-    monkeypatch.setattr("shop.api.handle", lambda request: ApiResponse(503, busy))
+    monkeypatch.setattr("apiserver.pipeline.handle", lambda request: ApiResponse(503, busy))
 
     page = alice.get(TRACK_WEB)
     fragment = poll(alice)
