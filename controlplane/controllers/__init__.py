@@ -11,11 +11,14 @@ from datetime import datetime
 
 from apiserver.client import ApiError, Client
 from controlplane.controllers.common import RETRY_LATER, Controller, World
+from controlplane.controllers.cronjob import CronJobController
+from controlplane.controllers.daemonset import DaemonSetController
 from controlplane.controllers.deployment import DeploymentController
 from controlplane.controllers.endpoints import EndpointsController
 from controlplane.controllers.garbagecollector import GarbageCollector, finish_orphaned_pods
 from controlplane.controllers.job import JobController
 from controlplane.controllers.replicaset import ReplicaSetController
+from controlplane.controllers.statefulset import StatefulSetController
 from controlplane.events import EventRecorder
 
 __all__ = ["REGISTRY", "WATCHED", "Controller", "ControllerManager", "World"]
@@ -27,10 +30,14 @@ class Registration:
     watches: tuple[str, ...]
 
 
-# In the order they run within each half of a step.
+# In the order they run within each half of a step: owners before what they make, so a
+# Deployment's ReplicaSet, or a CronJob's Job, gets its Pods in the same step.
 REGISTRY = (
     Registration(DeploymentController, ("deployments", "replicasets", "pods")),
     Registration(ReplicaSetController, ("replicasets", "pods")),
+    Registration(StatefulSetController, ("statefulsets", "pods")),
+    Registration(DaemonSetController, ("daemonsets", "pods", "nodes")),
+    Registration(CronJobController, ("cronjobs", "jobs")),
     Registration(JobController, ("jobs", "pods")),
     Registration(EndpointsController, ("services", "endpoints", "endpointslices", "pods")),
     Registration(GarbageCollector, ("pods", "nodes")),

@@ -8,6 +8,7 @@ and leaves the events a real controller manager would.
 import json
 import math
 import random
+from collections.abc import Callable
 from datetime import datetime
 
 from apiserver.client import ApiError, Client
@@ -234,31 +235,34 @@ class Controller:
         self.recorder.record(obj, kind, reason, message, now, component=self.component)
 
     def create_pod(
-        self, owner: dict, world: World, now: datetime, body: dict | None = None
+        self,
+        owner: dict,
+        world: World,
+        now: datetime,
+        name: str = "",
+        shape: Callable[[dict], None] | None = None,
     ) -> dict | None:
-        """Create one Pod (from the owner's template unless `body` is given); None if refused.
+        """Create one Pod from the owner's template, changed by `shape`; None if refused.
 
-        Without `body` the name is the owner's plus five random characters, as generateName
-        would give; a taken name is tried again with other characters.
+        Without a `name` it is the owner's plus five random characters, as generateName
+        would give, and a taken name is tried again with other characters.
         """
-        meta = owner["metadata"]
         for _ in range(5):
-            if body is None:
-                manifest = pod_from_template(owner, f"{meta['name']}-{random_suffix(self.rng)}")
-            else:
-                manifest = body
-            name = manifest["metadata"]["name"]
+            chosen = name or f"{owner['metadata']['name']}-{random_suffix(self.rng)}"
+            manifest = pod_from_template(owner, chosen)
+            if shape is not None:
+                shape(manifest)
             try:
                 pod = self.client.create("pods", manifest)
             except ApiError as error:
-                if error.reason == "AlreadyExists" and body is None:
+                if error.reason == "AlreadyExists" and not name:
                     continue
-                if error.code in (403, 422) or error.reason == "AlreadyExists":
-                    self.pod_event(owner, "create", name, now, error)
+                if error.code in (403, 409, 422):
+                    self.pod_event(owner, "create", chosen, now, error)
                     return None
                 raise
             world.put("pods", pod)
-            self.pod_event(owner, "create", name, now)
+            self.pod_event(owner, "create", chosen, now)
             return pod
         return None
 
