@@ -11,15 +11,11 @@ JOBS = "/apis/batch/v1/namespaces/alice/jobs"
 START = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)  # where the FakeClock starts
 
 
-@pytest.fixture(autouse=True)
-def store_on_the_clock(request, monkeypatch):
-    """The API server stamps creationTimestamp from the wall clock; here it reads the FakeClock.
+def store_on(clock, monkeypatch) -> None:
+    """Make the API server stamp creationTimestamp from the FakeClock, not the wall clock.
 
     A CronJob counts its schedule times from its creation, so both must tell the same time.
     """
-    if "cluster" not in request.fixturenames:
-        return
-    clock = request.getfixturevalue("cluster").clock
 
     class OnTheClock(datetime):
         @classmethod
@@ -27,6 +23,12 @@ def store_on_the_clock(request, monkeypatch):
             return clock.now().astimezone(tz) if tz else clock.now()
 
     monkeypatch.setattr("apiserver.registry.store.datetime", OnTheClock)
+
+
+@pytest.fixture(autouse=True)
+def store_on_the_clock(request, monkeypatch):
+    if "cluster" in request.fixturenames:
+        store_on(request.getfixturevalue("cluster").clock, monkeypatch)
 
 
 def cronjob(name: str = "report", command: list[str] | None = None, **spec) -> dict:
