@@ -145,3 +145,14 @@ def test_ordinals_come_from_the_pod_name():
     assert ordinal(sts, {"metadata": {"name": "db-12"}}) == 12
     assert ordinal(sts, {"metadata": {"name": "db-x"}}) is None
     assert ordinal(sts, {"metadata": {"name": "dbx-1"}}) is None
+
+
+def test_deleting_a_statefulset_collects_its_pods(cluster):
+    cluster.api("POST", STATEFULSETS, statefulset(replicas=2, podManagementPolicy="Parallel"))
+    cluster.step(1, times=3)
+    assert len(_seats(cluster)) == 2
+
+    cluster.api("DELETE", f"{STATEFULSETS}/web")
+    cluster.step(1, times=3)
+
+    assert _seats(cluster) == {}
