@@ -26,6 +26,8 @@ __all__ = ["REGISTRY", "WATCHED", "Controller", "ControllerManager", "World"]
 
 @dataclass(frozen=True)
 class Registration:
+    """A controller and the kinds it lists and watches, as the client names them."""
+
     controller: type[Controller]
     watches: tuple[str, ...]
 
@@ -40,7 +42,7 @@ REGISTRY = (
     Registration(CronJobController, ("cronjobs", "jobs")),
     Registration(JobController, ("jobs", "pods")),
     Registration(EndpointsController, ("services", "endpoints", "endpointslices", "pods")),
-    Registration(GarbageCollector, ("pods", "nodes")),
+    Registration(GarbageCollector, ("pods",)),
 )
 
 WATCHED = tuple(dict.fromkeys(kind for entry in REGISTRY for kind in entry.watches))

@@ -7,7 +7,7 @@ Pods that no kubelet will ever finish.
 
 from datetime import datetime
 
-from apiserver.client import ApiError
+from apiserver.client import ApiError, Client
 from controlplane.controllers.common import Controller, World
 
 
@@ -60,7 +60,7 @@ class GarbageCollector(Controller):
             world.drop(resource, meta["uid"])
 
 
-def finish_orphaned_pods(client, world: World, nodes: set[str]) -> None:
+def finish_orphaned_pods(client: Client, world: World, nodes: set[str]) -> None:
     """Terminating Pods no kubelet will finish (never scheduled, or on no known node).
 
     The API server removes those at once in a real cluster; here the pod GC does.
