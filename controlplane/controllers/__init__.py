@@ -37,8 +37,8 @@ class Registration:
 REGISTRY = (
     Registration(DeploymentController, ("deployments", "replicasets", "pods")),
     Registration(ReplicaSetController, ("replicasets", "pods")),
-    Registration(StatefulSetController, ("statefulsets", "pods")),
-    Registration(DaemonSetController, ("daemonsets", "pods", "nodes")),
+    Registration(StatefulSetController, ("statefulsets", "controllerrevisions", "pods")),
+    Registration(DaemonSetController, ("daemonsets", "controllerrevisions", "pods", "nodes")),
     Registration(CronJobController, ("cronjobs", "jobs")),
     Registration(JobController, ("jobs", "pods")),
     Registration(EndpointsController, ("services", "endpoints", "endpointslices", "pods")),

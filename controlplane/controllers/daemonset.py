@@ -17,10 +17,10 @@ from controlplane.controllers.common import (
     pod_ready,
     template_hash,
 )
+from controlplane.controllers.revisions import REVISION_LABEL, keep_revision
 from controlplane.nodes import node_ready
 from controlplane.scheduler import is_active, node_matches
 
-REVISION_LABEL = "controller-revision-hash"
 GENERATION_LABEL = "pod-template-generation"
 # The tolerations every DaemonSet Pod gets, so node trouble does not evict it.
 DAEMON_TOLERATIONS = (
@@ -186,6 +186,10 @@ class DaemonSetController(Controller):
         self.each(world.daemonsets, self._sync_daemonset, world, now)
 
     def _sync_daemonset(self, ds: dict, world: World, now: datetime) -> None:
+        wanted = revision_hash(ds)
+        keep_revision(
+            self, ds, world, f"{ds['metadata']['name']}-{wanted}", {REVISION_LABEL: wanted}
+        )
         create, delete = plan_daemonset(ds, world.nodes, world.pods)
         for pod in delete:
             if (pod.get("status") or {}).get("phase") == "Failed":

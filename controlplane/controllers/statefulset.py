@@ -16,11 +16,13 @@ from controlplane.controllers.common import (
     running_and_ready,
     template_hash,
 )
+from controlplane.controllers.revisions import REVISION_LABEL, keep_revision
 from controlplane.scheduler import is_active
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
-REVISION_LABEL = "controller-revision-hash"
+# The label a StatefulSet's ControllerRevisions carry their hash in.
+REVISION_HASH_LABEL = "controller.kubernetes.io/hash"
 
 
 def ordinal(sts: dict, pod: dict) -> int | None:
@@ -33,11 +35,15 @@ def ordinal(sts: dict, pod: dict) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
-def update_revision(sts: dict) -> str:
-    """The name of the revision the template asks for, as its ControllerRevision is named."""
+def revision_hash(sts: dict) -> str:
     spec = sts.get("spec") or {}
     collisions = int((sts.get("status") or {}).get("collisionCount") or 0)
-    return f"{sts['metadata']['name']}-{template_hash(spec.get('template') or {}, collisions)}"
+    return template_hash(spec.get("template") or {}, collisions)
+
+
+def update_revision(sts: dict) -> str:
+    """The name of the ControllerRevision the template asks for; Pods carry it as a label."""
+    return f"{sts['metadata']['name']}-{revision_hash(sts)}"
 
 
 def _seats(sts: dict, pods: list[dict]) -> dict[int, dict]:
@@ -147,6 +153,8 @@ class StatefulSetController(Controller):
         self.each(world.statefulsets, self._sync_statefulset, world, now)
 
     def _sync_statefulset(self, sts: dict, world: World, now: datetime) -> None:
+        labels = {REVISION_HASH_LABEL: revision_hash(sts)}
+        keep_revision(self, sts, world, update_revision(sts), labels)
         create, delete = plan_statefulset(sts, world.pods)
         for index in create:
             name, shape = stateful_pod(sts, index)

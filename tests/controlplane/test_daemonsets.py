@@ -71,6 +71,11 @@ def test_one_pod_per_node_bound_by_the_scheduler_through_node_affinity(cluster):
         m for _, r, m in cluster.events("agent", kind="DaemonSet") if r == "SuccessfulCreate"
     ]
     assert sorted(created) == sorted(f"Created pod: {p['metadata']['name']}" for p in pods)
+    (revision,) = cluster.api("GET", "/apis/apps/v1/namespaces/alice/controllerrevisions")["items"]
+    pod_hash = pods[0]["metadata"]["labels"]["controller-revision-hash"]
+    assert revision["metadata"]["name"] == f"agent-{pod_hash}"
+    assert revision["metadata"]["labels"]["controller-revision-hash"] == pod_hash
+    assert revision["revision"] == 1
 
 
 def test_the_node_selector_picks_the_nodes_and_follows_their_labels(cluster):

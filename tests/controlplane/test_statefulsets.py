@@ -138,6 +138,24 @@ def test_a_new_template_replaces_pods_from_the_top_down(cluster):
     status = cluster.api("GET", f"{STATEFULSETS}/web")["status"]
     assert status["currentRevision"] == status["updateRevision"] != before
     assert status["updatedReplicas"] == status["readyReplicas"] == 2
+    revisions = cluster.api("GET", "/apis/apps/v1/namespaces/alice/controllerrevisions")["items"]
+    numbered = {r["metadata"]["name"]: r["revision"] for r in revisions}
+    assert numbered == {before: 1, status["updateRevision"]: 2}
+    newest = next(r for r in revisions if r["revision"] == 2)
+    assert newest["data"]["spec"]["template"]["$patch"] == "replace"
+    assert newest["metadata"]["ownerReferences"][0]["name"] == "web"
+
+    cluster.api(
+        "PATCH",
+        f"{STATEFULSETS}/web",
+        {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}},
+    )
+    cluster.settle()
+    revisions = cluster.api("GET", "/apis/apps/v1/namespaces/alice/controllerrevisions")["items"]
+    assert {r["metadata"]["name"]: r["revision"] for r in revisions} == {
+        before: 3,  # going back to an old template makes its revision the newest
+        status["updateRevision"]: 2,
+    }
 
 
 def test_ordinals_come_from_the_pod_name():

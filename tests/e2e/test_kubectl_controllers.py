@@ -108,6 +108,10 @@ def test_a_statefulset_of_three_becomes_ready_one_pod_after_another(kubectl, tmp
     )
     messages = [e["message"] for e in json.loads(events)["items"]]
     assert "create Pod ledger-0 in StatefulSet ledger successful" in messages
+    history = kubectl.ok("rollout", "history", "statefulset/ledger").splitlines()
+    assert history[0] == "statefulset.apps/ledger "
+    assert history[1].split() == ["REVISION", "CHANGE-CAUSE"]
+    assert history[2].split() == ["1", "<none>"]
 
 
 def test_a_daemonset_has_one_pod_on_every_node(kubectl, live_cluster, tmp_path):
