@@ -19,7 +19,8 @@ from apiserver.accounts import system_user
 from apiserver.client import ApiError, Client, Watch
 from controlplane.clock import Clock, SystemClock
 from controlplane.config import Config
-from controlplane.controllers import Controllers, World
+from controlplane.controllers import WATCHED as CONTROLLED
+from controlplane.controllers import ControllerManager, World
 from controlplane.events import EventRecorder
 from controlplane.kubelet import Kubelet
 from controlplane.nodes import node_manifest
@@ -27,17 +28,9 @@ from controlplane.scheduler import Scheduler
 
 log = logging.getLogger("warehouse.controlplane")
 
-# The kinds the control plane follows, as the client names them.
-WATCHED = (
-    "nodes",
-    "pods",
-    "services",
-    "endpoints",
-    "deployments",
-    "replicasets",
-    "jobs",
-    "endpointslices",
-)
+# The kinds the control plane follows, as the client names them: what the scheduler and the
+# kubelets need, then whatever the registered controllers watch.
+WATCHED = tuple(dict.fromkeys(("nodes", "pods", *CONTROLLED)))
 
 
 class Informer:
@@ -117,7 +110,7 @@ class ControlPlane:
         controller_client = Client(system_user("kube-controller-manager"), "controller")
         scheduler_client = Client(system_user("kube-scheduler"), "scheduler")
         self.informer = Informer(controller_client)
-        self.controllers = Controllers(
+        self.controllers = ControllerManager(
             controller_client,
             EventRecorder(controller_client, "controller-manager"),
             self.rng,
@@ -179,11 +172,13 @@ class ControlPlane:
         self.step(self.clock.now())
 
     def next_due(self) -> datetime | None:
-        """The earliest time a kubelet or the scheduler has work that no write will announce."""
+        """The earliest time a kubelet, the scheduler or a controller has work that no write
+        will announce (a container's next move, a retry, a CronJob's next schedule)."""
         if not self.started:
             return None
         times = [k.next_due() for k in self.kubelets]
         times.append(self.scheduler.next_retry())
+        times.append(self.controllers.next_due())
         return min((t for t in times if t is not None), default=None)
 
 

@@ -19,6 +19,8 @@ from controlplane.resources import parse_quantity, pod_requests
 SCHEDULER_NAME = "default-scheduler"
 # An unschedulable Pod is retried when capacity changes, or after this long anyway.
 RETRY_UNSCHEDULABLE = timedelta(seconds=60)
+# The taint a cordoned node (spec.unschedulable) carries; DaemonSet Pods tolerate it.
+UNSCHEDULABLE_TAINT = "node.kubernetes.io/unschedulable"
 
 
 @dataclass(frozen=True)
@@ -43,25 +45,86 @@ def needs_scheduling(pod: dict) -> bool:
     )
 
 
+def _requirement_met(requirement: dict, value: str | None) -> bool:
+    """One NodeSelectorRequirement against a node's label (or field) value."""
+    operator = requirement.get("operator")
+    values = requirement.get("values") or []
+    if operator == "In":
+        return value is not None and value in values
+    if operator == "NotIn":
+        return value is None or value not in values
+    if operator == "Exists":
+        return value is not None
+    if operator == "DoesNotExist":
+        return value is None
+    if operator in ("Gt", "Lt") and value is not None and len(values) == 1:
+        try:
+            mine, limit = int(value), int(values[0])
+        except ValueError:
+            return False
+        return mine > limit if operator == "Gt" else mine < limit
+    return False
+
+
+def node_matches(pod: dict, node: dict) -> bool:
+    """Whether the Pod's nodeSelector and required node affinity both accept the node.
+
+    Affinity terms are ORed; inside a term every matchExpressions (on labels) and
+    matchFields (on metadata.name, the one field Kubernetes allows) entry must hold, and a
+    term with neither matches nothing.
+    """
+    spec = pod.get("spec") or {}
+    labels = node["metadata"].get("labels") or {}
+    if any(labels.get(key) != value for key, value in (spec.get("nodeSelector") or {}).items()):
+        return False
+    affinity = (spec.get("affinity") or {}).get("nodeAffinity") or {}
+    required = affinity.get("requiredDuringSchedulingIgnoredDuringExecution")
+    if not required:
+        return True
+    fields = {"metadata.name": node["metadata"]["name"]}
+    for term in required.get("nodeSelectorTerms") or []:
+        expressions = term.get("matchExpressions") or []
+        by_field = term.get("matchFields") or []
+        if not (expressions or by_field):
+            continue
+        if all(_requirement_met(r, labels.get(r.get("key"))) for r in expressions) and all(
+            _requirement_met(r, fields.get(r.get("key"))) for r in by_field
+        ):
+            return True
+    return False
+
+
+def tolerates(pod: dict, key: str, effect: str) -> bool:
+    """Whether one of the Pod's tolerations covers a taint with this key and effect."""
+    for toleration in (pod.get("spec") or {}).get("tolerations") or []:
+        if toleration.get("effect") not in (None, "", effect):
+            continue
+        if toleration.get("operator") == "Exists" and not toleration.get("key"):
+            return True
+        exists = toleration.get("operator") == "Exists" or not toleration.get("value")
+        if toleration.get("key") == key and exists:
+            return True
+    return False
+
+
 def pick_node(pod: dict, nodes: list[dict], placed: list[dict]) -> Decision:
     """Filter the nodes that fit, then score them: the least allocated one wins.
 
     `placed` holds every Pod already bound, including ones bound earlier in this pass.
     """
     wanted = pod_requests(pod)
-    selector = (pod.get("spec") or {}).get("nodeSelector") or {}
     reasons: Counter[str] = Counter()
     fits: list[tuple[Decimal, int, str]] = []
     for node in nodes:
         name = node["metadata"]["name"]
-        labels = node["metadata"].get("labels") or {}
         if not node_ready(node):
             reasons["node(s) had untolerated taint {node.kubernetes.io/not-ready: }"] += 1
             continue
-        if (node.get("spec") or {}).get("unschedulable"):
+        cordoned = (node.get("spec") or {}).get("unschedulable")
+        if cordoned and not tolerates(pod, UNSCHEDULABLE_TAINT, "NoSchedule"):
             reasons["node(s) were unschedulable"] += 1
             continue
-        if any(labels.get(key) != value for key, value in selector.items()):
+        if not node_matches(pod, node):
             reasons["node(s) didn't match Pod's node affinity/selector"] += 1
             continue
         allocatable = (node.get("status") or {}).get("allocatable") or {}

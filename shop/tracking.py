@@ -57,6 +57,7 @@ class Related:
     events: list[dict[str, Any]] = field(default_factory=list)
     pods: list[dict[str, Any]] = field(default_factory=list)
     replicasets: list[dict[str, Any]] = field(default_factory=list)
+    jobs: list[dict[str, Any]] = field(default_factory=list)  # a CronJob's Jobs
     endpoints: dict[str, Any] | None = None
     created_by: dict[str, Any] | None = None  # the audit row of the create, when one matches
     first_version: str = ""  # the resourceVersion the POST answered with, when known
@@ -215,6 +216,57 @@ def _job_status(job: dict[str, Any]) -> Status:
     return Status("In the warehouse", f"Pending ({succeeded}/{completions} done)")
 
 
+def _statefulset_status(sts: dict[str, Any]) -> Status:
+    """Like `kubectl get statefulsets`' READY column: ready Pods out of spec.replicas."""
+    wanted = _int(_spec(sts).get("replicas", 1))
+    status = _status(sts)
+    ready, current = _int(status.get("readyReplicas")), _int(status.get("replicas"))
+    observed = _int(status.get("observedGeneration")) >= _int(_meta(sts).get("generation"))
+    rolled = status.get("currentRevision") == status.get("updateRevision")
+    if _meta(sts).get("deletionTimestamp"):
+        return Status("Cancelled", "Terminating", "gone")
+    if observed and rolled and ready >= wanted and current == wanted:
+        return Status("Delivered", f"{ready}/{wanted} ready", "ok", final=True)
+    if current:
+        return Status("Out for delivery", f"{ready}/{wanted} ready")
+    return Status("In the warehouse", f"{ready}/{wanted} ready")
+
+
+def _daemonset_status(ds: dict[str, Any]) -> Status:
+    """Ready daemon Pods out of the nodes that should run one (desiredNumberScheduled)."""
+    status = _status(ds)
+    desired, ready = _int(status.get("desiredNumberScheduled")), _int(status.get("numberReady"))
+    updated, available = (
+        _int(status.get("updatedNumberScheduled")),
+        _int(status.get("numberAvailable")),
+    )
+    observed = "observedGeneration" in status and _int(status["observedGeneration"]) >= _int(
+        _meta(ds).get("generation")
+    )
+    word = f"{ready}/{desired} nodes ready"
+    if _meta(ds).get("deletionTimestamp"):
+        return Status("Cancelled", "Terminating", "gone")
+    if observed and updated == available == desired and not status.get("numberMisscheduled"):
+        return Status("Delivered", word, "ok", final=True)
+    if _int(status.get("currentNumberScheduled")):
+        return Status("Out for delivery", word)
+    return Status("In the warehouse", word)
+
+
+def _cronjob_status(cj: dict[str, Any]) -> Status:
+    """A subscription: paused, waiting for its next time, or with deliveries on the way."""
+    spec, status = _spec(cj), _status(cj)
+    active = len(status.get("active") or [])
+    schedule = str(spec.get("schedule", ""))
+    if _meta(cj).get("deletionTimestamp"):
+        return Status("Cancelled", "Terminating", "gone")
+    if spec.get("suspend"):
+        return Status("Subscription paused", f"Suspended ({schedule})", "ok")
+    if active:
+        return Status("Out for delivery", f"{active} active Job(s) ({schedule})")
+    return Status("Subscribed", f"Waiting for the next schedule time ({schedule})", "ok")
+
+
 def ready_addresses(endpoints: dict[str, Any] | None) -> int:
     """How many Pod addresses an Endpoints object lists as ready to take traffic."""
     subsets = _dict(endpoints).get("subsets") or []
@@ -251,6 +303,12 @@ def status_of(kind: str, obj: dict[str, Any], endpoints: dict[str, Any] | None =
         return _job_status(obj)
     if kind == "Service":
         return _service_status(obj, endpoints)
+    if kind == "StatefulSet":
+        return _statefulset_status(obj)
+    if kind == "DaemonSet":
+        return _daemonset_status(obj)
+    if kind == "CronJob":
+        return _cronjob_status(obj)
     if _meta(obj).get("deletionTimestamp"):
         return Status("Cancelled", "Terminating", "gone")
     return Status("In the warehouse", "Stored", "ok", final=True)
@@ -278,6 +336,15 @@ def _selector(obj: dict[str, Any]) -> str:
 
 def _owned_by(obj: dict[str, Any], uids: set[str]) -> bool:
     return any(_dict(ref).get("uid") in uids for ref in _meta(obj).get("ownerReferences") or [])
+
+
+# Kinds whose Pods (found by their selector) the tracking page reads along.
+WORKLOADS = {
+    ("apps", "Deployment"),
+    ("batch", "Job"),
+    ("apps", "StatefulSet"),
+    ("apps", "DaemonSet"),
+}
 
 
 def gather(
@@ -312,7 +379,13 @@ def gather(
     uid = str(_meta(obj).get("uid", ""))
     events_path = api.collection_path("", "v1", "events", namespace)
     tree = {uid}
-    if (group, kind) in (("apps", "Deployment"), ("batch", "Job")) and _selector(obj):
+    if (group, kind) == ("batch", "CronJob"):
+        listing = call(api.collection_path("batch", "v1", "jobs", namespace))
+        related.jobs = [j for j in listing.body.get("items") or [] if _owned_by(j, {uid})]
+        tree |= {str(_meta(j).get("uid")) for j in related.jobs}
+        events = call(events_path).body.get("items") or []
+        related.events = [e for e in events if _dict(e.get("involvedObject")).get("uid") in tree]
+    elif (group, kind) in WORKLOADS and _selector(obj):
         selector = {"labelSelector": _selector(obj)}
         if kind == "Deployment":
             listing = call(api.collection_path("apps", "v1", "replicasets", namespace), selector)
@@ -768,6 +841,167 @@ def _service_steps(service: dict[str, Any], related: Related) -> list[Step]:
     return steps
 
 
+# A StatefulSet with more seats than this shows the rest as one summary line.
+SEATS_SHOWN = 10
+
+
+def _seat_rule(index: int, parallel: bool) -> str:
+    """When an empty seat gets its Pod, under the StatefulSet's podManagementPolicy."""
+    if parallel:
+        return "Filled at the same time as the others (Parallel)"
+    if index:
+        return f"Filled only once seat {index - 1} is Ready (OrderedReady)"
+    return "The first seat, filled first"
+
+
+def _statefulset_steps(
+    sts: dict[str, Any], related: Related, events: dict[str, list[dict[str, Any]]]
+) -> list[Step]:
+    """One line per numbered seat: each is filled once the seat before it is Ready."""
+    name = str(_meta(sts).get("name", ""))
+    wanted = _int(_spec(sts).get("replicas", 1))
+    parallel = _spec(sts).get("podManagementPolicy") == "Parallel"
+    pods = {str(_meta(p).get("name")): p for p in related.pods}
+    created = {
+        str(e.get("message", "")).split()[2]: e
+        for e in events.get("SuccessfulCreate", [])
+        if str(e.get("message", "")).startswith("create Pod ")
+    }
+    steps: list[Step] = []
+    for index in range(min(wanted, SEATS_SHOWN)):
+        pod_name = f"{name}-{index}"
+        pod = pods.get(pod_name)
+        api_step = f"Pod {pod_name} Running and Ready"
+        if pod is None or _meta(pod).get("deletionTimestamp"):
+            why = _seat_rule(index, parallel)
+            steps.append(Step(f"Seat {index}", api_step, why))
+            continue
+        ready = _condition(pod, "Ready")
+        if _status(pod).get("phase") == "Running" and ready.get("status") == "True":
+            at = when(ready.get("lastTransitionTime"))
+            steps.append(Step(f"Seat {index} filled", api_step, "Ready=True", at, DONE))
+        else:
+            note = str(created.get(pod_name, {}).get("message", "")) or f"Pod {pod_name} created"
+            word = _pod_status(pod)
+            state = PROBLEM if word.tone == "problem" else CURRENT
+            steps.append(
+                Step(f"Seat {index}: {word.shop}", f"{api_step} ({word.kube})", note, None, state)
+            )
+    if wanted > SEATS_SHOWN:
+        steps.append(Step(f"Seats {SEATS_SHOWN}-{wanted - 1}", "The remaining Pods, in order"))
+    ready = _int(_status(sts).get("readyReplicas"))
+    final = _statefulset_status(sts).final
+    steps.append(
+        Step(
+            "Delivered",
+            f"{ready}/{wanted} ready (readyReplicas)",
+            "Every seat holds a Ready Pod of the current revision" if final else "",
+            max((s.when for s in steps if s.when), default=None) if final else None,
+            DONE if final else WAITING,
+        )
+    )
+    return steps
+
+
+def _daemonset_steps(
+    ds: dict[str, Any], related: Related, events: dict[str, list[dict[str, Any]]]
+) -> list[Step]:
+    """One parcel per depot: as many Pods as there are nodes that should run one."""
+    status = _status(ds)
+    desired = _int(status.get("desiredNumberScheduled"))
+    selector = ",".join(
+        f"{k}={v}"
+        for k, v in sorted(
+            _dict(_dict(_spec(ds).get("template")).get("spec")).get("nodeSelector", {}).items()
+        )
+    )
+    where = f"Nodes labelled {selector}" if selector else "Every Ready node"
+    steps: list[Step] = []
+    if "desiredNumberScheduled" not in status:
+        steps.append(Step("Packed", "One Pod per node", "Waiting for the daemonset controller"))
+    else:
+        created = _first(events, "SuccessfulCreate")
+        steps.append(
+            Step(
+                "Packed",
+                f"One Pod for each of {desired} node(s)",
+                f"{where}; each Pod names its node in a required node affinity, "
+                "and the scheduler binds it there",
+                _event_time(created),
+                DONE,
+            )
+        )
+        steps += _count_steps(related.pods, desired, events)
+    ready = _int(status.get("numberReady"))
+    final = _daemonset_status(ds).final
+    steps.append(
+        Step(
+            "Delivered",
+            f"{ready}/{desired} nodes have a Ready Pod (numberReady)",
+            "",
+            None,
+            DONE if final else WAITING,
+        )
+    )
+    return steps
+
+
+# How many of a CronJob's Jobs the timeline lists, newest last.
+JOBS_SHOWN = 5
+
+
+def _cronjob_steps(cj: dict[str, Any], related: Related) -> list[Step]:
+    """A subscription: the schedule, each order it placed (a Job), and the next one."""
+    spec = _spec(cj)
+    schedule = str(spec.get("schedule", ""))
+    zone = str(spec.get("timeZone") or "UTC")
+    steps = [
+        Step(
+            "Subscribed",
+            f"Schedule {schedule} ({zone})",
+            f"concurrencyPolicy {spec.get('concurrencyPolicy', 'Allow')}: a new Job is "
+            "created at every time the schedule matches",
+            when(_meta(cj).get("creationTimestamp")),
+            DONE,
+        )
+    ]
+    jobs = sorted(related.jobs, key=lambda j: str(_meta(j).get("creationTimestamp") or ""))
+    for job in jobs[-JOBS_SHOWN:]:
+        word = _job_status(job)
+        scheduled = _dict(_meta(job).get("annotations")).get(
+            "batch.kubernetes.io/cronjob-scheduled-timestamp", ""
+        )
+        state = {"ok": DONE, "problem": PROBLEM}.get(word.tone, CURRENT)
+        steps.append(
+            Step(
+                f"Order {word.shop.lower()}",
+                f"Job {_meta(job).get('name')}: {word.kube}",
+                f"Scheduled for {scheduled}" if scheduled else "",
+                when(_meta(job).get("creationTimestamp")),
+                state,
+            )
+        )
+    if spec.get("suspend"):
+        steps.append(
+            Step(
+                "Subscription paused",
+                "suspend: true",
+                "No new Jobs until it is false",
+                None,
+                CURRENT,
+            )
+        )
+    else:
+        steps.append(
+            Step(
+                "Next order",
+                "The next Job, at the next schedule time",
+                f"lastScheduleTime {_status(cj).get('lastScheduleTime') or 'not yet'}",
+            )
+        )
+    return steps
+
+
 def _settle(steps: list[Step]) -> list[Step]:
     """Mark the first unfinished step as the current one, unless a problem already is."""
     if not any(s.state in (CURRENT, PROBLEM) for s in steps):
@@ -817,6 +1051,25 @@ CAVEATS: dict[str, list[str]] = {
         "For a Job, 'delivered' means the work is done and its Pods have stopped on purpose; "
         "a parcel does not disappear once you open it, but a finished Job's Pods are idle.",
     ],
+    "StatefulSet": [
+        "A StatefulSet is a row of numbered seats, not a pile of identical parcels: web-0, "
+        "web-1, web-2 keep their names (and their own storage, if they ask for it) when they "
+        "are replaced, and by default seat N is filled only once seats 0 to N-1 are Ready.",
+        "Scaling down empties the highest seat first, one at a time; a changed template "
+        "replaces the Pods the same way, from the top down.",
+    ],
+    "DaemonSet": [
+        "A DaemonSet is not a number of parcels but 'one at every depot': a node that joins "
+        "gets its Pod, a node that leaves takes its Pod with it. There is no replicas field.",
+        "The daemonset controller names the node in each Pod's required node affinity and "
+        "the scheduler does the binding, so kubectl describe shows an ordinary Scheduled event.",
+    ],
+    "CronJob": [
+        "A CronJob is a subscription, not an order: at each time its schedule matches it "
+        "places a new order, a Job named after that time, and the Job makes the Pods.",
+        "The schedule is read in UTC unless spec.timeZone says otherwise. Only the most "
+        "recent missed time is caught up after a pause, not every one of them.",
+    ],
     "Service": [
         "A Service is not a parcel but a fixed address: a reception desk that forwards callers "
         "to whichever Ready Pods match its selector, today's and tomorrow's alike.",
@@ -841,6 +1094,12 @@ def timeline(kind: str, obj: dict[str, Any], related: Related, now: datetime) ->
         steps += _job_steps(obj, related, events)
     elif kind == "Service":
         steps += _service_steps(obj, related)
+    elif kind == "StatefulSet":
+        steps += _statefulset_steps(obj, related, events)
+    elif kind == "DaemonSet":
+        steps += _daemonset_steps(obj, related, events)
+    elif kind == "CronJob":
+        steps += _cronjob_steps(obj, related)
     cancelled = _deletion(obj, events)
     if cancelled is not None:
         for step in steps:

@@ -7,16 +7,17 @@ import pytest
 
 from controlplane import runtime
 from controlplane.clock import FakeClock
-from controlplane.controllers import (
-    labels_match,
-    plan_replicaset,
-    safe_encode,
-    template_hash,
-)
+from controlplane.controllers.common import labels_match, safe_encode, template_hash
+from controlplane.controllers.replicaset import plan_replicaset
 from controlplane.kubelet import ContainerRun, Timing, advance
 from controlplane.nodes import node_manifest
 from controlplane.resources import parse_quantity, pod_requests
-from controlplane.scheduler import pick_node, unschedulable_message
+from controlplane.scheduler import (
+    UNSCHEDULABLE_TAINT,
+    node_matches,
+    pick_node,
+    unschedulable_message,
+)
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -142,3 +143,34 @@ def test_image_pull_back_off_doubles_up_to_five_minutes():
         clock.advance(1)
     assert reasons == ["Pulling", "Failed", "Failed", "BackOff", "Failed"]
     assert run.due == NOW + timedelta(seconds=12)
+
+
+def test_required_node_affinity_and_tolerations_filter_nodes():
+    nodes = [node_manifest(i, NOW, "2", "4Gi", 110) for i in (1, 2, 3)]
+    nodes[1]["metadata"]["labels"]["disk"] = "ssd"
+    nodes[2]["spec"] = {"unschedulable": True}
+
+    def pod(*terms: dict, tolerations: list | None = None) -> dict:
+        affinity = {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}
+        spec = {"containers": [], "affinity": {"nodeAffinity": affinity}}
+        if tolerations:
+            spec["tolerations"] = tolerations
+        return {"metadata": {"uid": "p"}, "spec": spec}
+
+    by_name = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["node-3"]}]}
+    refused = pick_node(pod(by_name), nodes, [])
+    assert refused.node is None
+    assert refused.message == (
+        "0/3 nodes are available: 1 node(s) were unschedulable, "
+        "2 node(s) didn't match Pod's node affinity/selector."
+    )
+    cordon = {"key": UNSCHEDULABLE_TAINT, "operator": "Exists", "effect": "NoSchedule"}
+    assert pick_node(pod(by_name, tolerations=[cordon]), nodes, []).node == "node-3"
+    ssd = {"matchExpressions": [{"key": "disk", "operator": "In", "values": ["ssd"]}]}
+    assert pick_node(pod(ssd), nodes, []).node == "node-2"
+    not_ssd = {"matchExpressions": [{"key": "disk", "operator": "DoesNotExist"}]}
+    assert pick_node(pod(not_ssd), nodes, []).node == "node-1"
+    assert pick_node(pod({}), nodes, []).node is None  # an empty term matches no node
+    assert node_matches(pod(ssd, not_ssd), nodes[0])  # terms are ORed
+    both = {**ssd, **by_name}
+    assert not node_matches(pod(both), nodes[1])  # inside a term, everything must hold

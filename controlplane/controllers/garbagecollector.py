@@ -1,0 +1,79 @@
+"""The garbage collector: dependents whose controlling owner is gone are deleted too.
+
+Every kind a registered controller reconciles counts as an owner, so a new controller's
+objects are cleaned up without a change here. The pod GC beside it finishes terminating
+Pods that no kubelet will ever finish.
+"""
+
+from datetime import datetime
+
+from apiserver.client import ApiError, Client
+from controlplane.controllers.common import Controller, World
+
+
+class GarbageCollector(Controller):
+    component = "garbage-collector-controller"
+
+    def sync_status(self, world: World, now: datetime) -> None:
+        """Delete dependents whose controlling owner no longer exists (background cascade)."""
+        present = {
+            kind: {o["metadata"]["uid"] for o in world.objects.get(resource, [])}
+            for kind, resource in self.owners.items()
+        }
+        for resource, items in list(world.objects.items()):
+            for obj in list(items):
+                meta = obj["metadata"]
+                if meta.get("deletionTimestamp"):
+                    continue
+                for reference in meta.get("ownerReferences") or []:
+                    kind = reference.get("kind")
+                    if not reference.get("controller") or kind not in present:
+                        continue
+                    if reference.get("uid") in present[kind]:
+                        continue
+                    if self._owner_exists(self.owners[kind], reference, meta.get("namespace")):
+                        continue
+                    self._collect(resource, obj, world)
+
+    def _owner_exists(self, resource: str, reference: dict, namespace: str | None) -> bool:
+        """Ask the API before deleting: the snapshot may just not have seen the owner yet."""
+        try:
+            owner = self.client.get(resource, reference["name"], namespace)
+        except ApiError as error:
+            if error.code != 404:
+                raise
+            return False
+        return owner["metadata"]["uid"] == reference.get("uid")
+
+    def _collect(self, resource: str, obj: dict, world: World) -> None:
+        meta = obj["metadata"]
+        try:
+            deleted = self.client.delete(resource, meta["name"], meta["namespace"], uid=meta["uid"])
+        except ApiError as error:
+            if error.code not in (404, 409):
+                raise
+            world.drop(resource, meta["uid"])
+            return
+        if deleted.get("kind") and deleted.get("metadata", {}).get("deletionTimestamp"):
+            world.put(resource, deleted)
+        else:
+            world.drop(resource, meta["uid"])
+
+
+def finish_orphaned_pods(client: Client, world: World, nodes: set[str]) -> None:
+    """Terminating Pods no kubelet will finish (never scheduled, or on no known node).
+
+    The API server removes those at once in a real cluster; here the pod GC does.
+    """
+    for pod in list(world.pods):
+        meta = pod["metadata"]
+        node = (pod.get("spec") or {}).get("nodeName")
+        if meta.get("deletionTimestamp") and (not node or node not in nodes):
+            try:
+                client.delete(
+                    "pods", meta["name"], meta["namespace"], grace_period=0, uid=meta["uid"]
+                )
+            except ApiError as error:
+                if error.code not in (404, 409):
+                    raise
+            world.drop("pods", meta["uid"])
