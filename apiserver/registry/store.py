@@ -31,6 +31,14 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
+def clock_now() -> datetime:
+    """The store's time, to the second, for creation and deletion stamps.
+
+    Tests that run the control plane on a hand-wound clock point this at the same clock.
+    """
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 def _next_revision() -> int:
     """Take the next resourceVersion; the row stays locked until the transaction commits."""
     table = Counter._meta.db_table
@@ -150,7 +158,7 @@ def create(kind: Kind, obj: dict[str, Any], dry_run: bool = False) -> dict[str, 
     meta = obj["metadata"]
     namespace = meta.get("namespace", "") if kind.namespaced else ""
     name = meta["name"]
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = clock_now()
     meta["uid"] = meta.get("uid") or str(uuid.uuid4())
     meta["creationTimestamp"] = timestamp(now)
     if "spec" in obj and kind.resource != NAMESPACES:
@@ -244,7 +252,7 @@ def update(
             meta["generation"] = int(old_meta.get("generation", 0)) + 1
         if dry_run:
             return desired, True
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = clock_now()
         revision = _next_revision()
         meta["resourceVersion"] = str(revision)
         if (
@@ -309,7 +317,7 @@ def delete(
         keep = wait > 0 or bool(meta.get("finalizers"))
         if dry_run or (keep and meta.get("deletionTimestamp")):
             return obj
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = clock_now()
         revision = _next_revision()
         meta["resourceVersion"] = str(revision)
         if keep:

@@ -100,32 +100,6 @@ def owned(items: list[dict], owner: dict) -> list[dict]:
     return [item for item in items if controller_uid(item) == uid]
 
 
-def labels_match(selector: dict | None, labels: dict | None) -> bool:
-    """A Service's plain selector, or a LabelSelector with matchLabels/matchExpressions.
-
-    An empty selector matches nothing here: Services without one get no Endpoints.
-    """
-    if not selector:
-        return False
-    labels = labels or {}
-    structured = "matchLabels" in selector or "matchExpressions" in selector
-    equal = (selector.get("matchLabels") or {}) if structured else selector
-    if any(labels.get(key) != value for key, value in equal.items()):
-        return False
-    for expression in (selector.get("matchExpressions") or []) if structured else []:
-        key, operator = expression.get("key"), expression.get("operator")
-        values = expression.get("values") or []
-        if operator == "In" and labels.get(key) not in values:
-            return False
-        if operator == "NotIn" and labels.get(key) in values:
-            return False
-        if operator == "Exists" and key not in labels:
-            return False
-        if operator == "DoesNotExist" and key in labels:
-            return False
-    return True
-
-
 def pod_ready(pod: dict) -> bool:
     for condition in (pod.get("status") or {}).get("conditions") or []:
         if condition.get("type") == "Ready":

@@ -7,11 +7,11 @@ EndpointSlice; Services without a cluster IP get one allocated first.
 import json
 from datetime import datetime
 
+from apiserver.labels import selector_matches
 from controlplane.clock import stamp
 from controlplane.controllers.common import (
     Controller,
     World,
-    labels_match,
     owner_reference,
     pod_ready,
     random_suffix,
@@ -41,7 +41,7 @@ def _service_pods(service: dict, pods: list[dict]) -> list[dict]:
             p
             for p in pods
             if p["metadata"].get("namespace") == namespace
-            and labels_match(selector, p["metadata"].get("labels"))
+            and selector_matches(selector, p["metadata"].get("labels"))
             and (p.get("status") or {}).get("podIP")
             and is_active(p)
         ),

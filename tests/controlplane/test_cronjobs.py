@@ -16,13 +16,9 @@ def store_on(clock, monkeypatch) -> None:
 
     A CronJob counts its schedule times from its creation, so both must tell the same time.
     """
-
-    class OnTheClock(datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return clock.now().astimezone(tz) if tz else clock.now()
-
-    monkeypatch.setattr("apiserver.registry.store.datetime", OnTheClock)
+    monkeypatch.setattr(
+        "apiserver.registry.store.clock_now", lambda: clock.now().replace(microsecond=0)
+    )
 
 
 @pytest.fixture(autouse=True)

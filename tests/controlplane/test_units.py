@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from apiserver.labels import selector_matches
 from controlplane import runtime
 from controlplane.clock import FakeClock
-from controlplane.controllers.common import labels_match, safe_encode, template_hash
+from controlplane.controllers.common import safe_encode, template_hash
 from controlplane.controllers.replicaset import plan_replicaset
 from controlplane.kubelet import ContainerRun, Timing, advance
 from controlplane.nodes import node_manifest
@@ -102,9 +103,9 @@ def test_pod_template_hash_is_stable_and_uses_the_safe_alphabet():
 
 
 def test_selectors():
-    assert labels_match({"app": "web"}, {"app": "web", "tier": "front"})
-    assert not labels_match({}, {"app": "web"})
-    assert labels_match(
+    assert selector_matches({"app": "web"}, {"app": "web", "tier": "front"})
+    assert not selector_matches({}, {"app": "web"})
+    assert selector_matches(
         {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["front"]}]},
         {"tier": "front"},
     )
