@@ -1,7 +1,7 @@
 """The shop's pages: sign in as a learner, order a product, read the receipt, see orders.
 
-Every order, look-up and cancellation is an `ApiRequest` through `apiserver.pipeline`,
-never a direct write to the store, so the pages can show the exact HTTP exchange and the
+Every order, look-up and cancellation is a request through `apiserver.client`, never a
+direct write to the store, so the pages can show the exact HTTP exchange and the
 API server checks a browser exactly as it checks kubectl.
 """
 

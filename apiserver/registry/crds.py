@@ -7,7 +7,7 @@ exactly like a built-in one. Deleting the CRD takes the kind and all its objects
 
 Who may register a seller: instructors and system users only. A CRD is cluster-scoped and
 changes the store for everyone (discovery, the store front, every learner's kubectl), and a
-real cluster asks for cluster-admin to create one; `pipeline.authorize` already refuses
+real cluster asks for cluster-admin to create one; the authorization filter already refuses
 cluster-scoped writes to learners, so they meet the same 403 they would meet at work.
 Learners then order the new kind in their own namespace like any other product.
 
