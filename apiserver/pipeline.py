@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 
 def _admit_lane(request: ApiRequest, prepared: Prepared) -> None:
-    """Step 1b, priority and fairness: scenario effects, then this caller's rate limit."""
+    """Priority and fairness: the caller's lane, any classroom fault, then its rate limit."""
     lane = fairness.lane_for(prepared.user)
     prepared.lane = lane
     try:
@@ -50,7 +50,13 @@ def _admit_lane(request: ApiRequest, prepared: Prepared) -> None:
 
 
 def prepare(request: ApiRequest, into: Prepared | None = None) -> Prepared:
-    """Steps 1-2 (authenticate, authorize), shared by `handle()` and the watch stream."""
+    """The gates before a handler: request info, authentication, fairness, authorization.
+
+    Shared by `handle()` and `open_watch()`. Which client is calling is known first; the
+    path is resolved to a kind after authentication, so a stranger asking for an unknown
+    path gets 401 and only a signed-in caller learns it is 404, as with kube-apiserver
+    (whose RequestInfo filter only parses; the 404 comes from the handler).
+    """
     prepared = into if into is not None else Prepared()
     if request.path.rstrip("/") == "/version" and not request.headers.get("authorization"):
         # Like system:public-info-viewer: anyone may ask which version this is.
@@ -72,7 +78,7 @@ def prepare(request: ApiRequest, into: Prepared | None = None) -> Prepared:
 
 
 def _dispatch(request: ApiRequest, prepared: Prepared) -> ApiResponse:
-    """Steps 3-6 for an authorized request: the verb's handler (admit, store, notify)."""
+    """After the gates: discovery documents, or the verb's handler (admission, the store)."""
     target = prepared.target
     if target.kind is None:
         return discovery.serve(request, target)
@@ -99,6 +105,11 @@ def open_watch(request: ApiRequest) -> streams.Follower | ApiResponse:
             raise errors.method_not_allowed()
         follower = watch_handler.handle(request, prepared.target)
     except errors.ApiError as error:
+        audit.record(request, prepared, error.code, started)
+        return ApiResponse(error.code, error.status(), error.headers)
+    except OperationalError:
+        log.warning("cluster store busy opening a watch on %s", request.path)
+        error = errors.storage_busy()
         audit.record(request, prepared, error.code, started)
         return ApiResponse(error.code, error.status(), error.headers)
     audit.record(request, prepared, 200, started)
