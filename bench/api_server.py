@@ -247,7 +247,12 @@ def _event_delay(events: queue.Queue, kind: str, name: str, sent: float) -> floa
 
 @contextlib.contextmanager
 def own_server(database: str) -> Iterator[Target]:
-    """A fresh server exactly like the end-to-end tests use."""
+    """A fresh server exactly like the end-to-end tests use, without rate limits.
+
+    The figures are the server's own cost: with the learner lane's limits on, most of the
+    requests would be 429s measured in microseconds (priority and fairness have their own
+    tests and `bench/workshop_load.py`).
+    """
     sys.path.insert(0, str(REPO))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
     from support.livecluster import running_cluster
@@ -255,7 +260,12 @@ def own_server(database: str) -> Iterator[Target]:
     with (
         tempfile.TemporaryDirectory(prefix="warehouse-bench-") as workdir,
         running_cluster(
-            Path(workdir), database=database, extra_env={"WAREHOUSE_NAMESPACE_QUOTA": "100000"}
+            Path(workdir),
+            database=database,
+            extra_env={
+                "WAREHOUSE_NAMESPACE_QUOTA": "100000",
+                "WAREHOUSE_RATE_LIMIT_BACKEND": "off",
+            },
         ) as cluster,
     ):
         print(f"Started a server on {cluster.api_url} ({database})")
