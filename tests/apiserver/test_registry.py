@@ -1,0 +1,102 @@
+"""One strategy per kind, and admission as an ordered chain of plug-ins that use them."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from apiserver import admission, errors
+from apiserver.admission.plugin import CREATE, UPDATE, Attributes
+from apiserver.registry import crds, kinds, strategies
+from apiserver.registry.strategy import Strategy
+
+BARE = {"apiVersion": "v1", "kind": "Thing", "metadata": {"name": "x"}}
+# A well-filled object: every printer finds what its columns read.
+FULL = {
+    "apiVersion": "v1",
+    "kind": "Thing",
+    "metadata": {"name": "x", "namespace": "alice", "creationTimestamp": "2026-01-01T00:00:00Z"},
+    "spec": {
+        "replicas": 2,
+        "selector": {"matchLabels": {"app": "web"}},
+        "template": {"spec": {"containers": [{"name": "main", "image": "nginx:1.27"}]}},
+        "schedule": "*/5 * * * *",
+        "jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "c"}]}}}},
+        "ports": [{"port": 80, "protocol": "TCP"}],
+        "type": "ClusterIP",
+        "clusterIP": "10.96.0.10",
+        "containers": [{"name": "main", "image": "nginx:1.27"}],
+        "nodeName": "node-1",
+    },
+    "status": {"phase": "Running", "replicas": 2, "readyReplicas": 1},
+    "data": {"k": "v"},
+}
+
+
+@pytest.mark.parametrize("resource", sorted(strategies.STRATEGIES))
+def test_every_printer_fills_each_of_its_columns(resource):
+    strategy = strategies.STRATEGIES[resource]
+    columns, row = strategy.printer()
+    now = datetime(2026, 1, 2, tzinfo=UTC)
+
+    for obj in (BARE, FULL):
+        assert len(row(obj, now)) == len(columns), resource
+    assert strategy.resource == resource
+
+
+def test_kinds_without_rules_of_their_own_get_name_and_age(catalog):
+    roles = kinds.lookup("rbac.authorization.k8s.io", "v1", "roles")
+
+    strategy = strategies.for_kind(roles)
+
+    assert strategy is strategies.DEFAULT
+    assert [name for name, *_ in strategy.columns] == ["Name", "Age"]
+    assert strategy.field_selectors == () and not strategy.delete_returns_object
+
+
+def test_a_kinds_knowledge_lives_in_its_strategy(catalog):
+    pods = strategies.for_kind(kinds.lookup("", "v1", "pods"))
+    services = strategies.for_kind(kinds.lookup("", "v1", "services"))
+
+    assert "spec.nodeName" in pods.field_selectors
+    assert pods.delete_returns_object and services.name_is_dns_label
+    on_node = {"spec": {"nodeName": "node-1", "terminationGracePeriodSeconds": 5}}
+    assert pods.grace_seconds(on_node, None) == 5
+    assert pods.grace_seconds({"spec": {}}, None) == 0
+    assert Strategy().grace_seconds(on_node, None) == 0
+
+
+def test_the_chain_runs_decoding_then_mutating_then_validation_then_validating():
+    stages = [plugin.stage for plugin in admission.CHAIN]
+
+    assert stages == ["decoding", "mutating", "validation", "validating"]
+
+
+def test_each_plugin_declares_the_kinds_and_operations_it_handles(catalog):
+    pods = kinds.lookup("", "v1", "pods")
+    definitions = kinds.lookup("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+    crd_plugin = next(p for p in admission.CHAIN if p.resources)
+
+    assert crd_plugin.resources == {crds.CRD_RESOURCE}
+    assert not crd_plugin.handles(Attributes(pods, {}, None, "Strict"))
+    assert crd_plugin.handles(Attributes(definitions, {}, None, "Strict"))
+    updating = Attributes(pods, {}, {"spec": {}}, "Strict")
+    assert updating.operation == UPDATE and Attributes(pods, {}, None, "").operation == CREATE
+    assert all(p.handles(updating) for p in admission.CHAIN if not p.resources)
+
+
+def test_admission_fills_defaults_and_reports_every_cause_together(catalog):
+    pods = kinds.lookup("", "v1", "pods")
+    good = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "a"}}
+    good["spec"] = {"containers": [{"name": "main", "image": "nginx:1.27"}]}
+
+    admission.admit(pods, good, "Strict")
+
+    assert good["spec"]["restartPolicy"] == "Always"
+    assert good["status"] == {"phase": "Pending", "qosClass": "BestEffort"}
+    bad = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "Web_1", "namespace": "a"}}
+    bad["spec"] = {"containers": [{"name": "main"}], "restartPolicy": "Sometimes"}
+    with pytest.raises(errors.ApiError) as refused:
+        admission.admit(pods, bad, "Strict")
+    assert refused.value.code == 422
+    fields = {cause["field"] for cause in refused.value.details["causes"]}
+    assert fields == {"metadata.name", "spec.containers[0].image", "spec.restartPolicy"}
