@@ -3,9 +3,11 @@
 import base64
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from apiserver.endpoints import bodies
 from apiserver.pipeline import ApiRequest, handle
 
 PODS = "/api/v1/namespaces/alice/pods"
@@ -236,3 +238,32 @@ def test_no_patch_makes_the_server_fail(alice, patch):
             )
         )
         assert response.status < 500, (content_type, response.body)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("", "empty"),
+        ("   \n", "empty"),
+        ("a: &x 1\nb: *x\n", "alias"),
+        ("a: 1\n---\nb: 2\n", "many_documents"),
+        ("a: [1, 2\n", "syntax"),
+        ("[" * 10_000, "syntax"),
+        ("x: " + "[" * 150 + "]" * 150, "too_deep"),
+        ("k: " + "v" * 200, "too_large"),
+    ],
+)
+def test_the_one_body_gate_names_the_rule_a_body_broke(text, why):
+    with pytest.raises(bodies.BodyRefused) as refused:
+        bodies.load_yaml(text, limit=100 if why == "too_large" else None)
+
+    assert refused.value.why == why
+    assert refused.value.code == (413 if why == "too_large" else 400)
+
+
+def test_the_gate_points_at_a_syntax_error_and_gives_plain_json():
+    with pytest.raises(bodies.BodyRefused) as refused:
+        bodies.load_yaml("a: 1\nb: [2\n")
+    assert refused.value.line == 3 and refused.value.problem
+
+    assert bodies.load_yaml("when: 2026-01-01\n1: one\n") == {"when": "2026-01-01", "1": "one"}
