@@ -132,6 +132,31 @@ def database_kind() -> tuple[str, str]:
     return "sqlite", DEFAULT_POSTGRES
 
 
+def start_serving(cluster: "LiveCluster", mode: str = "ab") -> None:
+    """Start `manage.py serve` for `cluster` on its own ports, logging to its log file.
+
+    Used at start-up, and again by tests that kill the server and bring it back.
+    """
+    web_port = cluster.web_url.rsplit(":", 1)[1]
+    api_port = cluster.api_url.rsplit(":", 1)[1]
+    with open(cluster.log_file, mode) as log:
+        cluster.process = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "serve",
+                "--host=127.0.0.1",
+                f"--port={web_port}",
+                f"--api-port={api_port}",
+            ],
+            cwd=REPO,
+            env=cluster.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 @contextlib.contextmanager
 def running_cluster(
     workdir: Path,
@@ -168,22 +193,7 @@ def running_cluster(
         cluster.manage("migrate", "--noinput")
         cluster.manage("seed_catalog")
         cluster.manage("collectstatic", "--noinput")
-        with open(cluster.log_file, "wb") as log:
-            cluster.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "manage.py",
-                    "serve",
-                    "--host=127.0.0.1",
-                    f"--port={web_port}",
-                    f"--api-port={api_port}",
-                ],
-                cwd=REPO,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        start_serving(cluster, mode="wb")
         try:
             wait_until_ready(cluster)
             yield cluster

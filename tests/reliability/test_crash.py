@@ -10,8 +10,6 @@ import json
 import os
 import signal
 import ssl
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -21,7 +19,12 @@ from pathlib import Path
 import pytest
 
 from support.databases import postgres_available
-from support.livecluster import REPO, LiveCluster, running_cluster, wait_until_ready
+from support.livecluster import (
+    LiveCluster,
+    running_cluster,
+    start_serving,
+    wait_until_ready,
+)
 from tests.reliability.racing import store_problems
 
 WRITERS = 12
@@ -55,24 +58,7 @@ def _writer(cluster: LiveCluster, token: str, context: ssl.SSLContext, index: in
 
 
 def _restart(cluster: LiveCluster) -> None:
-    web_port = cluster.web_url.rsplit(":", 1)[1]
-    api_port = cluster.api_url.rsplit(":", 1)[1]
-    log = open(cluster.log_file, "ab")  # noqa: SIM115 - closed with the process
-    cluster.process = subprocess.Popen(
-        [
-            sys.executable,
-            "manage.py",
-            "serve",
-            "--host=127.0.0.1",
-            f"--port={web_port}",
-            f"--api-port={api_port}",
-        ],
-        cwd=REPO,
-        env=cluster.env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    start_serving(cluster)
     wait_until_ready(cluster)
 
 
