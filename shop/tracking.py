@@ -246,6 +246,9 @@ def _daemonset_status(ds: dict[str, Any]) -> Status:
     word = f"{ready}/{desired} nodes ready"
     if _meta(ds).get("deletionTimestamp"):
         return Status("Cancelled", "Terminating", "gone")
+    if observed and not desired:
+        # Nothing to deliver yet: a node that comes to match gets its Pod, so keep watching.
+        return Status("No depot qualifies", "0 nodes match")
     if observed and updated == available == desired and not status.get("numberMisscheduled"):
         return Status("Delivered", word, "ok", final=True)
     if _int(status.get("currentNumberScheduled")):
@@ -263,7 +266,8 @@ def _cronjob_status(cj: dict[str, Any]) -> Status:
     if spec.get("suspend"):
         return Status("Subscription paused", f"Suspended ({schedule})", "ok")
     if active:
-        return Status("Out for delivery", f"{active} active Job(s) ({schedule})")
+        jobs = "1 active Job" if active == 1 else f"{active} active Jobs"
+        return Status("Out for delivery", f"{jobs} ({schedule})")
     return Status("Subscribed", f"Waiting for the next schedule time ({schedule})", "ok")
 
 
@@ -885,7 +889,9 @@ def _statefulset_steps(
             word = _pod_status(pod)
             state = PROBLEM if word.tone == "problem" else CURRENT
             steps.append(
-                Step(f"Seat {index}: {word.shop}", f"{api_step} ({word.kube})", note, None, state)
+                Step(
+                    f"Seat {index}: {word.shop}", f"Pod {pod_name}: {word.kube}", note, None, state
+                )
             )
     if wanted > SEATS_SHOWN:
         steps.append(Step(f"Seats {SEATS_SHOWN}-{wanted - 1}", "The remaining Pods, in order"))
@@ -915,16 +921,28 @@ def _daemonset_steps(
             _dict(_dict(_spec(ds).get("template")).get("spec")).get("nodeSelector", {}).items()
         )
     )
-    where = f"Nodes labelled {selector}" if selector else "Every Ready node"
+    where = f"Nodes labelled {selector}" if selector else "Every node it may run on"
     steps: list[Step] = []
     if "desiredNumberScheduled" not in status:
         steps.append(Step("Packed", "One Pod per node", "Waiting for the daemonset controller"))
     else:
         created = _first(events, "SuccessfulCreate")
+        if not desired:
+            steps.append(
+                Step(
+                    "No depot qualifies",
+                    "desiredNumberScheduled 0",
+                    f"No node matches ({where}): a node that comes to match gets its Pod",
+                    None,
+                    CURRENT,
+                )
+            )
+            return steps
+        nodes = "1 node" if desired == 1 else f"{desired} nodes"
         steps.append(
             Step(
                 "Packed",
-                f"One Pod for each of {desired} node(s)",
+                f"One Pod for each of {nodes}",
                 f"{where}; each Pod names its node in a required node affinity, "
                 "and the scheduler binds it there",
                 _event_time(created),
@@ -954,7 +972,7 @@ def _cronjob_steps(cj: dict[str, Any], related: Related) -> list[Step]:
     """A subscription: the schedule, each order it placed (a Job), and the next one."""
     spec = _spec(cj)
     schedule = str(spec.get("schedule", ""))
-    zone = str(spec.get("timeZone") or "UTC")
+    zone = str(spec.get("timeZone") or "the controller manager's time zone, UTC here")
     steps = [
         Step(
             "Subscribed",
@@ -1067,8 +1085,9 @@ CAVEATS: dict[str, list[str]] = {
     "CronJob": [
         "A CronJob is a subscription, not an order: at each time its schedule matches it "
         "places a new order, a Job named after that time, and the Job makes the Pods.",
-        "The schedule is read in UTC unless spec.timeZone says otherwise. Only the most "
-        "recent missed time is caught up after a pause, not every one of them.",
+        "The schedule is read in the kube-controller-manager's own time zone (UTC here) "
+        "unless spec.timeZone names one. Only the most recent missed time is caught up "
+        "after a pause, not every one of them.",
     ],
     "Service": [
         "A Service is not a parcel but a fixed address: a reception desk that forwards callers "
