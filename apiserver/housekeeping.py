@@ -35,6 +35,8 @@ class Policy:
     audit_keep_rows: int = 200_000
     batch: int = 2000
     batches: int = 50
+    # An expiring Event also writes its DELETED revision, so its batches are smaller.
+    event_batch: int = 500
 
     @classmethod
     def from_settings(cls) -> "Policy":
@@ -67,26 +69,30 @@ def run_once(now: datetime | None = None, policy: Policy | None = None) -> Repor
     policy = policy or Policy.from_settings()
     report = Report()
     report.events, events_left = _in_batches(
-        lambda: store.expire_events(now - policy.event_ttl, policy.batch), policy
+        lambda: store.expire_events(now - policy.event_ttl, policy.event_batch),
+        policy.event_batch,
+        policy.batches,
     )
     through = store.compaction_point(now - policy.revision_keep, policy.revision_keep_rows)
     report.revisions, revisions_left = _in_batches(
-        lambda: store.compact_batch(through, policy.batch), policy
+        lambda: store.compact_batch(through, policy.batch), policy.batch, policy.batches
     )
     report.audit, audit_left = _in_batches(
-        lambda: audit.prune(now - policy.audit_keep, policy.audit_keep_rows, policy.batch), policy
+        lambda: audit.prune(now - policy.audit_keep, policy.audit_keep_rows, policy.batch),
+        policy.batch,
+        policy.batches,
     )
     report.unfinished = events_left or revisions_left or audit_left
     return report
 
 
-def _in_batches(step: Callable[[], int], policy: Policy) -> tuple[int, bool]:
+def _in_batches(step: Callable[[], int], batch: int, batches: int) -> tuple[int, bool]:
     """Run `step` until it finds less than a batch or the pass's budget is spent."""
     total = 0
-    for _ in range(policy.batches):
+    for _ in range(batches):
         done = step()
         total += done
-        if done < policy.batch:
+        if done < batch:
             return total, False
     return total, True
 

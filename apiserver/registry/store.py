@@ -39,17 +39,19 @@ def clock_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _next_revision() -> int:
-    """Take the next resourceVersion; the row stays locked until the transaction commits."""
+def _next_revision(count: int = 1) -> int:
+    """Take the next resourceVersion (the last of the next `count`, taken at once); the row
+    stays locked until the transaction commits."""
     table = Counter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value", [COUNTER]
+            f"UPDATE {table} SET value = value + %s WHERE name = %s RETURNING value",
+            [count, COUNTER],
         )
         row = cursor.fetchone()
     if row is None:
         Counter.objects.get_or_create(name=COUNTER, defaults={"value": 0})
-        return _next_revision()
+        return _next_revision(count)
     return int(row[0])
 
 
@@ -72,13 +74,17 @@ def namespace_revision(namespace: str) -> int:
     """The newest resourceVersion that touched anything in `namespace` (0: none logged).
 
     One descending walk of the (namespace, id) index. Read it before the rows it vouches
-    for: a write committing in between shows up again next time, it is never missed.
+    for: a write committing in between shows up again next time, it is never missed. When
+    compaction has taken all of the namespace's revisions, the compaction point stands in
+    for them, so the value never goes back to one a client saw before other changes.
     """
     table = Revision._meta.db_table
     value = _scalar(
         f"SELECT id FROM {table} WHERE namespace = %s ORDER BY id DESC LIMIT 1", [namespace]
     )
-    return int(value or 0)
+    if value is None:
+        return max(oldest_revision() - 1, 0)
+    return int(value)
 
 
 def _notify_after_commit() -> None:
@@ -471,10 +477,10 @@ def expire_events(written_before: datetime, batch: int) -> int:
         if not rows:
             return 0
         now = clock_now()
+        last = _next_revision(len(rows))
         revisions = []
-        for row in rows:
+        for revision, row in enumerate(rows, start=last - len(rows) + 1):
             obj = json.loads(row.body)
-            revision = _next_revision()
             obj["metadata"]["resourceVersion"] = str(revision)
             revisions.append(
                 Revision(

@@ -312,3 +312,41 @@ def test_audit_pruning_goes_in_batches(db):
     assert (report.audit, report.unfinished) == (3, True)
     assert run_once(policy=Policy(batch=3, batches=1)).audit == 1
     assert AuditRecord.objects.count() == 0
+
+
+def test_a_namespaces_etag_never_goes_back_after_compaction(api, alice):
+    api.post(CONFIGMAPS, alice, configmap("a"))
+    seen = store.namespace_revision("alice")
+    accounts.ensure_namespace("bob")
+    run_once(policy=Policy(revision_keep_rows=1))
+
+    assert not Revision.objects.filter(namespace="alice").exists()
+    assert store.namespace_revision("alice") >= seen
+
+
+def test_housekeeping_by_hand_and_in_every_process_that_runs_the_control_plane(db, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("housekeeping", stdout=out)
+    assert "revision(s) compacted" in out.getvalue()
+    assert "apiserver.housekeeping.run" in settings.WAREHOUSE_BACKGROUND_TASKS
+
+
+def test_the_housekeeping_task_stops_when_asked(db, settings):
+    import asyncio
+
+    from apiserver import housekeeping
+
+    settings.WAREHOUSE_HOUSEKEEPING_SECONDS = 60
+
+    async def run():
+        stop = asyncio.Event()
+        task = asyncio.create_task(housekeeping.run(stop))
+        await asyncio.sleep(0)
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+
+    asyncio.run(run())
