@@ -4,6 +4,7 @@ Compacted revisions, expiring Events, Events under quota, Kubernetes' size limit
 pruned audit log. Housekeeping is driven directly with an injected "now", never by sleeping.
 """
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -350,3 +351,30 @@ def test_the_housekeeping_task_stops_when_asked(db, settings):
         await asyncio.wait_for(task, timeout=5)
 
     asyncio.run(run())
+
+
+def test_a_stream_that_falls_behind_compaction_ends_with_410_not_a_silent_gap(
+    api, alice, monkeypatch
+):
+    monkeypatch.setattr(watch, "QUEUE_ROWS", 1)
+    start = store.current_revision()
+
+    @async_to_sync
+    async def run():
+        stream = watch.events(_pods(), "alice", {"resourceVersion": str(start)})
+        first = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0.05)
+        await sync_to_async(api.post)(PODS, alice, pod("first"))
+        seen = [json.loads(await first)]
+        # The stream's reader stalls while pods come and the log is compacted past it.
+        for name in ("a", "b", "c"):
+            await sync_to_async(api.post)(PODS, alice, pod(name))
+        await sync_to_async(run_once)(None, Policy(revision_keep_rows=1))
+        seen.append(json.loads(await anext(stream)))
+        await stream.aclose()
+        return seen
+
+    first, gone = run()
+    assert first["object"]["metadata"]["name"] == "first"
+    assert (gone["type"], gone["object"]["code"]) == ("ERROR", 410)
+    assert gone["object"]["message"].startswith("too old resource version")
