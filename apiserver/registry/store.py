@@ -96,11 +96,19 @@ def max_object_bytes() -> int:
     return getattr(settings, "WAREHOUSE_MAX_OBJECT_BYTES", 1536 * 1024)
 
 
-def _record(kind: Kind, obj: dict[str, Any], event: str, revision: int, now: datetime) -> str:
+def _record(
+    kind: Kind,
+    obj: dict[str, Any],
+    event: str,
+    revision: int,
+    now: datetime,
+    sized: bool = True,
+) -> str:
+    """Log one change. A `sized` write is refused past the object limit, as etcd refuses
+    values over its request limit however many patches built them up; a delete is not."""
     meta = obj["metadata"]
     text = dumps(obj)
-    if event != Revision.EventType.DELETED and len(text.encode()) > max_object_bytes():
-        # etcd refuses values over its request limit, however many patches built them up.
+    if sized and event != Revision.EventType.DELETED and len(text.encode()) > max_object_bytes():
         raise errors.too_large(max_object_bytes())
     Revision.objects.create(
         id=revision,
@@ -344,7 +352,7 @@ def delete(
         if keep:
             meta["deletionTimestamp"] = timestamp(now + timedelta(seconds=wait))
             meta["deletionGracePeriodSeconds"] = wait
-            row.body = _record(kind, obj, Revision.EventType.MODIFIED, revision, now)
+            row.body = _record(kind, obj, Revision.EventType.MODIFIED, revision, now, sized=False)
             row.resource_version = revision
             row.updated = now
             row.save(update_fields=["body", "resource_version", "updated"])

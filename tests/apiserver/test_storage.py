@@ -378,3 +378,15 @@ def test_a_stream_that_falls_behind_compaction_ends_with_410_not_a_silent_gap(
     assert first["object"]["metadata"]["name"] == "first"
     assert (gone["type"], gone["object"]["code"]) == ("ERROR", 410)
     assert gone["object"]["message"].startswith("too old resource version")
+
+
+def test_an_object_at_the_store_limit_can_still_be_deleted(api, alice, settings):
+    api.post(PODS, alice, pod("full"))
+    settings.WAREHOUSE_MAX_OBJECT_BYTES = len(StoredObject.objects.get(name="full").body) + 5
+    StoredObject.objects.filter(name="full").update(
+        body=StoredObject.objects.get(name="full").body.replace(
+            '"spec":{', '"spec":{"nodeName":"node-1",'
+        )
+    )
+
+    assert api.delete(f"{PODS}/full", alice).status_code == 200
