@@ -477,8 +477,12 @@ def expire_events(written_before: datetime, batch: int) -> int:
     watchers see it DELETED; so here, with a revision for each.
     """
     with transaction.atomic():
+        # The counter first, as a namespace's delete takes it, then only the rows no other
+        # writer holds (an update holds its object while it waits for the counter): expiry
+        # never waits while holding what another writer wants.
+        _next_revision(0)
         rows = list(
-            StoredObject.objects.select_for_update()
+            StoredObject.objects.select_for_update(skip_locked=True)
             .filter(resource__in=EVENT_RESOURCES, updated__lt=written_before)
             .order_by("id")[:batch]
         )
