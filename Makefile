@@ -62,6 +62,7 @@ bench: install
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/api_server.py
 	$(BIN)/python bench/order_form.py
+	$(BIN)/python bench/housekeeping.py
 
 .PHONY: clean
 clean:

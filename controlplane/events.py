@@ -133,6 +133,8 @@ class EventRecorder:
             except ApiError as error:
                 if error.code == 404:  # the namespace is gone, and the object with it
                     return None
+                if error.code == 403:  # the namespace's event quota is full: drop, as
+                    return None  # client-go's broadcaster drops what it cannot write
                 if error.reason == "AlreadyExists":
                     continue
                 raise

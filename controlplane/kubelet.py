@@ -422,7 +422,7 @@ class Kubelet:
             try:
                 updated = self._sync_pod(pod, mine, now)
             except ApiError as error:
-                if error.code not in (404, 409):
+                if error.code not in (404, 409, 413):  # 413: grown to the store's limit
                     raise
                 continue
             if updated is not None:

@@ -213,7 +213,7 @@ class Scheduler:
                 "pods", name, namespace, lambda p: _set_scheduled(p, True, "", "", now)
             )
         except ApiError as error:
-            if error.code in (404, 409):
+            if error.code in (404, 409, 413):  # 413: the learner grew it to the store's limit
                 return None
             raise
         self.recorder.record(
@@ -248,7 +248,7 @@ class Scheduler:
                 lambda p: _set_scheduled(p, False, "Unschedulable", message, now),
             )
         except ApiError as error:
-            if error.code == 404:
+            if error.code in (404, 413):
                 return
             raise
         self.recorder.record(

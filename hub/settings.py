@@ -53,7 +53,8 @@ STATE_DIR = Path(os.environ.get("WAREHOUSE_STATE_DIR", BASE_DIR / "var"))
 WAREHOUSE_API_URL = os.environ.get("WAREHOUSE_API_URL", "https://127.0.0.1:6443")
 WAREHOUSE_API_HOSTS = envlist("WAREHOUSE_API_HOSTS", "")
 # Dotted paths to `async def task(stop: asyncio.Event)` run beside the server by `serve`.
-WAREHOUSE_BACKGROUND_TASKS: list[str] = ["controlplane.runner.run"]
+# `serve` runs them in development; `manage.py controlplane` runs them in production.
+WAREHOUSE_BACKGROUND_TASKS: list[str] = ["controlplane.runner.run", "apiserver.housekeeping.run"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -172,9 +173,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
-# The API server: objects a namespace may hold, and the largest request body it accepts.
+# The API server: objects a namespace may hold (Events counted apart), the largest request
+# body it accepts, and the largest object the store keeps (etcd's 1.5 MiB request limit).
 WAREHOUSE_NAMESPACE_QUOTA = envint("WAREHOUSE_NAMESPACE_QUOTA", "200")
+WAREHOUSE_NAMESPACE_EVENT_QUOTA = envint("WAREHOUSE_NAMESPACE_EVENT_QUOTA", "1000")
 WAREHOUSE_MAX_BODY_BYTES = envint("WAREHOUSE_MAX_BODY_BYTES", str(1024 * 1024))
+WAREHOUSE_MAX_OBJECT_BYTES = envint("WAREHOUSE_MAX_OBJECT_BYTES", str(1536 * 1024))
+
+# Housekeeping (apiserver/housekeeping.py), every WAREHOUSE_HOUSEKEEPING_SECONDS: compact the
+# revision log to its last minutes or rows, expire Events an hour after their last write
+# (kube-apiserver's --event-ttl), and prune the audit log by age and by rows.
+WAREHOUSE_HOUSEKEEPING_SECONDS = envint("WAREHOUSE_HOUSEKEEPING_SECONDS", "300")
+WAREHOUSE_REVISION_KEEP_SECONDS = envint("WAREHOUSE_REVISION_KEEP_SECONDS", "600")
+WAREHOUSE_REVISION_KEEP_ROWS = envint("WAREHOUSE_REVISION_KEEP_ROWS", "100000")
+WAREHOUSE_EVENT_TTL_SECONDS = envint("WAREHOUSE_EVENT_TTL_SECONDS", "3600")
+WAREHOUSE_AUDIT_KEEP_HOURS = envint("WAREHOUSE_AUDIT_KEEP_HOURS", "24")
+WAREHOUSE_AUDIT_KEEP_ROWS = envint("WAREHOUSE_AUDIT_KEEP_ROWS", "200000")
 
 # Priority and fairness (apiserver/fairness.py): per-learner and learner-lane token buckets,
 # kept in this process ("memory"), in Redis shared by every process ("redis"), or "off".

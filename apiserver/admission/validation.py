@@ -19,6 +19,9 @@ from apiserver.registry.validation import (
     Causes,
 )
 
+# Kubernetes' TotalAnnotationSizeLimitB: keys and values together, in bytes.
+ANNOTATIONS_MAX_BYTES = 256 * 1024
+
 
 def _check_meta(kind: Kind, obj: dict[str, Any], causes: Causes, dns_label: bool) -> None:
     meta = obj["metadata"]
@@ -56,6 +59,16 @@ def _check_meta(kind: Kind, obj: dict[str, Any], causes: Causes, dns_label: bool
                     "character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for "
                     "validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
                 )
+        if field == "annotations" and _annotations_size(values) > ANNOTATIONS_MAX_BYTES:
+            causes.too_long("metadata.annotations", ANNOTATIONS_MAX_BYTES)
+
+
+def _annotations_size(annotations: dict[str, Any]) -> int:
+    """Bytes of every key and value, as ValidateAnnotationsSize adds them up."""
+    return sum(
+        len(str(key).encode()) + (len(value.encode()) if isinstance(value, str) else 0)
+        for key, value in annotations.items()
+    )
 
 
 def _check_key(field: str, key: str, causes: Causes) -> None:

@@ -149,6 +149,11 @@ class _Feed:
             wanted = self.wanted
             while True:
                 rows = await sync_to_async(_read_new)(self.cursor)
+                if rows and rows[0][0] > self.cursor + 1:
+                    # Compaction overtook the feed: each stream re-reads from its own
+                    # place and learns whether its history is still there.
+                    for subscriber in self.subscribers:
+                        subscriber.behind = True
                 for row in rows:
                     self.cursor = max(self.cursor, row[0])
                     for subscriber in list(self.subscribers):
@@ -217,6 +222,15 @@ def check_resource_version(value: str) -> int:
     return int(value)
 
 
+def too_old(revision: int) -> dict[str, Any] | None:
+    """The 410 Gone status when the log no longer holds every change after `revision`
+    (it was compacted), else None."""
+    oldest = store.oldest_revision()
+    if oldest and revision < oldest - 1:
+        return errors.gone(f"too old resource version: {revision} ({oldest - 1})").status()
+    return None
+
+
 async def events(
     kind: Kind,
     namespace: str | None,
@@ -254,12 +268,9 @@ async def events(
         cursor = revision
         if send_initial:
             yield _event("BOOKMARK", _bookmark(kind, revision, initial_end=True))
-    else:
-        oldest = await sync_to_async(store.oldest_revision)()
-        if oldest and start < oldest - 1:
-            status = errors.gone(f"too old resource version: {start} ({oldest - 1})").status()
-            yield _event("ERROR", status)
-            return
+    elif gone := await sync_to_async(too_old)(start):
+        yield _event("ERROR", gone)
+        return
 
     feed = _feed()
     subscriber = await feed.subscribe(kind.resource, namespace)
@@ -274,6 +285,10 @@ async def events(
                 # offers meanwhile wait in the queue, and those already seen are skipped.
                 subscriber.behind = False
                 rows = await sync_to_async(store.revisions_after)(cursor, kind.resource, namespace)
+                gap = bool(rows) and rows[0][0] > cursor + 1
+                if gap and (gone := await sync_to_async(too_old)(cursor)):
+                    yield _event("ERROR", gone)
+                    return
                 catching_up = bool(rows)
                 if not rows and pooled():
                     # An idle stream holds no pooled connection between events.

@@ -84,3 +84,25 @@ def recent(
     if namespace is not None:
         rows = rows.filter(namespace=namespace)
     return list(rows.order_by("-id").values("id", *FIELDS)[:limit])
+
+
+def prune(written_before: datetime, keep_rows: int, batch: int) -> int:
+    """Delete up to `batch` of the oldest records, those written before `written_before` or
+    beyond the newest `keep_rows`, in one short statement; returns how many went.
+
+    Only a run of the oldest rows goes, found along the primary key, so a prune never scans
+    the log and never holds it for long.
+    """
+    newest = AuditRecord.objects.order_by("-id").values_list("id", flat=True).first()
+    if newest is None:
+        return 0
+    oldest = AuditRecord.objects.order_by("id").values_list("id", "timestamp")[:batch]
+    last = 0
+    for record_id, stamp in oldest:
+        if record_id > newest - keep_rows and stamp >= written_before:
+            break
+        last = record_id
+    if not last:
+        return 0
+    deleted, _ = AuditRecord.objects.filter(id__lte=last).delete()
+    return deleted

@@ -39,17 +39,19 @@ def clock_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _next_revision() -> int:
-    """Take the next resourceVersion; the row stays locked until the transaction commits."""
+def _next_revision(count: int = 1) -> int:
+    """Take the next resourceVersion (the last of the next `count`, taken at once); the row
+    stays locked until the transaction commits."""
     table = Counter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET value = value + 1 WHERE name = %s RETURNING value", [COUNTER]
+            f"UPDATE {table} SET value = value + %s WHERE name = %s RETURNING value",
+            [count, COUNTER],
         )
         row = cursor.fetchone()
     if row is None:
         Counter.objects.get_or_create(name=COUNTER, defaults={"value": 0})
-        return _next_revision()
+        return _next_revision(count)
     return int(row[0])
 
 
@@ -72,13 +74,17 @@ def namespace_revision(namespace: str) -> int:
     """The newest resourceVersion that touched anything in `namespace` (0: none logged).
 
     One descending walk of the (namespace, id) index. Read it before the rows it vouches
-    for: a write committing in between shows up again next time, it is never missed.
+    for: a write committing in between shows up again next time, it is never missed. When
+    compaction has taken all of the namespace's revisions, the compaction point stands in
+    for them, so the value never goes back to one a client saw before other changes.
     """
     table = Revision._meta.db_table
     value = _scalar(
         f"SELECT id FROM {table} WHERE namespace = %s ORDER BY id DESC LIMIT 1", [namespace]
     )
-    return int(value or 0)
+    if value is None:
+        return max(oldest_revision() - 1, 0)
+    return int(value)
 
 
 def _notify_after_commit() -> None:
@@ -86,9 +92,24 @@ def _notify_after_commit() -> None:
         transaction.on_commit(listener)
 
 
-def _record(kind: Kind, obj: dict[str, Any], event: str, revision: int, now: datetime) -> str:
+def max_object_bytes() -> int:
+    return getattr(settings, "WAREHOUSE_MAX_OBJECT_BYTES", 1536 * 1024)
+
+
+def _record(
+    kind: Kind,
+    obj: dict[str, Any],
+    event: str,
+    revision: int,
+    now: datetime,
+    sized: bool = True,
+) -> str:
+    """Log one change. A `sized` write is refused past the object limit, as etcd refuses
+    values over its request limit however many patches built them up; a delete is not."""
     meta = obj["metadata"]
     text = dumps(obj)
+    if sized and event != Revision.EventType.DELETED and len(text.encode()) > max_object_bytes():
+        raise errors.too_large(max_object_bytes())
     Revision.objects.create(
         id=revision,
         resource=kind.resource,
@@ -106,18 +127,26 @@ def namespace_exists(name: str) -> bool:
 
 
 def _check_quota(kind: Kind, namespace: str, name: str) -> None:
+    """Refuse a create past the namespace's quota.
+
+    Events have an allowance of their own, like a ResourceQuota's `count/events` beside its
+    object count: the control plane's notes about a learner's objects can fill only that,
+    never the room the learner's own objects need (and the event recorder drops what does
+    not fit, as client-go's does).
+    """
+    rows = StoredObject.objects.filter(namespace=namespace)
     if kind.resource in EVENT_RESOURCES:
-        return
-    limit = getattr(settings, "WAREHOUSE_NAMESPACE_QUOTA", 200)
-    used = (
-        StoredObject.objects.filter(namespace=namespace)
-        .exclude(resource__in=EVENT_RESOURCES)
-        .count()
-    )
+        counted = "count/events"
+        limit = getattr(settings, "WAREHOUSE_NAMESPACE_EVENT_QUOTA", 1000)
+        used = rows.filter(resource__in=EVENT_RESOURCES).count()
+    else:
+        counted = "count"
+        limit = getattr(settings, "WAREHOUSE_NAMESPACE_QUOTA", 200)
+        used = rows.exclude(resource__in=EVENT_RESOURCES).count()
     if used >= limit:
         raise errors.forbidden(
             f'{kind.plural} "{name}" is forbidden: exceeded quota: warehouse-quota, '
-            f"requested: count=1, used: count={used}, limited: count={limit}",
+            f"requested: {counted}=1, used: {counted}={used}, limited: {counted}={limit}",
             kind.plural,
             name,
             kind.group,
@@ -323,7 +352,7 @@ def delete(
         if keep:
             meta["deletionTimestamp"] = timestamp(now + timedelta(seconds=wait))
             meta["deletionGracePeriodSeconds"] = wait
-            row.body = _record(kind, obj, Revision.EventType.MODIFIED, revision, now)
+            row.body = _record(kind, obj, Revision.EventType.MODIFIED, revision, now, sized=False)
             row.resource_version = revision
             row.updated = now
             row.save(update_fields=["body", "resource_version", "updated"])
@@ -396,3 +425,87 @@ def compact(keep: int) -> int:
     newest = current_revision()
     deleted, _ = Revision.objects.filter(id__lte=newest - keep).delete()
     return deleted
+
+
+def _first_at_or_after(revision: int) -> tuple[int, datetime] | None:
+    return (
+        Revision.objects.filter(id__gte=revision)
+        .order_by("id")
+        .values_list("id", "created")[:1]
+        .first()
+    )
+
+
+def compaction_point(written_before: datetime, keep_rows: int) -> int:
+    """The newest revision compaction may drop: those written before `written_before`, and
+    any beyond the newest `keep_rows`. The newest revision always stays, so the log still
+    says where it starts and an old watch is told 410 Gone.
+
+    Revisions are numbered in the order they were written, so the age cut-off is found by
+    bisecting the id index rather than scanning the log.
+    """
+    newest = current_revision()
+    low, high = oldest_revision(), newest
+    if not low:
+        return 0
+    while low < high:  # the first revision written at or after the cut-off
+        middle = (low + high) // 2
+        found = _first_at_or_after(middle)
+        if found is None or found[1] >= written_before:
+            high = middle
+        else:
+            low = found[0] + 1
+    return min(max(low - 1, newest - keep_rows), newest - 1)
+
+
+def compact_batch(through: int, batch: int) -> int:
+    """Drop up to `batch` of the oldest revisions numbered `through` or lower, in one short
+    statement, so compaction never holds the store for long; returns how many went."""
+    ids = list(
+        Revision.objects.filter(id__lte=through).order_by("id").values_list("id", flat=True)[:batch]
+    )
+    if not ids:
+        return 0
+    deleted, _ = Revision.objects.filter(id__lte=ids[-1]).delete()
+    return deleted
+
+
+def expire_events(written_before: datetime, batch: int) -> int:
+    """Delete up to `batch` Events last written before `written_before`; returns how many.
+
+    etcd drops an Event when the lease kube-apiserver gave it (--event-ttl) runs out, and
+    watchers see it DELETED; so here, with a revision for each.
+    """
+    with transaction.atomic():
+        # The counter first, as a namespace's delete takes it, then only the rows no other
+        # writer holds (an update holds its object while it waits for the counter): expiry
+        # never waits while holding what another writer wants.
+        _next_revision(0)
+        rows = list(
+            StoredObject.objects.select_for_update(skip_locked=True)
+            .filter(resource__in=EVENT_RESOURCES, updated__lt=written_before)
+            .order_by("id")[:batch]
+        )
+        if not rows:
+            return 0
+        now = clock_now()
+        last = _next_revision(len(rows))
+        revisions = []
+        for revision, row in enumerate(rows, start=last - len(rows) + 1):
+            obj = json.loads(row.body)
+            obj["metadata"]["resourceVersion"] = str(revision)
+            revisions.append(
+                Revision(
+                    id=revision,
+                    resource=row.resource,
+                    namespace=row.namespace,
+                    name=row.name,
+                    event_type=Revision.EventType.DELETED,
+                    body=dumps(obj),
+                    created=now,
+                )
+            )
+        Revision.objects.bulk_create(revisions)
+        StoredObject.objects.filter(id__in=[row.id for row in rows]).delete()
+        _notify_after_commit()
+    return len(rows)

@@ -50,6 +50,10 @@ class Causes:
         message = f"Duplicate value: {_show(value)}"
         self.items.append({"reason": "FieldValueDuplicate", "message": message, "field": field})
 
+    def too_long(self, field: str, limit: int, unit: str = "bytes") -> None:
+        message = f"Too long: must have at most {limit} {unit}"
+        self.items.append({"reason": "FieldValueTooLong", "message": message, "field": field})
+
     def forbidden(self, field: str, detail: str) -> None:
         message = f"Forbidden: {detail}"
         self.items.append({"reason": "FieldValueForbidden", "message": message, "field": field})

@@ -18,8 +18,9 @@ from controlplane.scheduler import is_active
 
 HASH_LABEL = "pod-template-hash"
 SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-# A conflict, a vanished object or a refused write: the next step simply tries again.
-RETRY_LATER = (404, 409, 422)
+# A conflict, a vanished object, a refused write or one the store found too large: the next
+# step simply tries again, and one learner's object never stalls everyone's.
+RETRY_LATER = (404, 409, 413, 422)
 
 
 class World:

@@ -1,11 +1,17 @@
-"""Run the control plane in its own process, beside `serve --no-controlplane` elsewhere."""
+"""Run the control plane in its own process, beside `serve --no-controlplane` elsewhere.
+
+It runs every background task `serve` would (WAREHOUSE_BACKGROUND_TASKS), so the store's
+housekeeping has exactly one home in production too.
+"""
 
 import asyncio
 import signal
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.module_loading import import_string
 
-from controlplane.runner import ControlPlane, run
+from controlplane.runner import ControlPlane
 
 
 class Command(BaseCommand):
@@ -31,4 +37,5 @@ async def _main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await run(stop)
+    tasks = [import_string(path) for path in settings.WAREHOUSE_BACKGROUND_TASKS]
+    await asyncio.gather(*(task(stop) for task in tasks))
