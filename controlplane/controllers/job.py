@@ -26,19 +26,28 @@ def job_counts(job: dict, pods: list[dict]) -> dict[str, int]:
 
 
 def plan_job(job: dict, pods: list[dict]) -> tuple[str, int]:
-    """("complete"|"failed"|"run", Pods to create)."""
+    """("complete"|"failed"|"run", Pods to create).
+
+    Without completions the Job is a work queue: `parallelism` Pods run, and it is complete
+    once any one has succeeded and none is still running; no new Pod starts after a success.
+    """
     spec = job.get("spec") or {}
     counts = job_counts(job, pods)
-    completions = int(spec.get("completions") or 1)
     parallelism = int(spec.get("parallelism", 1))
-    if counts["succeeded"] >= completions:
-        return "complete", 0
+    if spec.get("completions") is None:
+        if counts["succeeded"]:
+            return ("run" if counts["active"] else "complete"), 0
+        remaining = parallelism
+    else:
+        completions = int(spec["completions"] or 1)
+        if counts["succeeded"] >= completions:
+            return "complete", 0
+        remaining = completions - counts["succeeded"]
     if counts["failed"] > int(spec.get("backoffLimit", 6)):
         return "failed", 0
     if spec.get("suspend"):
         return "run", 0
-    wanted = min(parallelism, completions - counts["succeeded"])
-    return "run", max(0, wanted - counts["active"])
+    return "run", max(0, min(parallelism, remaining) - counts["active"])
 
 
 def job_finished(job: dict) -> str:

@@ -4,9 +4,9 @@ from datetime import datetime
 from typing import Any
 
 from apiserver.registry import cells
-from apiserver.registry.podspec import default_template, validate_workload
+from apiserver.registry.podspec import default_template, validate_workload, workload_int32
 from apiserver.registry.strategy import Strategy
-from apiserver.registry.validation import Causes
+from apiserver.registry.validation import Causes, at, check_rolling_update
 
 
 def _default_daemonset(obj: dict[str, Any], causes: Causes) -> None:
@@ -38,6 +38,8 @@ def _daemonset_row(obj: dict[str, Any], now: datetime) -> list[Any]:
 
 def _validate(obj: dict[str, Any], causes: Causes) -> None:
     validate_workload(obj, causes, "spec.template")
+    path = "spec.updateStrategy.rollingUpdate"
+    check_rolling_update(at(obj, path), path, causes)
 
 
 STRATEGY = Strategy(
@@ -57,4 +59,5 @@ STRATEGY = Strategy(
     row=_daemonset_row,
     default=_default_daemonset,
     validate=_validate,
+    int32_fields=workload_int32("DaemonSetSpec"),
 )

@@ -4,15 +4,20 @@ from datetime import datetime
 from typing import Any
 
 from apiserver.registry import cells
-from apiserver.registry.podspec import default_template, validate_workload
+from apiserver.registry.podspec import (
+    default_replicas,
+    default_template,
+    validate_workload,
+    workload_int32,
+)
 from apiserver.registry.strategy import Strategy
-from apiserver.registry.validation import Causes
+from apiserver.registry.validation import Causes, check_nonnegative
 
 
 def _default_statefulset(obj: dict[str, Any], causes: Causes) -> None:
     spec = obj.get("spec")
     if isinstance(spec, dict):
-        spec.setdefault("replicas", 1)
+        default_replicas(spec)
         spec.setdefault("podManagementPolicy", "OrderedReady")
         spec.setdefault(
             "updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}
@@ -39,6 +44,7 @@ def _statefulset_row(obj: dict[str, Any], now: datetime) -> list[Any]:
 
 def _validate(obj: dict[str, Any], causes: Causes) -> None:
     validate_workload(obj, causes, "spec.template")
+    check_nonnegative(obj, "spec.updateStrategy.rollingUpdate.partition", causes)
 
 
 STRATEGY = Strategy(
@@ -47,4 +53,8 @@ STRATEGY = Strategy(
     row=_statefulset_row,
     default=_default_statefulset,
     validate=_validate,
+    int32_fields=(
+        *workload_int32("StatefulSetSpec"),
+        ("spec.updateStrategy.rollingUpdate.partition", "StatefulSetSpec"),
+    ),
 )
