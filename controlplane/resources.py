@@ -1,4 +1,4 @@
-"""Resource quantities (``500m``, ``128Mi``) and what a Pod asks a node for."""
+"""What a Pod asks a node for, in quantities read by the API server's own parser."""
 
 from decimal import Decimal
 

@@ -27,7 +27,9 @@ def bob(cluster) -> ClusterUser:
     return user
 
 
-def call_as(user: ClusterUser, method: str, path: str, body: dict | None = None) -> ApiResponse:
+def call_as(
+    user: ClusterUser, method: str, path: str, body: dict | None = None, **query: str
+) -> ApiResponse:
     """A request as the user's kubectl would send it."""
     headers = {"accept": "application/json"}
     if body is not None:
@@ -36,7 +38,7 @@ def call_as(user: ClusterUser, method: str, path: str, body: dict | None = None)
         ApiRequest(
             method=method,
             path=path,
-            query={},
+            query=query,
             headers=headers,
             body=json.dumps(body).encode() if body is not None else b"",
             client="kubectl",

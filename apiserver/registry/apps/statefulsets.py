@@ -11,19 +11,25 @@ from apiserver.registry.podspec import (
     workload_int32,
 )
 from apiserver.registry.strategy import Strategy
-from apiserver.registry.validation import Causes, check_nonnegative
+from apiserver.registry.validation import Causes, check_nonnegative, fill
 
 
 def _default_statefulset(obj: dict[str, Any], causes: Causes) -> None:
     spec = obj.get("spec")
     if isinstance(spec, dict):
         default_replicas(spec)
-        spec.setdefault("podManagementPolicy", "OrderedReady")
-        spec.setdefault(
-            "updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}
-        )
-        spec.setdefault("revisionHistoryLimit", 10)
-        spec.setdefault(
+        fill(spec, "podManagementPolicy", "OrderedReady")
+        fill(spec, "updateStrategy", {})
+        strategy = spec["updateStrategy"]
+        if isinstance(strategy, dict):
+            if not strategy.get("type"):
+                strategy["type"] = "RollingUpdate"
+                fill(strategy, "rollingUpdate", {})
+            if strategy["type"] == "RollingUpdate":
+                fill(strategy.get("rollingUpdate"), "partition", 0)
+        fill(spec, "revisionHistoryLimit", 10)
+        fill(
+            spec,
             "persistentVolumeClaimRetentionPolicy",
             {"whenDeleted": "Retain", "whenScaled": "Retain"},
         )
