@@ -171,6 +171,8 @@ def check_ips(status: dict[str, Any], single: str, plural: str, causes: Causes) 
     first = status.get(single)
     if first and (not ips or ips[0] != first):
         ips = [first]
+    elif ips and not first and plural == "hostIPs":
+        causes.invalid(f"status.{plural}[0].ip", ips[0], "must be equal to `hostIP`")
     for position, ip in enumerate(ips):
         if not is_ip(ip):
             causes.invalid(f"status.{plural}[{position}]", ip, IP_MESSAGE)

@@ -283,6 +283,17 @@ def test_a_pod_status_written_by_its_learner_must_name_real_addresses(cluster, s
     assert cause["message"].endswith(IP_MESSAGE)
 
 
+def test_host_ips_without_a_host_ip_are_invalid(cluster):
+    cluster.api("POST", PODS, pod_manifest("web"))
+
+    response = _write_status(cluster, "web", hostIPs=[{"ip": "10.0.0.1"}])
+
+    assert response.status == 422
+    assert _causes(response) == [
+        ("status.hostIPs[0].ip", 'Invalid value: "10.0.0.1": must be equal to `hostIP`')
+    ]
+
+
 def test_two_pod_ips_of_one_family_are_invalid(cluster):
     cluster.api("POST", PODS, pod_manifest("web"))
 
