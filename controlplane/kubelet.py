@@ -15,14 +15,16 @@ finishes the deletion with gracePeriodSeconds=0, as a real kubelet does.
 """
 
 import hashlib
+import ipaddress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from apiserver.client import ApiError, Client
+from apiserver.client import Client
 from controlplane import runtime
 from controlplane.clock import parse_stamp, stamp
 from controlplane.events import EventRecorder
 from controlplane.nodes import host_ip, node_index
+from controlplane.workqueue import Retries
 
 
 @dataclass(frozen=True)
@@ -386,6 +388,15 @@ def pod_status(pod: dict, run: PodRun, node: str, now: datetime) -> dict:
     return status
 
 
+def _is_ip(value: object) -> bool:
+    """Whether a Pod's recorded IP can be kept (one written around admission may not)."""
+    try:
+        ipaddress.ip_address(value)  # type: ignore[arg-type]
+    except ValueError:
+        return False
+    return True
+
+
 def _pod_key(pod: dict) -> str:
     meta = pod["metadata"]
     return f"{meta['name']}_{meta['namespace']}({meta['uid']})"
@@ -401,6 +412,7 @@ class Kubelet:
         self.timing = timing
         self.runs: dict[str, PodRun] = {}
         self.pulled: set[str] = set()
+        self.retries = Retries(recorder)
 
     def next_due(self) -> datetime | None:
         """When the kubelet next has something to do, if nothing else changes."""
@@ -408,7 +420,8 @@ class Kubelet:
             c.due for r in self.runs.values() for c in r.containers + r.init_containers if c.due
         ]
         times += [r.killing_due for r in self.runs.values() if r.killing_due]
-        return min(times, default=None)
+        failed = self.retries.next_due()
+        return min([*times, failed] if failed else times, default=None)
 
     def sync(self, pods: list[dict], now: datetime) -> list[dict]:
         """Act on this node's Pods; return the Pods whose status was written."""
@@ -419,12 +432,7 @@ class Kubelet:
                 self._vanished(self.runs.pop(uid), now)
         written = []
         for pod in mine:
-            try:
-                updated = self._sync_pod(pod, mine, now)
-            except ApiError as error:
-                if error.code not in (404, 409, 413):  # 413: grown to the store's limit
-                    raise
-                continue
+            updated = self.retries.run(pod, now, lambda pod=pod: self._sync_pod(pod, mine, now))
             if updated is not None:
                 written.append(updated)
         return written
@@ -480,7 +488,9 @@ class Kubelet:
         status = pod.get("status") or {}
         used = {(p.get("status") or {}).get("podIP") for p in mine}
         used |= {r.pod_ip for r in self.runs.values()}
-        pod_ip = status.get("podIP") or self._free_ip(used)
+        pod_ip = status.get("podIP")
+        if not _is_ip(pod_ip):
+            pod_ip = self._free_ip(used)
         run = PodRun(
             uid=meta["uid"],
             namespace=meta["namespace"],

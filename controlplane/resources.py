@@ -1,37 +1,10 @@
-"""Resource quantities (``500m``, ``128Mi``) and what a Pod asks a node for."""
+"""What a Pod asks a node for, in quantities read by the API server's own parser."""
 
-import re
 from decimal import Decimal
 
-_SUFFIX = {
-    "": Decimal(1),
-    "m": Decimal("0.001"),
-    "k": Decimal(10**3),
-    "M": Decimal(10**6),
-    "G": Decimal(10**9),
-    "T": Decimal(10**12),
-    "P": Decimal(10**15),
-    "E": Decimal(10**18),
-    "Ki": Decimal(2**10),
-    "Mi": Decimal(2**20),
-    "Gi": Decimal(2**30),
-    "Ti": Decimal(2**40),
-    "Pi": Decimal(2**50),
-    "Ei": Decimal(2**60),
-}
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
+from apiserver.quantities import parse_quantity
 
-
-def parse_quantity(value: str | int | float | None) -> Decimal:
-    """A Kubernetes quantity as a number of base units (cores, bytes, pods)."""
-    if value is None or value == "":
-        return Decimal(0)
-    if isinstance(value, int | float):
-        return Decimal(str(value))
-    match = _QUANTITY.match(str(value).strip())
-    if not match:
-        raise ValueError(f"quantities must match the regular expression {_QUANTITY.pattern}")
-    return Decimal(match[1]) * _SUFFIX[match[2] or ""]
+__all__ = ["parse_quantity", "pod_requests", "requests_or_none"]
 
 
 def pod_requests(pod: dict) -> dict[str, Decimal]:
@@ -57,3 +30,15 @@ def _container_requests(container: dict) -> dict[str, Decimal]:
     return {
         name: parse_quantity(requests.get(name, limits.get(name))) for name in ("cpu", "memory")
     }
+
+
+def requests_or_none(pod: dict) -> dict[str, Decimal]:
+    """What an already placed Pod holds; nothing if its quantities cannot be read.
+
+    Admission refuses such Pods, but one written around it must not stop the scheduler
+    from weighing every other Pod bound to the same node.
+    """
+    try:
+        return pod_requests(pod)
+    except ValueError:
+        return {"cpu": Decimal(0), "memory": Decimal(0)}

@@ -167,6 +167,10 @@ class ControlPlane:
             for pod in kubelet.sync(world.pods, now):
                 world.put("pods", pod)
         self.controllers.sync_after_kubelets(world, now)
+        self.controllers.settle(now)
+        self.scheduler.retries.settle(now)
+        for kubelet in self.kubelets:
+            kubelet.retries.settle(now)
 
     def run_once(self) -> None:
         self.step(self.clock.now())

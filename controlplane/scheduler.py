@@ -14,7 +14,8 @@ from apiserver.client import ApiError, Client
 from controlplane.clock import stamp
 from controlplane.events import EventRecorder
 from controlplane.nodes import node_ready
-from controlplane.resources import parse_quantity, pod_requests
+from controlplane.resources import parse_quantity, pod_requests, requests_or_none
+from controlplane.workqueue import Retries
 
 SCHEDULER_NAME = "default-scheduler"
 # An unschedulable Pod is retried when capacity changes, or after this long anyway.
@@ -131,7 +132,7 @@ def pick_node(pod: dict, nodes: list[dict], placed: list[dict]) -> Decision:
         on_node = [p for p in placed if p["spec"].get("nodeName") == name and is_active(p)]
         used = {"cpu": Decimal(0), "memory": Decimal(0)}
         for other in on_node:
-            for resource, amount in pod_requests(other).items():
+            for resource, amount in requests_or_none(other).items():
                 used[resource] += amount
         short = False
         if len(on_node) + 1 > parse_quantity(allocatable.get("pods", "110")):
@@ -170,6 +171,7 @@ class Scheduler:
         self.recorder = recorder
         self._waiting: dict[str, tuple[str, datetime]] = {}
         self.binding_supported = True
+        self.retries = Retries(recorder)
 
     def schedule(self, pods: list[dict], nodes: list[dict], now: datetime) -> list[dict]:
         """Place every Pod that needs a node; return the Pods as they are after binding."""
@@ -185,13 +187,9 @@ class Scheduler:
             seen = self._waiting.get(uid)
             if seen and seen[0] == capacity and now - seen[1] < RETRY_UNSCHEDULABLE:
                 continue
-            decision = pick_node(pod, nodes, placed)
-            if decision.node is None:
-                self._waiting[uid] = (capacity, now)
-                self._unschedulable(pod, decision.message, now)
-                continue
-            self._waiting.pop(uid, None)
-            bound = self._bind(pod, decision.node, now)
+            bound = self.retries.run(
+                pod, now, lambda pod=pod, at=capacity: self._place(pod, nodes, placed, at, now)
+            )
             if bound is not None:
                 placed.append(bound)
                 changed.append(bound)
@@ -200,9 +198,25 @@ class Scheduler:
             del self._waiting[uid]
         return changed
 
+    def _place(
+        self, pod: dict, nodes: list[dict], placed: list[dict], capacity: str, now: datetime
+    ) -> dict | None:
+        """Bind one Pod, or say why it waits; the Pod as bound, or None."""
+        uid = pod["metadata"]["uid"]
+        decision = pick_node(pod, nodes, placed)
+        if decision.node is None:
+            self._waiting[uid] = (capacity, now)
+            self._unschedulable(pod, decision.message, now)
+            return None
+        self._waiting.pop(uid, None)
+        return self._bind(pod, decision.node, now)
+
     def next_retry(self) -> datetime | None:
-        """When the longest-waiting unschedulable Pod is due another attempt anyway."""
-        return min((at + RETRY_UNSCHEDULABLE for _, at in self._waiting.values()), default=None)
+        """When the longest-waiting unschedulable Pod, or one whose scheduling failed, is due
+        another attempt anyway."""
+        times = [at + RETRY_UNSCHEDULABLE for _, at in self._waiting.values()]
+        failed = self.retries.next_due()
+        return min([*times, failed] if failed else times, default=None)
 
     def _bind(self, pod: dict, node: str, now: datetime) -> dict | None:
         meta = pod["metadata"]

@@ -9,8 +9,9 @@ from typing import Any
 
 from apiserver import errors
 from apiserver.admission.plugin import Attributes, Plugin
-from apiserver.registry import schema
-from apiserver.registry.validation import Causes
+from apiserver.registry import schema, strategies
+from apiserver.registry.kinds import Kind
+from apiserver.registry.validation import INT32_MAX, Causes, at, is_integer
 
 
 def name_of(obj: dict[str, Any]) -> str:
@@ -27,6 +28,10 @@ def _decode(attributes: Attributes, causes: Causes) -> None:
         problems = schema.check_custom(obj, kind.schema)
     else:
         return
+    if problems.malformed:
+        raise _undecodable(kind, problems.malformed[0])
+    if not kind.is_custom:
+        _check_int32(kind, obj)
     if problems.unknown:
         texts = [f'unknown field "{path}"' for path in problems.unknown]
         if attributes.field_validation == "Strict":
@@ -46,6 +51,24 @@ def _decode(attributes: Attributes, causes: Causes) -> None:
         wrong.raise_if_any(kind, name_of(obj))
     # Status is written by controllers and kubelets; kube-apiserver checks little there.
     attributes.missing.extend(p for p in problems.required if not p.startswith("status."))
+
+
+def _undecodable(kind: Kind, detail: str) -> errors.ApiError:
+    return errors.bad_request(
+        f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: {detail}'
+    )
+
+
+def _check_int32(kind: Kind, obj: dict[str, Any]) -> None:
+    """Counts the real types hold in an int32: a bigger number does not even decode."""
+    for path, struct in strategies.for_kind(kind).int32_fields:
+        value = at(obj, path)
+        if is_integer(value) and not -INT32_MAX - 1 <= value <= INT32_MAX:
+            raise _undecodable(
+                kind,
+                f"json: cannot unmarshal number {value} into Go struct field "
+                f"{struct}.{path} of type int32",
+            )
 
 
 PLUGIN = Plugin("SchemaDecoding", "decoding", _decode)

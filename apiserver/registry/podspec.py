@@ -7,7 +7,16 @@ judged exactly like a Pod ordered on its own.
 from typing import Any
 
 from apiserver.labels import selector_matches
-from apiserver.registry.validation import DNS1123_LABEL, LABEL_MESSAGE, Causes, at
+from apiserver.quantities import is_quantity, parse_quantity
+from apiserver.registry.validation import (
+    DNS1123_LABEL,
+    LABEL_MESSAGE,
+    NEGATIVE_MESSAGE,
+    Causes,
+    at,
+    check_nonnegative,
+    fill,
+)
 
 RESTART_POLICIES = ["Always", "OnFailure", "Never"]
 
@@ -64,6 +73,11 @@ def qos_class(spec: Any) -> str:
     return "Guaranteed" if guaranteed else "Burstable"
 
 
+def default_replicas(spec: Any) -> None:
+    """A null or missing replicas is 1, as for Deployments, ReplicaSets and StatefulSets."""
+    fill(spec, "replicas", 1)
+
+
 def default_template(template: Any, for_job: bool = False) -> None:
     if isinstance(template, dict):
         meta = template.setdefault("metadata", {})
@@ -97,6 +111,7 @@ def validate_pod_spec(spec: Any, path: str, causes: Causes, job: bool = False) -
                 names.add(name)
             if not container.get("image"):
                 causes.required(f"{where}.image")
+            check_resources(container.get("resources"), f"{where}.resources", causes)
             policy = container.get("imagePullPolicy")
             if policy is not None and policy not in PULL_POLICIES:
                 causes.unsupported(f"{where}.imagePullPolicy", policy, PULL_POLICIES)
@@ -124,6 +139,40 @@ def validate_pod_spec(spec: Any, path: str, causes: Causes, job: bool = False) -
         causes.unsupported(f"{path}.restartPolicy", restart, RESTART_POLICIES)
 
 
+def check_resources(resources: Any, path: str, causes: Causes) -> None:
+    """ValidateResourceRequirements: amounts are not negative, and a request stays within
+    its limit. (A quantity that does not parse never gets here: decoding refuses it.)"""
+    if not isinstance(resources, dict):
+        return
+    amounts: dict[str, dict[str, Any]] = {}
+    for group in ("limits", "requests"):
+        values = resources.get(group)
+        if not isinstance(values, dict):
+            continue
+        for name, value in values.items():
+            if not isinstance(value, str) or not is_quantity(value):
+                continue
+            amounts.setdefault(group, {})[name] = value
+            if parse_quantity(value) < 0:
+                causes.invalid(f"{path}.{group}[{name}]", value, NEGATIVE_MESSAGE)
+    limits = amounts.get("limits", {})
+    for name, value in amounts.get("requests", {}).items():
+        limit = limits.get(name)
+        if limit is not None and parse_quantity(value) > parse_quantity(limit):
+            causes.invalid(
+                f"{path}.requests[{name}]",
+                value,
+                f"must be less than or equal to {name} limit of {limit}",
+            )
+
+
+# Counts every workload with replicas keeps in an int32, by the Go struct of its spec.
+def workload_int32(struct: str) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (f"spec.{name}", struct) for name in ("replicas", "minReadySeconds", "revisionHistoryLimit")
+    )
+
+
 def validate_workload(
     obj: dict[str, Any], causes: Causes, template_path: str, job: bool = False
 ) -> None:
@@ -131,9 +180,8 @@ def validate_workload(
     if not isinstance(spec, dict):
         causes.required("spec")
         return
-    replicas = spec.get("replicas")
-    if isinstance(replicas, int) and replicas < 0:
-        causes.invalid("spec.replicas", replicas, "must be greater than or equal to 0")
+    for field in ("replicas", "minReadySeconds", "revisionHistoryLimit"):
+        check_nonnegative(obj, f"spec.{field}", causes)
     template = at(obj, template_path)
     if not isinstance(template, dict):
         causes.required(template_path)

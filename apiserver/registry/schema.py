@@ -17,6 +17,8 @@ from typing import Any
 
 import kubernetes.client as k8s
 
+from apiserver.quantities import QUANTITY_MESSAGE, is_quantity
+
 # Maps of resource quantities: the client types them as strings, the API takes numbers too.
 QUANTITY_MAPS = {"limits", "requests", "capacity", "allocatable", "hard", "used", "overhead"}
 
@@ -29,9 +31,13 @@ class Problems:
     required: list[str] = field(default_factory=list)
     invalid: list[tuple[str, Any, str]] = field(default_factory=list)
     unsupported: list[tuple[str, Any, list[str]]] = field(default_factory=list)
+    # What the real decoder cannot read at all (a quantity like "lots"): a 400, not a 422.
+    malformed: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.unknown or self.required or self.invalid or self.unsupported)
+        return bool(
+            self.unknown or self.required or self.invalid or self.unsupported or self.malformed
+        )
 
 
 @dataclass
@@ -183,6 +189,9 @@ def _check(value: Any, node: Node, path: str, problems: Problems, prune: bool, k
                 and not isinstance(item, bool)
             ):
                 value[name] = _quantity(item)
+                continue
+            if key in QUANTITY_MAPS and isinstance(item, str) and not is_quantity(item):
+                problems.malformed.append(QUANTITY_MESSAGE)
                 continue
             _check(item, node.child, f"{path}[{name}]", problems, prune, key)
     elif node.tag == "model":

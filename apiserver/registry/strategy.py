@@ -48,6 +48,9 @@ class Strategy:
     # phase); elsewhere status belongs to controllers and kubelets.
     status_on_create: bool = False
     grace_seconds: Grace = _no_grace
+    # Counts the real type holds in an int32, with the Go struct that holds each:
+    # ("spec.replicas", "DeploymentSpec").
+    int32_fields: tuple[tuple[str, str], ...] = ()
 
     def printer(self) -> tuple[list[cells.Column], cells.RowFn]:
         return self.columns, self.row

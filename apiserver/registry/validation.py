@@ -1,5 +1,6 @@
 """Field errors, collected the way kube-apiserver reports them: one 422 with every cause."""
 
+import ipaddress
 import re
 from typing import Any
 
@@ -85,3 +86,103 @@ def at(obj: Any, path: str) -> Any:
             return None
         obj = obj.get(step)
     return obj
+
+
+INT32_MAX = 2**31 - 1
+
+NEGATIVE_MESSAGE = "must be greater than or equal to 0"
+
+IP_MESSAGE = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
+
+PERCENT = re.compile(r"^[0-9]+%$")
+
+PERCENT_MESSAGE = (
+    "a valid percent string must be a numeric string followed by an ending '%' "
+    "(e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"
+)
+
+
+def fill(obj: Any, key: str, value: Any) -> None:
+    """Default a field that is missing or null: JSON null decodes to an unset pointer, which
+    the real API server's defaulting then fills."""
+    if isinstance(obj, dict) and obj.get(key) is None:
+        obj[key] = value
+
+
+def is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_nonnegative(obj: Any, path: str, causes: Causes, prefix: str = "") -> None:
+    """apimachinery's ValidateNonnegativeField, for the field at `path` (if it is set)."""
+    value = at(obj, path)
+    if is_integer(value) and value < 0:
+        causes.invalid(f"{prefix}{path}", value, NEGATIVE_MESSAGE)
+
+
+def percent_of(value: Any) -> int | None:
+    """The integer an IntOrString stands for ("25%" is 25); None if it is neither."""
+    if is_integer(value):
+        return value
+    if isinstance(value, str) and PERCENT.match(value):
+        return int(value[:-1])
+    return None
+
+
+def check_int_or_percent(value: Any, path: str, causes: Causes) -> None:
+    """ValidatePositiveIntOrPercent: a non-negative integer or a string like "25%"."""
+    if value is None:
+        return
+    if isinstance(value, str):
+        if not PERCENT.match(value):
+            causes.invalid(path, value, PERCENT_MESSAGE)
+    elif not is_integer(value):
+        causes.invalid(path, value, "must be an integer or a string")
+    elif value < 0:
+        causes.invalid(path, value, NEGATIVE_MESSAGE)
+
+
+def check_rolling_update(rolling: Any, path: str, causes: Causes) -> None:
+    """maxUnavailable and maxSurge of a Deployment's or DaemonSet's rolling update."""
+    if not isinstance(rolling, dict):
+        return
+    unavailable, surge = rolling.get("maxUnavailable"), rolling.get("maxSurge")
+    check_int_or_percent(unavailable, f"{path}.maxUnavailable", causes)
+    check_int_or_percent(surge, f"{path}.maxSurge", causes)
+    if percent_of(unavailable) == 0 and percent_of(surge) in (0, None):
+        causes.invalid(f"{path}.maxUnavailable", unavailable, "may not be 0 when `maxSurge` is 0")
+    if isinstance(unavailable, str) and (percent_of(unavailable) or 0) > 100:
+        causes.invalid(f"{path}.maxUnavailable", unavailable, "must not be greater than 100%")
+
+
+def is_ip(value: Any) -> bool:
+    """What kube-apiserver takes as an IP address (no IPv6 zone)."""
+    if not isinstance(value, str) or "%" in value:
+        return False
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def check_ips(status: dict[str, Any], single: str, plural: str, causes: Causes) -> None:
+    """status.podIPs / status.hostIPs, after v1's podIP (hostIP) has been folded in, as the
+    conversion to the internal type does: the single field wins when the two disagree."""
+    listed = status.get(plural)
+    entries = [e for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
+    ips = [e.get("ip") for e in entries]
+    first = status.get(single)
+    if first and (not ips or ips[0] != first):
+        ips = [first]
+    elif ips and not first and plural == "hostIPs":
+        causes.invalid(f"status.{plural}[0].ip", ips[0], "must be equal to `hostIP`")
+    for position, ip in enumerate(ips):
+        if not is_ip(ip):
+            causes.invalid(f"status.{plural}[{position}]", ip, IP_MESSAGE)
+    if len(ips) > 1 and all(is_ip(ip) for ip in ips):
+        families = [ipaddress.ip_address(ip).version for ip in ips]
+        if len(ips) > 2 or len(set(families)) != len(families):
+            causes.invalid(
+                f"status.{plural}", listed, "may specify no more than one IP for each IP family"
+            )

@@ -71,9 +71,15 @@ class ControllerManager:
         finish_orphaned_pods(self.client, world, nodes)
 
     def next_due(self) -> datetime | None:
-        """The earliest time a controller must act with no write to announce it."""
+        """The earliest time a controller must act with no write to announce it (an
+        object's retry after a failure included)."""
         times = [c.next_due() for c in self.controllers]
+        times += [c.retries.next_due() for c in self.controllers]
         return min((t for t in times if t is not None), default=None)
+
+    def settle(self, now: datetime) -> None:
+        for controller in self.controllers:
+            controller.retries.settle(now)
 
     def _each(self, half: str, world: World, now: datetime) -> None:
         """Every controller gets its turn; the first unexpected failure is raised after."""

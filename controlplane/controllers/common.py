@@ -15,12 +15,11 @@ from apiserver.client import ApiError, Client
 from controlplane.clock import stamp
 from controlplane.events import EventRecorder
 from controlplane.scheduler import is_active
+from controlplane.workqueue import RETRY_LATER as RETRY_LATER
+from controlplane.workqueue import Retries
 
 HASH_LABEL = "pod-template-hash"
 SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-# A conflict, a vanished object, a refused write or one the store found too large: the next
-# step simply tries again, and one learner's object never stalls everyone's.
-RETRY_LATER = (404, 409, 413, 422)
 
 
 class World:
@@ -185,6 +184,7 @@ class Controller:
         self.recorder = recorder
         self.rng = rng
         self.owners = owners
+        self.retries = Retries(recorder, self.component)
 
     def sync(self, world: World, now: datetime) -> None:
         """Create and delete what the objects ask for."""
@@ -195,16 +195,21 @@ class Controller:
     def next_due(self) -> datetime | None:
         return None
 
-    def each(self, items: list[dict], sync_one, world: World, now: datetime) -> None:
-        """Reconcile objects one by one: a conflict on one never holds up the others."""
+    def each(
+        self,
+        items: list[dict],
+        sync_one: Callable[[dict, World, datetime], None],
+        world: World,
+        now: datetime,
+        skip_deleting: bool = True,
+    ) -> None:
+        """Reconcile objects one by one, like a work queue: a conflict on one is retried on
+        the next pass, and one that fails outright backs off alone while the rest go on."""
+        what = sync_one.__name__
         for obj in list(items):
-            if obj["metadata"].get("deletionTimestamp"):
+            if skip_deleting and obj["metadata"].get("deletionTimestamp"):
                 continue
-            try:
-                sync_one(obj, world, now)
-            except ApiError as error:
-                if error.code not in RETRY_LATER:
-                    raise
+            self.retries.run(obj, now, lambda obj=obj: sync_one(obj, world, now), what)
 
     def record(self, obj: dict, kind: str, reason: str, message: str, now: datetime) -> None:
         self.recorder.record(obj, kind, reason, message, now, component=self.component)

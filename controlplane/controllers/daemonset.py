@@ -206,7 +206,9 @@ class DaemonSetController(Controller):
                 break
 
     def sync_status(self, world: World, now: datetime) -> None:
-        for ds in world.daemonsets:
-            status = daemonset_status(ds, world.nodes, world.pods)
-            if status != (ds.get("status") or {}):
-                self.write_status("daemonsets", ds, status, world)
+        self.each(world.daemonsets, self._report, world, now, skip_deleting=False)
+
+    def _report(self, ds: dict, world: World, now: datetime) -> None:
+        status = daemonset_status(ds, world.nodes, world.pods)
+        if status != (ds.get("status") or {}):
+            self.write_status("daemonsets", ds, status, world)

@@ -248,16 +248,18 @@ class DeploymentController(Controller):
             world.drop("replicasets", rs["metadata"]["uid"])
 
     def sync_status(self, world: World, now: datetime) -> None:
-        for deploy in world.deployments:
-            mine = owned(world.replicasets, deploy)
-            new_rs = _new_replicaset_of(deploy, mine)
-            old_status = deploy.get("status") or {}
-            fresh = new_rs is not None and not (old_status.get("conditions"))
-            status = deployment_status(deploy, new_rs, mine, world.pods, now, created=fresh)
-            if "collisionCount" in old_status:
-                status["collisionCount"] = old_status["collisionCount"]
-            if status != old_status:
-                self.write_status("deployments", deploy, status, world)
+        self.each(world.deployments, self._report, world, now, skip_deleting=False)
+
+    def _report(self, deploy: dict, world: World, now: datetime) -> None:
+        mine = owned(world.replicasets, deploy)
+        new_rs = _new_replicaset_of(deploy, mine)
+        old_status = deploy.get("status") or {}
+        fresh = new_rs is not None and not (old_status.get("conditions"))
+        status = deployment_status(deploy, new_rs, mine, world.pods, now, created=fresh)
+        if "collisionCount" in old_status:
+            status["collisionCount"] = old_status["collisionCount"]
+        if status != old_status:
+            self.write_status("deployments", deploy, status, world)
 
 
 def _with_replicas(rs: dict, replicas: int, deploy: dict) -> dict:

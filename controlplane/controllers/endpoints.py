@@ -131,23 +131,30 @@ class EndpointsController(Controller):
 
     def sync_status(self, world: World, now: datetime) -> None:
         """Endpoints follow the Pods' readiness, so they are written after the kubelets."""
-        names = set()
-        for service in world.services:
-            meta = service["metadata"]
-            names.add((meta["namespace"], meta["name"]))
-            spec = service.get("spec") or {}
-            if not spec.get("clusterIP") and spec.get("type") != "ExternalName":
-                service = self._allocate_ip(service, world)
-            if not spec.get("selector"):
-                continue
-            self._sync_endpoints(service, world, now)
-            self._sync_slice(service, world)
+        names = {(s["metadata"]["namespace"], s["metadata"]["name"]) for s in world.services}
+        self.each(world.services, self._sync_service, world, now, skip_deleting=False)
         for endpoints in list(world.endpoints):
             meta = endpoints["metadata"]
             managed = ENDPOINTS_TRIGGER in (meta.get("annotations") or {})
             if managed and (meta["namespace"], meta["name"]) not in names:
-                self.client.delete("endpoints", meta["name"], meta["namespace"])
-                world.drop("endpoints", meta["uid"])
+                self.retries.run(
+                    endpoints, now, lambda e=endpoints: self._remove(e, world), "remove"
+                )
+
+    def _sync_service(self, service: dict, world: World, now: datetime) -> None:
+        spec = service.get("spec") or {}
+        if not spec.get("clusterIP") and spec.get("type") != "ExternalName":
+            service = self._allocate_ip(service, world)
+        if not spec.get("selector"):
+            return
+        self._sync_endpoints(service, world, now)
+        self._sync_slice(service, world)
+
+    def _remove(self, endpoints: dict, world: World) -> None:
+        """Endpoints whose Service is gone go with it."""
+        meta = endpoints["metadata"]
+        self.client.delete("endpoints", meta["name"], meta["namespace"])
+        world.drop("endpoints", meta["uid"])
 
     def _allocate_ip(self, service: dict, world: World) -> dict:
         used = {(s.get("spec") or {}).get("clusterIP") for s in world.services}

@@ -22,18 +22,24 @@ class GarbageCollector(Controller):
         }
         for resource, items in list(world.objects.items()):
             for obj in list(items):
-                meta = obj["metadata"]
-                if meta.get("deletionTimestamp"):
+                if obj["metadata"].get("deletionTimestamp"):
                     continue
-                for reference in meta.get("ownerReferences") or []:
-                    kind = reference.get("kind")
-                    if not reference.get("controller") or kind not in present:
-                        continue
-                    if reference.get("uid") in present[kind]:
-                        continue
-                    if self._owner_exists(self.owners[kind], reference, meta.get("namespace")):
-                        continue
-                    self._collect(resource, obj, world)
+                self.retries.run(
+                    obj, now, lambda r=resource, o=obj: self._orphaned(r, o, present, world), "gc"
+                )
+
+    def _orphaned(self, resource: str, obj: dict, present: dict[str, set], world: World) -> None:
+        meta = obj["metadata"]
+        for reference in meta.get("ownerReferences") or []:
+            kind = reference.get("kind")
+            if not reference.get("controller") or kind not in present:
+                continue
+            if reference.get("uid") in present[kind]:
+                continue
+            if self._owner_exists(self.owners[kind], reference, meta.get("namespace")):
+                continue
+            self._collect(resource, obj, world)
+            return
 
     def _owner_exists(self, resource: str, reference: dict, namespace: str | None) -> bool:
         """Ask the API before deleting: the snapshot may just not have seen the owner yet."""

@@ -26,19 +26,28 @@ def job_counts(job: dict, pods: list[dict]) -> dict[str, int]:
 
 
 def plan_job(job: dict, pods: list[dict]) -> tuple[str, int]:
-    """("complete"|"failed"|"run", Pods to create)."""
+    """("complete"|"failed"|"run", Pods to create).
+
+    Without completions the Job is a work queue: `parallelism` Pods run, and it is complete
+    once any one has succeeded and none is still running; no new Pod starts after a success.
+    """
     spec = job.get("spec") or {}
     counts = job_counts(job, pods)
-    completions = int(spec.get("completions") or 1)
     parallelism = int(spec.get("parallelism", 1))
-    if counts["succeeded"] >= completions:
-        return "complete", 0
+    if spec.get("completions") is None:
+        if counts["succeeded"]:
+            return ("run" if counts["active"] else "complete"), 0
+        remaining = parallelism
+    else:
+        completions = int(spec["completions"] or 1)
+        if counts["succeeded"] >= completions:
+            return "complete", 0
+        remaining = completions - counts["succeeded"]
     if counts["failed"] > int(spec.get("backoffLimit", 6)):
         return "failed", 0
     if spec.get("suspend"):
         return "run", 0
-    wanted = min(parallelism, completions - counts["succeeded"])
-    return "run", max(0, wanted - counts["active"])
+    return "run", max(0, min(parallelism, remaining) - counts["active"])
 
 
 def job_finished(job: dict) -> str:
@@ -70,49 +79,51 @@ class JobController(Controller):
                 break
 
     def sync_status(self, world: World, now: datetime) -> None:
-        for job in world.jobs:
-            old = job.get("status") or {}
-            if job_finished(job):
-                continue
-            verdict, _ = plan_job(job, world.pods)
-            counts = job_counts(job, world.pods)
-            status = {
-                "startTime": old.get("startTime") or stamp(now),
-                "active": counts["active"],
-                "succeeded": counts["succeeded"],
-                "failed": counts["failed"],
-                "ready": counts["ready"],
-                "terminating": counts["terminating"],
-                "uncountedTerminatedPods": {},
-            }
-            status = {
-                k: v
-                for k, v in status.items()
-                if v or k in ("ready", "terminating", "uncountedTerminatedPods")
-            }
-            if old.get("conditions"):
-                status["conditions"] = old["conditions"]
+        self.each(world.jobs, self._report, world, now, skip_deleting=False)
+
+    def _report(self, job: dict, world: World, now: datetime) -> None:
+        old = job.get("status") or {}
+        if job_finished(job):
+            return
+        verdict, _ = plan_job(job, world.pods)
+        counts = job_counts(job, world.pods)
+        status = {
+            "startTime": old.get("startTime") or stamp(now),
+            "active": counts["active"],
+            "succeeded": counts["succeeded"],
+            "failed": counts["failed"],
+            "ready": counts["ready"],
+            "terminating": counts["terminating"],
+            "uncountedTerminatedPods": {},
+        }
+        status = {
+            k: v
+            for k, v in status.items()
+            if v or k in ("ready", "terminating", "uncountedTerminatedPods")
+        }
+        if old.get("conditions"):
+            status["conditions"] = old["conditions"]
+        if verdict == "complete":
+            message = "Reached expected number of succeeded pods"
+            status["conditions"] = [
+                condition([], "SuccessCriteriaMet", "True", "CompletionsReached", message, now),
+                condition([], "Complete", "True", "CompletionsReached", message, now),
+            ]
+            for made in status["conditions"]:
+                made["lastProbeTime"] = stamp(now)
+            status["completionTime"] = stamp(now)
+        elif verdict == "failed" and not counts["active"]:
+            message = "Job has reached the specified backoff limit"
+            status["conditions"] = [
+                condition([], "FailureTarget", "True", "BackoffLimitExceeded", message, now),
+                condition([], "Failed", "True", "BackoffLimitExceeded", message, now),
+            ]
+            for made in status["conditions"]:
+                made["lastProbeTime"] = stamp(now)
+        if status != old:
+            self.write_status("jobs", job, status, world)
             if verdict == "complete":
-                message = "Reached expected number of succeeded pods"
-                status["conditions"] = [
-                    condition([], "SuccessCriteriaMet", "True", "CompletionsReached", message, now),
-                    condition([], "Complete", "True", "CompletionsReached", message, now),
-                ]
-                for made in status["conditions"]:
-                    made["lastProbeTime"] = stamp(now)
-                status["completionTime"] = stamp(now)
-            elif verdict == "failed" and not counts["active"]:
+                self.record(job, "Normal", "Completed", "Job completed", now)
+            elif "conditions" in status and verdict == "failed":
                 message = "Job has reached the specified backoff limit"
-                status["conditions"] = [
-                    condition([], "FailureTarget", "True", "BackoffLimitExceeded", message, now),
-                    condition([], "Failed", "True", "BackoffLimitExceeded", message, now),
-                ]
-                for made in status["conditions"]:
-                    made["lastProbeTime"] = stamp(now)
-            if status != old:
-                self.write_status("jobs", job, status, world)
-                if verdict == "complete":
-                    self.record(job, "Normal", "Completed", "Job completed", now)
-                elif "conditions" in status and verdict == "failed":
-                    message = "Job has reached the specified backoff limit"
-                    self.record(job, "Warning", "BackoffLimitExceeded", message, now)
+                self.record(job, "Warning", "BackoffLimitExceeded", message, now)

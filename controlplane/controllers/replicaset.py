@@ -60,7 +60,9 @@ class ReplicaSetController(Controller):
             self.delete_pod(rs, pod, world, now)
 
     def sync_status(self, world: World, now: datetime) -> None:
-        for rs in world.replicasets:
-            status = replicaset_status(rs, world.pods)
-            if status != (rs.get("status") or {}):
-                self.write_status("replicasets", rs, status, world)
+        self.each(world.replicasets, self._report, world, now, skip_deleting=False)
+
+    def _report(self, rs: dict, world: World, now: datetime) -> None:
+        status = replicaset_status(rs, world.pods)
+        if status != (rs.get("status") or {}):
+            self.write_status("replicasets", rs, status, world)

@@ -178,7 +178,9 @@ class StatefulSetController(Controller):
             self.record(owner, "Warning", f"Failed{verb.title()}", message, now)
 
     def sync_status(self, world: World, now: datetime) -> None:
-        for sts in world.statefulsets:
-            status = statefulset_status(sts, world.pods)
-            if status != (sts.get("status") or {}):
-                self.write_status("statefulsets", sts, status, world)
+        self.each(world.statefulsets, self._report, world, now, skip_deleting=False)
+
+    def _report(self, sts: dict, world: World, now: datetime) -> None:
+        status = statefulset_status(sts, world.pods)
+        if status != (sts.get("status") or {}):
+            self.write_status("statefulsets", sts, status, world)

@@ -4,19 +4,22 @@ from datetime import datetime
 from typing import Any
 
 from apiserver.registry import cells
-from apiserver.registry.podspec import default_template, validate_workload
+from apiserver.registry.podspec import default_template, validate_workload, workload_int32
 from apiserver.registry.strategy import Strategy
-from apiserver.registry.validation import Causes
+from apiserver.registry.validation import Causes, at, check_rolling_update, fill
 
 
 def _default_daemonset(obj: dict[str, Any], causes: Causes) -> None:
     spec = obj.get("spec")
     if isinstance(spec, dict):
-        spec.setdefault(
-            "updateStrategy",
-            {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}},
-        )
-        spec.setdefault("revisionHistoryLimit", 10)
+        fill(spec, "updateStrategy", {})
+        strategy = spec["updateStrategy"]
+        if isinstance(strategy, dict) and strategy.get("type") in (None, "", "RollingUpdate"):
+            strategy["type"] = "RollingUpdate"
+            fill(strategy, "rollingUpdate", {})
+            fill(strategy["rollingUpdate"], "maxUnavailable", 1)
+            fill(strategy["rollingUpdate"], "maxSurge", 0)
+        fill(spec, "revisionHistoryLimit", 10)
         default_template(spec.get("template"))
 
 
@@ -38,6 +41,8 @@ def _daemonset_row(obj: dict[str, Any], now: datetime) -> list[Any]:
 
 def _validate(obj: dict[str, Any], causes: Causes) -> None:
     validate_workload(obj, causes, "spec.template")
+    path = "spec.updateStrategy.rollingUpdate"
+    check_rolling_update(at(obj, path), path, causes)
 
 
 STRATEGY = Strategy(
@@ -57,4 +62,5 @@ STRATEGY = Strategy(
     row=_daemonset_row,
     default=_default_daemonset,
     validate=_validate,
+    int32_fields=workload_int32("DaemonSetSpec"),
 )

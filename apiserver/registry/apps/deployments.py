@@ -4,29 +4,38 @@ from datetime import datetime
 from typing import Any
 
 from apiserver.registry import cells
-from apiserver.registry.podspec import default_template, validate_workload
+from apiserver.registry.podspec import (
+    default_replicas,
+    default_template,
+    validate_workload,
+    workload_int32,
+)
 from apiserver.registry.strategy import Strategy
-from apiserver.registry.validation import Causes
+from apiserver.registry.validation import (
+    Causes,
+    at,
+    check_nonnegative,
+    check_rolling_update,
+    fill,
+)
+
+STRATEGY_TYPES = ["Recreate", "RollingUpdate"]
 
 
 def _default_deployment(obj: dict[str, Any], causes: Causes) -> None:
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         return
-    spec.setdefault("replicas", 1)
-    spec.setdefault(
-        "strategy",
-        {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}},
-    )
+    default_replicas(spec)
+    fill(spec, "strategy", {})
     strategy = spec["strategy"]
-    if isinstance(strategy, dict) and strategy.get("type", "RollingUpdate") == "RollingUpdate":
-        strategy.setdefault("type", "RollingUpdate")
-        strategy.setdefault("rollingUpdate", {})
-        if isinstance(strategy["rollingUpdate"], dict):
-            strategy["rollingUpdate"].setdefault("maxUnavailable", "25%")
-            strategy["rollingUpdate"].setdefault("maxSurge", "25%")
-    spec.setdefault("revisionHistoryLimit", 10)
-    spec.setdefault("progressDeadlineSeconds", 600)
+    if isinstance(strategy, dict) and strategy.get("type") in (None, "", "RollingUpdate"):
+        strategy["type"] = "RollingUpdate"
+        fill(strategy, "rollingUpdate", {})
+        fill(strategy["rollingUpdate"], "maxUnavailable", "25%")
+        fill(strategy["rollingUpdate"], "maxSurge", "25%")
+    fill(spec, "revisionHistoryLimit", 10)
+    fill(spec, "progressDeadlineSeconds", 600)
     default_template(spec.get("template"))
 
 
@@ -44,6 +53,20 @@ def _deployment_row(obj: dict[str, Any], now: datetime) -> list[Any]:
 
 def _validate(obj: dict[str, Any], causes: Causes) -> None:
     validate_workload(obj, causes, "spec.template")
+    check_nonnegative(obj, "spec.progressDeadlineSeconds", causes)
+    strategy = at(obj, "spec.strategy")
+    if not isinstance(strategy, dict):
+        return
+    kind = strategy.get("type")
+    if kind not in STRATEGY_TYPES:
+        causes.unsupported("spec.strategy.type", kind, STRATEGY_TYPES)
+    elif kind == "Recreate" and strategy.get("rollingUpdate") is not None:
+        causes.forbidden(
+            "spec.strategy.rollingUpdate",
+            "may not be specified when strategy `type` is 'Recreate'",
+        )
+    else:
+        check_rolling_update(strategy.get("rollingUpdate"), "spec.strategy.rollingUpdate", causes)
 
 
 STRATEGY = Strategy(
@@ -60,4 +83,8 @@ STRATEGY = Strategy(
     row=_deployment_row,
     default=_default_deployment,
     validate=_validate,
+    int32_fields=(
+        *workload_int32("DeploymentSpec"),
+        ("spec.progressDeadlineSeconds", "DeploymentSpec"),
+    ),
 )

@@ -4,7 +4,12 @@ from datetime import datetime
 from typing import Any
 
 from apiserver.registry import cells
-from apiserver.registry.podspec import default_template, validate_workload
+from apiserver.registry.podspec import (
+    default_replicas,
+    default_template,
+    validate_workload,
+    workload_int32,
+)
 from apiserver.registry.strategy import Strategy
 from apiserver.registry.validation import Causes
 
@@ -12,7 +17,7 @@ from apiserver.registry.validation import Causes
 def _default_replicaset(obj: dict[str, Any], causes: Causes) -> None:
     spec = obj.get("spec")
     if isinstance(spec, dict):
-        spec.setdefault("replicas", 1)
+        default_replicas(spec)
         default_template(spec.get("template"))
 
 
@@ -47,4 +52,5 @@ STRATEGY = Strategy(
     default=_default_replicaset,
     validate=_validate,
     field_selectors=("status.replicas",),
+    int32_fields=workload_int32("ReplicaSetSpec"),
 )

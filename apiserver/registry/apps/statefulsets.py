@@ -4,21 +4,32 @@ from datetime import datetime
 from typing import Any
 
 from apiserver.registry import cells
-from apiserver.registry.podspec import default_template, validate_workload
+from apiserver.registry.podspec import (
+    default_replicas,
+    default_template,
+    validate_workload,
+    workload_int32,
+)
 from apiserver.registry.strategy import Strategy
-from apiserver.registry.validation import Causes
+from apiserver.registry.validation import Causes, check_nonnegative, fill
 
 
 def _default_statefulset(obj: dict[str, Any], causes: Causes) -> None:
     spec = obj.get("spec")
     if isinstance(spec, dict):
-        spec.setdefault("replicas", 1)
-        spec.setdefault("podManagementPolicy", "OrderedReady")
-        spec.setdefault(
-            "updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}
-        )
-        spec.setdefault("revisionHistoryLimit", 10)
-        spec.setdefault(
+        default_replicas(spec)
+        fill(spec, "podManagementPolicy", "OrderedReady")
+        fill(spec, "updateStrategy", {})
+        strategy = spec["updateStrategy"]
+        if isinstance(strategy, dict):
+            if not strategy.get("type"):
+                strategy["type"] = "RollingUpdate"
+                fill(strategy, "rollingUpdate", {})
+            if strategy["type"] == "RollingUpdate":
+                fill(strategy.get("rollingUpdate"), "partition", 0)
+        fill(spec, "revisionHistoryLimit", 10)
+        fill(
+            spec,
             "persistentVolumeClaimRetentionPolicy",
             {"whenDeleted": "Retain", "whenScaled": "Retain"},
         )
@@ -39,6 +50,7 @@ def _statefulset_row(obj: dict[str, Any], now: datetime) -> list[Any]:
 
 def _validate(obj: dict[str, Any], causes: Causes) -> None:
     validate_workload(obj, causes, "spec.template")
+    check_nonnegative(obj, "spec.updateStrategy.rollingUpdate.partition", causes)
 
 
 STRATEGY = Strategy(
@@ -47,4 +59,8 @@ STRATEGY = Strategy(
     row=_statefulset_row,
     default=_default_statefulset,
     validate=_validate,
+    int32_fields=(
+        *workload_int32("StatefulSetSpec"),
+        ("spec.updateStrategy.rollingUpdate.partition", "StatefulSetSpec"),
+    ),
 )

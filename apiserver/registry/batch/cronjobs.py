@@ -4,26 +4,29 @@ from datetime import datetime
 from typing import Any
 
 from apiserver.registry import cells
+from apiserver.registry.batch.jobs import job_int32, validate_job_counts
 from apiserver.registry.podspec import default_template, validate_pod_spec
 from apiserver.registry.strategy import Strategy
-from apiserver.registry.validation import Causes, at
+from apiserver.registry.validation import Causes, at, check_nonnegative, fill
+
+HISTORY = ("successfulJobsHistoryLimit", "failedJobsHistoryLimit")
 
 
 def _default_cronjob(obj: dict[str, Any], causes: Causes) -> None:
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         return
-    spec.setdefault("concurrencyPolicy", "Allow")
-    spec.setdefault("suspend", False)
-    spec.setdefault("successfulJobsHistoryLimit", 3)
-    spec.setdefault("failedJobsHistoryLimit", 1)
+    fill(spec, "concurrencyPolicy", "Allow")
+    fill(spec, "suspend", False)
+    fill(spec, "successfulJobsHistoryLimit", 3)
+    fill(spec, "failedJobsHistoryLimit", 1)
     job_template = spec.get("jobTemplate")
     if isinstance(job_template, dict):
         inner = job_template.get("spec")
         if isinstance(inner, dict):
-            inner.setdefault("backoffLimit", 6)
-            inner.setdefault("completionMode", "NonIndexed")
-            inner.setdefault("suspend", False)
+            fill(inner, "backoffLimit", 6)
+            fill(inner, "completionMode", "NonIndexed")
+            fill(inner, "suspend", False)
             default_template(inner.get("template"), for_job=True)
 
 
@@ -49,6 +52,9 @@ def _cronjob_row(obj: dict[str, Any], now: datetime) -> list[Any]:
 def _validate(obj: dict[str, Any], causes: Causes) -> None:
     if not at(obj, "spec.schedule"):
         causes.required("spec.schedule")
+    for field in (*HISTORY, "startingDeadlineSeconds"):
+        check_nonnegative(obj, f"spec.{field}", causes)
+    validate_job_counts(obj, "spec.jobTemplate.spec.", causes)
     template = at(obj, "spec.jobTemplate.spec.template")
     if not isinstance(template, dict):
         causes.required("spec.jobTemplate.spec.template")
@@ -74,4 +80,8 @@ STRATEGY = Strategy(
     row=_cronjob_row,
     default=_default_cronjob,
     validate=_validate,
+    int32_fields=(
+        *((f"spec.{field}", "CronJobSpec") for field in HISTORY),
+        *job_int32("spec.jobTemplate.spec."),
+    ),
 )

@@ -7,17 +7,39 @@ from typing import Any
 from apiserver.registry import cells
 from apiserver.registry.podspec import default_template, validate_workload
 from apiserver.registry.strategy import Strategy
-from apiserver.registry.validation import Causes
+from apiserver.registry.validation import Causes, check_nonnegative, fill
+
+# The counts a Job spec keeps in an int32, and those that may not be negative.
+JOB_INT32 = ("parallelism", "completions", "backoffLimit")
+JOB_COUNTS = (*JOB_INT32, "activeDeadlineSeconds", "ttlSecondsAfterFinished")
+
+
+def default_job_counts(spec: Any) -> None:
+    """SetDefaults_Job: with neither completions nor parallelism set, both are 1; a null
+    completions beside a parallelism stays null (any one success completes the Job)."""
+    if not isinstance(spec, dict):
+        return
+    if spec.get("completions") is None and spec.get("parallelism") is None:
+        spec["completions"] = 1
+    fill(spec, "parallelism", 1)
+    fill(spec, "backoffLimit", 6)
+
+
+def validate_job_counts(obj: dict[str, Any], prefix: str, causes: Causes) -> None:
+    for field in JOB_COUNTS:
+        check_nonnegative(obj, f"{prefix}{field}", causes)
+
+
+def job_int32(prefix: str) -> tuple[tuple[str, str], ...]:
+    return tuple((f"{prefix}{field}", "JobSpec") for field in JOB_INT32)
 
 
 def _default_job_spec(spec: Any, uid: str | None) -> None:
     if not isinstance(spec, dict):
         return
-    spec.setdefault("parallelism", 1)
-    spec.setdefault("completions", 1)
-    spec.setdefault("backoffLimit", 6)
-    spec.setdefault("completionMode", "NonIndexed")
-    spec.setdefault("suspend", False)
+    default_job_counts(spec)
+    fill(spec, "completionMode", "NonIndexed")
+    fill(spec, "suspend", False)
     spec.setdefault("manualSelector", None)
     if spec.get("manualSelector") is None:
         spec.pop("manualSelector")
@@ -76,6 +98,7 @@ def _job_row(obj: dict[str, Any], now: datetime) -> list[Any]:
 
 def _validate(obj: dict[str, Any], causes: Causes) -> None:
     validate_workload(obj, causes, "spec.template", job=True)
+    validate_job_counts(obj, "spec.", causes)
 
 
 STRATEGY = Strategy(
@@ -93,4 +116,5 @@ STRATEGY = Strategy(
     default=_default_job,
     validate=_validate,
     field_selectors=("status.successful",),
+    int32_fields=job_int32("spec."),
 )

@@ -7,13 +7,14 @@ from typing import Any
 from apiserver.registry import cells
 from apiserver.registry.podspec import default_pod_spec, qos_class, validate_pod_spec
 from apiserver.registry.strategy import Strategy
-from apiserver.registry.validation import Causes
+from apiserver.registry.validation import Causes, check_ips
 
 _MUTABLE_POD_FIELDS = {"activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds"}
 
 
 def validate_pod_update(old: dict[str, Any], new: dict[str, Any], causes: Causes) -> None:
-    """Pods are mostly immutable: images may change, and nodeName may be set once."""
+    """Pods are mostly immutable: images may change, and nodeName may be set once. A status
+    written (by a kubelet, or a learner) must name real IP addresses."""
     old_spec = copy.deepcopy(old.get("spec") or {})
     new_spec = copy.deepcopy(new.get("spec") or {})
     if not old_spec.get("nodeName"):
@@ -26,6 +27,10 @@ def validate_pod_update(old: dict[str, Any], new: dict[str, Any], causes: Causes
             for container in spec.get(group) or ():
                 if isinstance(container, dict):
                     container.pop("image", None)
+    status = new.get("status")
+    if isinstance(status, dict):
+        check_ips(status, "podIP", "podIPs", causes)
+        check_ips(status, "hostIP", "hostIPs", causes)
     if old_spec != new_spec:
         causes.forbidden(
             "spec",
