@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from apiserver import readmodel
+from apiserver import readmodel, schedules
 from apiserver.accounts import ClusterUser
 from shop import api
 
@@ -968,7 +968,7 @@ def _daemonset_steps(
 JOBS_SHOWN = 5
 
 
-def _cronjob_steps(cj: dict[str, Any], related: Related) -> list[Step]:
+def _cronjob_steps(cj: dict[str, Any], related: Related, now: datetime) -> list[Step]:
     """A subscription: the schedule, each order it placed (a Job), and the next one."""
     spec = _spec(cj)
     schedule = str(spec.get("schedule", ""))
@@ -1010,13 +1010,19 @@ def _cronjob_steps(cj: dict[str, Any], related: Related) -> list[Step]:
             )
         )
     else:
-        steps.append(
-            Step(
-                "Next order",
-                "The next Job, at the next schedule time",
-                f"lastScheduleTime {_status(cj).get('lastScheduleTime') or 'not yet'}",
+        try:
+            due = schedules.next_after(spec, now)
+        except schedules.ScheduleError as error:
+            steps.append(Step("Next order", "No Job can be scheduled", str(error), state=PROBLEM))
+        else:
+            last = _status(cj).get("lastScheduleTime") or "not yet"
+            steps.append(
+                Step(
+                    "Next order",
+                    f"The next Job, at {due.strftime('%Y-%m-%d %H:%M')} UTC",
+                    f"lastScheduleTime {last}",
+                )
             )
-        )
     return steps
 
 
@@ -1118,7 +1124,7 @@ def timeline(kind: str, obj: dict[str, Any], related: Related, now: datetime) ->
     elif kind == "DaemonSet":
         steps += _daemonset_steps(obj, related, events)
     elif kind == "CronJob":
-        steps += _cronjob_steps(obj, related)
+        steps += _cronjob_steps(obj, related, now)
     cancelled = _deletion(obj, events)
     if cancelled is not None:
         for step in steps:

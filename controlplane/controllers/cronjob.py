@@ -9,11 +9,12 @@ beyond the history limits. Schedules are read by cronsim, on the injected clock.
 
 import json
 from datetime import UTC, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cronsim import CronSim, CronSimError
+from cronsim import CronSim
 
+from apiserver import schedules
 from apiserver.client import ApiError
+from apiserver.schedules import ScheduleError
 from controlplane.clock import parse_stamp, stamp
 from controlplane.controllers.common import Controller, World, owned, owner_reference
 from controlplane.controllers.job import job_finished
@@ -21,50 +22,27 @@ from controlplane.controllers.job import job_finished
 SCHEDULED_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 # More missed start times than this and the controller warns, as kube-controller-manager does.
 TOO_MANY_MISSED = 100
-# The shorthands Kubernetes' cron parser accepts besides the five fields.
-DESCRIPTORS = {
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-    "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@hourly": "0 * * * *",
-}
-
-
-class ScheduleError(ValueError):
-    """The schedule or time zone cannot be read; `reason` is the event's reason."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 def _schedule(cj: dict) -> tuple[str, tzinfo]:
+    """The CronJob's schedule as the controller event names a problem with it."""
     spec = cj.get("spec") or {}
-    text = str(spec.get("schedule") or "").strip()
-    expression = DESCRIPTORS.get(text, text)
-    zone: tzinfo = UTC
-    if spec.get("timeZone"):
-        try:
-            zone = ZoneInfo(spec["timeZone"])
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            message = f"invalid timeZone: {spec['timeZone']!r}: {error}"
-            raise ScheduleError("UnknownTimeZone", message) from None
     try:
-        CronSim(expression, datetime.now(zone))
-    except CronSimError as error:
+        return schedules.read(spec)
+    except ScheduleError as error:
+        if error.reason == "UnknownTimeZone":
+            raise ScheduleError(
+                error.reason, f"invalid timeZone: {spec.get('timeZone')!r}: {error}"
+            ) from None
         raise ScheduleError(
-            "UnparseableSchedule", f"unparseable schedule: {text!r} : {error}"
+            error.reason, f"unparseable schedule: {spec.get('schedule')!r} : {error}"
         ) from None
-    return expression, zone
 
 
 def next_after(cj: dict, moment: datetime) -> datetime:
     """The first schedule time strictly after `moment`."""
-    expression, zone = _schedule(cj)
-    return next(CronSim(expression, moment.astimezone(zone))).astimezone(UTC)
+    _schedule(cj)
+    return schedules.next_after(cj.get("spec") or {}, moment)
 
 
 def most_recent(cj: dict, now: datetime) -> tuple[datetime | None, int]:

@@ -2,6 +2,8 @@
 
 import copy
 
+import pytest
+
 from tests.apiserver.conftest import deployment, pod
 
 PODS = "/api/v1/namespaces/alice/pods"
@@ -276,3 +278,48 @@ def test_custom_kinds_validate_against_their_schema(alice, call, db):
     assert fields == {"spec.weight"}
     del heavy["spec"]["weight"]
     assert call("POST", path, alice, heavy).status == 422
+
+
+def _cronjob(schedule: str, **spec: object) -> dict:
+    template = {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "x"}]}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "tick"},
+        "spec": {"schedule": schedule, "jobTemplate": {"spec": {"template": template}}, **spec},
+    }
+
+
+@pytest.mark.parametrize(
+    ("schedule", "spec", "field", "message"),
+    [
+        ("61 * * * *", {}, "spec.schedule", "bad minute field in '61 * * * *'"),
+        ("* * *", {}, "spec.schedule", "expected exactly 5 fields, found 3: * * *"),
+        (
+            "CRON_TZ=Europe/Paris 0 9 * * *",
+            {},
+            "spec.schedule",
+            "cannot use TZ or CRON_TZ in schedule, use timeZone field instead",
+        ),
+        ("0 9 * * *", {"timeZone": "Mars/Base"}, "spec.timeZone", "unknown time zone Mars/Base"),
+    ],
+)
+def test_a_cronjob_schedule_that_does_not_read_is_invalid(
+    api, alice, schedule, spec, field, message
+):
+    response = api.post(
+        "/apis/batch/v1/namespaces/alice/cronjobs", alice, _cronjob(schedule, **spec)
+    )
+
+    assert response.status_code == 422
+    (cause,) = response.json()["details"]["causes"]
+    assert cause["field"] == field
+    assert cause["message"].endswith(message)
+
+
+def test_a_cronjob_in_its_own_time_zone_with_a_shorthand_is_accepted(api, alice):
+    body = _cronjob("@hourly", timeZone="Europe/Paris")
+
+    response = api.post("/apis/batch/v1/namespaces/alice/cronjobs", alice, body)
+
+    assert response.status_code == 201, response.json()

@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any
 
+from apiserver import schedules
 from apiserver.registry import cells
 from apiserver.registry.batch.jobs import job_int32, validate_job_counts
 from apiserver.registry.podspec import default_template, validate_pod_spec
@@ -50,8 +51,19 @@ def _cronjob_row(obj: dict[str, Any], now: datetime) -> list[Any]:
 
 
 def _validate(obj: dict[str, Any], causes: Causes) -> None:
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
     if not at(obj, "spec.schedule"):
         causes.required("spec.schedule")
+    else:
+        try:
+            schedules.zone_of(spec.get("timeZone"))
+        except schedules.ScheduleError as error:
+            causes.invalid("spec.timeZone", spec.get("timeZone"), str(error))
+        else:
+            try:
+                schedules.read(spec)
+            except schedules.ScheduleError as error:
+                causes.invalid("spec.schedule", spec.get("schedule"), str(error))
     for field in (*HISTORY, "startingDeadlineSeconds"):
         check_nonnegative(obj, f"spec.{field}", causes)
     validate_job_counts(obj, "spec.jobTemplate.spec.", causes)
