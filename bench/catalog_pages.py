@@ -9,8 +9,6 @@ the view, the queries and the templates. Prints figures; asserts nothing.
 """
 
 import argparse
-import logging
-import os
 import statistics
 import sys
 import tempfile
@@ -31,15 +29,10 @@ PAGES = [
 
 def _setup(database: Path) -> None:
     sys.path.insert(0, str(REPO))
-    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
-    os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-    import django
+    from support import inprocess
 
-    django.setup()
+    inprocess.start(database, seed=True)
     from django.conf import settings
-    from django.core.management import call_command
 
     # Plain static names: the hashed manifest only exists after collectstatic.
     settings.STORAGES = {
@@ -47,12 +40,6 @@ def _setup(database: Path) -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    # One "Not Found" warning per expected 404 would drown the figures.
-    logging.getLogger("django.request").setLevel(logging.ERROR)
-    call_command("migrate", verbosity=0)
-    started = time.perf_counter()
-    call_command("seed_catalog", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    print(f"seeded the catalog in {time.perf_counter() - started:.1f} s\n")
 
 
 def _measure(client, url: str, headers: dict, count: int, seconds: float) -> list[float]:

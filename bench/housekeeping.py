@@ -9,7 +9,6 @@ passes until nothing is left to do. Prints figures; asserts nothing.
 """
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -21,16 +20,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _setup(database: Path) -> None:
     sys.path.insert(0, str(REPO))
-    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
-    os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-    import django
+    from support import inprocess
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    inprocess.start(database)
 
 
 def _fill(revisions: int, events: int, audits: int) -> None:

@@ -13,8 +13,6 @@ figures are the pipeline's own. Prints figures; asserts nothing.
 
 import argparse
 import json
-import logging
-import os
 import statistics
 import sys
 import tempfile
@@ -27,22 +25,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _setup(database: Path) -> None:
     sys.path.insert(0, str(REPO))
-    os.environ["DATABASE_URL"] = f"sqlite:///{database}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
-    os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
-    os.environ["WAREHOUSE_RATE_LIMIT_BACKEND"] = "off"
-    os.environ["WAREHOUSE_NAMESPACE_QUOTA"] = "1000000"
-    import django
+    from support import inprocess
 
-    django.setup()
-    from django.core.management import call_command
-
-    logging.getLogger("apiserver").setLevel(logging.ERROR)
-    call_command("migrate", verbosity=0)
-    started = time.perf_counter()
-    call_command("seed_catalog", stdout=open(os.devnull, "w"))  # noqa: SIM115
-    print(f"seeded the catalog in {time.perf_counter() - started:.1f} s\n")
+    quiet = {"WAREHOUSE_RATE_LIMIT_BACKEND": "off", "WAREHOUSE_NAMESPACE_QUOTA": "1000000"}
+    inprocess.start(database, seed=True, env=quiet)
 
 
 def _time(operation: Callable[[int], object], count: int, seconds: float) -> list[float]:
