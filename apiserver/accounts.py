@@ -9,11 +9,34 @@ and the audit log see it.
 
 from apiserver.models import DNS_LABEL, ClusterUser, new_token
 
-__all__ = ["DNS_LABEL", "ClusterUser", "ensure_namespace", "new_token", "system_user"]
+__all__ = [
+    "DNS_LABEL",
+    "RESERVED_NAMES",
+    "RESERVED_PREFIXES",
+    "ClusterUser",
+    "ensure_namespace",
+    "is_reserved",
+    "new_token",
+    "system_user",
+]
 
 # The system identity that opens learners' namespaces, and how the audit log names it.
 ACCOUNTS_USER = "warehouse-accounts"
 ACCOUNTS_CLIENT = "accounts"
+# The overload scenario's flooding learner: its namespace must stay the scenario's.
+NOISY_NEIGHBOUR = "noisy-neighbour"
+
+# Names a learner may never pick: the cluster's own namespaces and the app's own identities.
+# A learner name becomes a namespace and an identity, so sharing one would share its objects.
+RESERVED_NAMES = frozenset({"default", ACCOUNTS_USER, NOISY_NEIGHBOUR})
+# kube-system and friends, system:... users, instructors' identities (instructor-<id>),
+# nodes and the app's own components.
+RESERVED_PREFIXES = ("kube-", "system-", "system:", "instructor-", "node-", "node:", "warehouse-")
+
+
+def is_reserved(name: str) -> bool:
+    """True if `name` belongs to the cluster or the app itself, never to a learner."""
+    return name in RESERVED_NAMES or name.startswith(RESERVED_PREFIXES)
 
 
 def system_user(name: str) -> ClusterUser:

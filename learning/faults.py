@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 
-from apiserver import errors
+from apiserver import accounts, errors
 from apiserver.accounts import ClusterUser
 from apiserver.client import Client, collection_path
 from apiserver.filters import fairness
@@ -43,7 +43,7 @@ CACHE_SECONDS = 1.0
 MAX_SECONDS = 3600
 DEFAULT_DELAY_MS = 1500
 DEFAULT_CAPACITY = 0.1
-NOISY_USER = "noisy-neighbour"
+NOISY_USER = accounts.NOISY_NEIGHBOUR
 FLOOD_PER_SECOND = 25
 # Lanes an outage stops; instructors keep working so they can show the room.
 OUTAGE_LANES = {Lane.LEARNER, Lane.CATCH_ALL, Lane.SYSTEM}

@@ -37,3 +37,9 @@ class JoinForm(forms.Form):
 
 class WorkshopForm(forms.Form):
     title = forms.CharField(label="Workshop title", max_length=200)
+    code_required = forms.BooleanField(
+        label="Learners must type the join code",
+        required=False,
+        help_text="The join link then does not carry the code: only people who see it in the "
+        "room can join.",
+    )

@@ -152,6 +152,10 @@ class Workshop(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="workshops"
     )
     is_open = models.BooleanField(default=True)
+    code_required = models.BooleanField(
+        default=False,
+        help_text="Every learner must type the code: the join link does not carry it.",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("learn/workshops/", views.workshop_list, name="workshops"),
     path("learn/workshops/<str:code>/", views.dashboard, name="dashboard"),
     path("learn/workshops/<str:code>/toggle/", views.toggle, name="toggle"),
+    path("learn/workshops/<str:code>/require-code/", views.require_code, name="require-code"),
     path("learn/workshops/<str:code>/learners/<int:learner_id>/reset/", views.reset, name="reset"),
     path(
         "learn/workshops/<str:code>/learners/<int:learner_id>/revoke/", views.revoke, name="revoke"

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from apiserver import readmodel
+from apiserver import limits, readmodel
 from apiserver.accounts import ClusterUser
 from apiserver.readmodel import Scope
 from learning import checks, grading, lessons, progress, scenarios, workshops
@@ -338,11 +338,24 @@ def results(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 # Workshops ----------------------------------------------------------------------------
 
 
+def _linked_code(code: str) -> str:
+    """The code a join link carries, unless its workshop wants every learner to type it."""
+    typed = "".join(ch for ch in code.upper() if ch.isalnum())
+    if typed and Workshop.objects.filter(code=typed, code_required=True).exists():
+        return ""
+    return code
+
+
 @require_http_methods(["GET", "POST"])
 def join(request: HtmxHttpRequest) -> HttpResponse:
     """Join a workshop with its code and a display name; no account needed."""
-    initial = {"code": request.GET.get("code", "")[:20]}
+    initial = {"code": _linked_code(request.GET.get("code", "")[:20])}
     form = JoinForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        try:
+            limits.check("join", request)
+        except limits.TooManyAttempts as error:
+            return limits.refused(request, error)
     if request.method == "POST" and form.is_valid():
         try:
             workshop, learner = workshops.join(
@@ -371,7 +384,9 @@ def workshop_list(request: HtmxHttpRequest) -> HttpResponse:
             try:
                 with transaction.atomic():
                     created = Workshop.objects.create(
-                        title=form.cleaned_data["title"], instructor=request.user
+                        title=form.cleaned_data["title"],
+                        code_required=form.cleaned_data["code_required"],
+                        instructor=request.user,
                     )
             except IntegrityError:
                 continue
@@ -444,6 +459,20 @@ def toggle(request: HtmxHttpRequest, code: str) -> HttpResponse:
     workshop.save(update_fields=["is_open"])
     state = "open" if workshop.is_open else "closed"
     messages.success(request, f"The workshop is now {state} for joining.")
+    return redirect("learning:dashboard", code=workshop.code)
+
+
+@require_POST
+@instructor_only
+def require_code(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    """Turn on or off whether every learner must type the code rather than follow a link."""
+    workshop = _own_workshop(request, code)
+    workshop.code_required = request.POST.get("code_required") == "on"
+    workshop.save(update_fields=["code_required"])
+    if workshop.code_required:
+        messages.success(request, "Every learner must now type the join code.")
+    else:
+        messages.success(request, "The join link now carries the code.")
     return redirect("learning:dashboard", code=workshop.code)
 
 

@@ -14,10 +14,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils.text import slugify
 
-from apiserver import readmodel
+from apiserver import accounts, readmodel
 from apiserver.accounts import ClusterUser
 from apiserver.client import Client, Exchange, collection_path
-from apiserver.server.kubeconfig import RESERVED_NAMES, RESERVED_PREFIX
 from learning import lessons, progress
 from learning.checks import IMAGE_ERRORS
 from learning.models import Participant, Question, Workshop
@@ -44,7 +43,7 @@ def instructor_identity(user: AbstractBaseUser) -> ClusterUser:
 def _learner_name(display_name: str) -> str:
     """A DNS label from the display name plus a short random tail, e.g. ada-lovelace-k3q9."""
     base = slugify(display_name)[:40].strip("-") or "learner"
-    if base in RESERVED_NAMES or base.startswith(RESERVED_PREFIX):
+    if accounts.is_reserved(base) or accounts.is_reserved(f"{base}-"):
         base = f"learner-{base}"[:40].strip("-")
     tail = "".join(secrets.choice(SUFFIX_ALPHABET) for _ in range(4))
     return f"{base}-{tail}"

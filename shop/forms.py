@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from apiserver.server.kubeconfig import RESERVED_NAMES, RESERVED_PREFIX
+from apiserver import accounts
 from shop.manifests import DNS_LABEL, POD_IMAGES, ManifestError, parse_manifest
 
 
@@ -33,9 +33,10 @@ class LearnerForm(forms.Form):
                 "letter or digit (for example alice or team-7). Kubernetes names namespaces "
                 "this way, and your name becomes your namespace."
             )
-        if name in RESERVED_NAMES or name.startswith(RESERVED_PREFIX):
+        if accounts.is_reserved(name):
             raise forms.ValidationError(
-                "That name belongs to the cluster itself (default and kube-...). Pick another."
+                "That name belongs to the cluster itself (default, kube-..., system-..., "
+                "instructor-... and the app's own users). Pick another."
             )
         return name
 

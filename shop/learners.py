@@ -28,7 +28,7 @@ SESSION_OWNED = "shop_owned_learner_ids"
 
 
 class NameTaken(Exception):
-    """Someone else's browser already holds this learner name."""
+    """Someone else's browser, or the cluster itself, already holds this learner name."""
 
 
 def current_learner(request: HttpRequest) -> ClusterUser | None:
@@ -48,8 +48,12 @@ def current_learner(request: HttpRequest) -> ClusterUser | None:
 def sign_in(request: HttpRequest, name: str, display_name: str = "") -> tuple[ClusterUser, bool]:
     """Create or resume the learner `name` for this browser; return it and whether it is new.
 
-    Raises NameTaken when the name belongs to a learner this browser did not create.
+    Raises NameTaken when the name belongs to a learner this browser did not create, is
+    reserved, or names a Namespace that already exists: a new learner never adopts one (an
+    instructor's demo, a scenario's), nor the Secrets inside it.
     """
+    if accounts.is_reserved(name):
+        raise NameTaken(name)
     owned = set(request.session.get(SESSION_OWNED, []))
     existing = ClusterUser.objects.filter(name=name).first()
     if existing is not None:
@@ -69,7 +73,8 @@ def sign_in(request: HttpRequest, name: str, display_name: str = "") -> tuple[Cl
                     role=ClusterUser.Role.LEARNER,
                     namespace=name,
                 )
-                _ensure_namespace(learner)
+                if _ensure_namespace(learner) is False:
+                    raise NameTaken(name)
         except IntegrityError:
             # Another browser took the name between our look-up and our insert.
             raise NameTaken(name) from None
@@ -132,15 +137,24 @@ def _back_after_sign_in(request: HttpRequest) -> str:
     return reverse("shop:orders")
 
 
-def _ensure_namespace(learner: ClusterUser) -> None:
+def is_new_name(name: str) -> bool:
+    """True if no identity holds `name` yet, so signing in with it would create a learner."""
+    return not ClusterUser.objects.filter(name=name).exists()
+
+
+def _ensure_namespace(learner: ClusterUser) -> bool | None:
     """Have the API server create the learner's Namespace if it is missing.
 
-    A door shut by an outage or too busy to answer must not stop anyone signing in (the
-    store needs no Namespace object to keep theirs): the next sign-in creates it.
+    True if it was created, False if it existed already, None if the API could not answer.
+    The answer comes from the API server (a POST as the accounts identity, refused with 409
+    when the Namespace exists), so the check and the creation are one step. A door shut by
+    an outage or too busy to answer must not stop anyone signing in (the store needs no
+    Namespace object to keep theirs): the next sign-in creates it.
     """
     try:
-        accounts.ensure_namespace(learner.namespace)
+        return accounts.ensure_namespace(learner.namespace)
     except ApiError as error:
         if error.code != 429 and error.code < 500:
             raise
         log.warning("namespace %s not created yet: %s", learner.namespace, error)
+        return None

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import push_url, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from apiserver import readmodel
+from apiserver import limits, readmodel
 from apiserver.accounts import ClusterUser
 from apiserver.server.kubeconfig import kubeconfig_for
 from catalog.models import ResourceKind
@@ -28,6 +28,7 @@ from shop.forms import LearnerForm, OrderForm, PodChoiceForm
 from shop.learners import (
     NameTaken,
     current_learner,
+    is_new_name,
     learner_required,
     safe_next,
     sign_in,
@@ -143,8 +144,13 @@ def learner(request: HtmxHttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     form = LearnerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        name = form.cleaned_data["name"]
         try:
-            sign_in(request, form.cleaned_data["name"], form.cleaned_data["display_name"])
+            if is_new_name(name):
+                limits.check("learner-name", request)
+            sign_in(request, name, form.cleaned_data["display_name"])
+        except limits.TooManyAttempts as error:
+            return limits.refused(request, error)
         except NameTaken:
             form.add_error(
                 "name",

@@ -16,9 +16,6 @@ from apiserver.accounts import DNS_LABEL, ClusterUser
 from apiserver.server import tls
 
 CLUSTER_NAME = "warehouse"
-# Namespace names the cluster itself uses; a learner named like these would share them.
-RESERVED_NAMES = ("default",)
-RESERVED_PREFIX = "kube-"
 
 
 class KubeconfigError(ValueError):
@@ -74,9 +71,9 @@ def check_name(name: str) -> str:
             f"{name!r} is not a valid learner name: use at most 63 lowercase letters, digits "
             "and '-', starting and ending with a letter or digit (e.g. alice or team-7)."
         )
-    if name in RESERVED_NAMES or name.startswith(RESERVED_PREFIX):
+    if accounts.is_reserved(name):
         raise KubeconfigError(
-            f"{name!r} is reserved for the cluster's own namespaces; pick another learner name."
+            f"{name!r} is reserved for the cluster and its own users; pick another learner name."
         )
     return name
 
