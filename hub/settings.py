@@ -205,9 +205,11 @@ WAREHOUSE_LEARNER_CONCURRENCY = envint("WAREHOUSE_LEARNER_CONCURRENCY", "16")
 # Attempts per client address (apiserver/limits.py), in the same backend: new learner names,
 # workshop join attempts and admin logins, each at most LIMIT per SECONDS. The address is
 # REMOTE_ADDR unless WAREHOUSE_BEHIND_PROXY says a trusted proxy sets X-Forwarded-For.
-WAREHOUSE_NEW_LEARNERS_LIMIT = envint("WAREHOUSE_NEW_LEARNERS_LIMIT", "10")
+# A whole workshop often arrives from one NAT address, so the name and join budgets fit a
+# room of 300; admin logins, which nobody needs many of, are kept tight.
+WAREHOUSE_NEW_LEARNERS_LIMIT = envint("WAREHOUSE_NEW_LEARNERS_LIMIT", "300")
 WAREHOUSE_NEW_LEARNERS_SECONDS = envint("WAREHOUSE_NEW_LEARNERS_SECONDS", "3600")
-WAREHOUSE_JOIN_LIMIT = envint("WAREHOUSE_JOIN_LIMIT", "20")
+WAREHOUSE_JOIN_LIMIT = envint("WAREHOUSE_JOIN_LIMIT", "300")
 WAREHOUSE_JOIN_SECONDS = envint("WAREHOUSE_JOIN_SECONDS", "600")
 WAREHOUSE_ADMIN_LOGIN_LIMIT = envint("WAREHOUSE_ADMIN_LOGIN_LIMIT", "10")
 WAREHOUSE_ADMIN_LOGIN_SECONDS = envint("WAREHOUSE_ADMIN_LOGIN_SECONDS", "600")
