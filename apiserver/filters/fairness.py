@@ -11,8 +11,9 @@ right after authentication:
   per process (``WAREHOUSE_LEARNER_CONCURRENCY``), so learners can never take every thread.
 - ``catch-all``: callers with no token or one that does not authenticate. Each client
   address has a bucket (``WAREHOUSE_ANONYMOUS_QPS``/``_BURST``) and the lane has one
-  (``WAREHOUSE_CATCH_ALL_QPS``/``_BURST``), taken before anything costly is done for them,
-  so a flood of bad tokens from one address is refused cheaply and nobody else notices.
+  (``WAREHOUSE_CATCH_ALL_QPS``/``_BURST``), taken as soon as the token lookup fails and
+  before routing, authorization or auditing in full, so a flood of bad tokens from one
+  address is refused cheaply and nobody else notices.
 
 Watch streams are long and hold server resources, so each user may have at most
 ``WAREHOUSE_MAX_WATCHES_PER_USER`` open at once (``WAREHOUSE_MAX_WATCHES_PER_INSTRUCTOR``
@@ -22,7 +23,7 @@ stream ends, however it ends.
 A refused request gets ``429 TooManyRequests`` with ``Retry-After``; client-go (kubectl)
 waits that long and retries by itself. Buckets live in this process's memory by default
 (right for one process), or in Redis with ``WAREHOUSE_RATE_LIMIT_BACKEND=redis`` so that
-several server processes share them; ``off`` turns limiting off.
+several server processes share them; ``off`` turns limiting (and the watch caps) off.
 """
 
 import logging
