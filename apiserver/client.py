@@ -195,6 +195,11 @@ class Watch:
         except errors.ApiError as error:
             raise ApiError(error.code, error.status()) from None
 
+    def close(self) -> None:
+        """Stop following; gives back the user's watch seat, if the lane counts them."""
+        if self._stream.seat is not None:
+            self._stream.seat.release()
+
 
 class Client:
     """Requests as one identity; verbs return plain dicts and raise ApiError on failure.

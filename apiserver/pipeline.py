@@ -40,7 +40,7 @@ def _admit_lane(request: ApiRequest, prepared: Prepared) -> None:
     prepared.lane = lane
     try:
         capacity = faults.apply(lane)
-        fairness.check_rate(prepared.user, lane, capacity)
+        fairness.check_rate(prepared.user, lane, capacity, request.remote_addr)
     except errors.ApiError:
         # Refused before routing; name the target anyway, for the audit log.
         with contextlib.suppress(errors.ApiError):
@@ -63,7 +63,13 @@ def prepare(request: ApiRequest, into: Prepared | None = None) -> Prepared:
         prepared.target = Route(document="version")
         _admit_lane(request, prepared)
         return prepared
-    prepared.user = authenticate(request)
+    try:
+        prepared.user = authenticate(request)
+    except errors.ApiError:
+        # No working credentials: the catch-all lane's buckets (this address's and the
+        # lane's) say whether it even gets its 401, so a flood of bad tokens costs little.
+        _admit_lane(request, prepared)
+        raise
     _admit_lane(request, prepared)
     prepared.target = target = route(request.path)
     prepared.verb = verb = verb_for(request.method, target, request.query)
@@ -93,17 +99,21 @@ def open_watch(request: ApiRequest) -> streams.Follower | ApiResponse:
     """A watch request through the same gates, audited once when it opens.
 
     Answers the open stream (which the HTTP view streams and the loopback client polls),
-    or the refusal as a response.
+    or the refusal as a response. The stream holds one of its user's watch seats
+    (`follower.seat`); whoever serves it gives the seat back when it ends.
     """
     started = time.perf_counter()
     if not request.client:
         request.client = guess_client(request.headers.get("user-agent", ""))
     prepared = Prepared()
+    seat = None
     try:
         prepare(request, prepared)
         if prepared.verb != "watch":
             raise errors.method_not_allowed()
+        seat = fairness.take_watch_seat(prepared.user, fairness.Lane(prepared.lane))
         follower = watch_handler.handle(request, prepared.target)
+        follower.seat, seat = seat, None
     except errors.ApiError as error:
         audit.record(request, prepared, error.code, started)
         return ApiResponse(error.code, error.status(), error.headers)
@@ -112,6 +122,9 @@ def open_watch(request: ApiRequest) -> streams.Follower | ApiResponse:
         error = errors.storage_busy()
         audit.record(request, prepared, error.code, started)
         return ApiResponse(error.code, error.status(), error.headers)
+    finally:
+        if seat is not None:
+            seat.release()
     audit.record(request, prepared, 200, started)
     return follower
 

@@ -201,6 +201,14 @@ WAREHOUSE_LEARNER_BURST = envint("WAREHOUSE_LEARNER_BURST", "40")
 WAREHOUSE_LEARNER_LANE_QPS = envint("WAREHOUSE_LEARNER_LANE_QPS", "500")
 WAREHOUSE_LEARNER_LANE_BURST = envint("WAREHOUSE_LEARNER_LANE_BURST", "1000")
 WAREHOUSE_LEARNER_CONCURRENCY = envint("WAREHOUSE_LEARNER_CONCURRENCY", "16")
+# Callers with no working credentials: one bucket per client address, one for the lane.
+WAREHOUSE_ANONYMOUS_QPS = envint("WAREHOUSE_ANONYMOUS_QPS", "5")
+WAREHOUSE_ANONYMOUS_BURST = envint("WAREHOUSE_ANONYMOUS_BURST", "20")
+WAREHOUSE_CATCH_ALL_QPS = envint("WAREHOUSE_CATCH_ALL_QPS", "50")
+WAREHOUSE_CATCH_ALL_BURST = envint("WAREHOUSE_CATCH_ALL_BURST", "100")
+# Open watch streams per user (0: no cap); the control plane is never capped.
+WAREHOUSE_MAX_WATCHES_PER_USER = envint("WAREHOUSE_MAX_WATCHES_PER_USER", "50")
+WAREHOUSE_MAX_WATCHES_PER_INSTRUCTOR = envint("WAREHOUSE_MAX_WATCHES_PER_INSTRUCTOR", "500")
 
 # Attempts per client address (apiserver/limits.py), in the same backend: new learner names,
 # workshop join attempts and admin logins, each at most LIMIT per SECONDS. The address is

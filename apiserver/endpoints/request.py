@@ -27,6 +27,9 @@ class ApiRequest:
     body: bytes = b""
     client: str = ""
     user: ClusterUser | None = None
+    # The peer's address as the connection gives it (never X-Forwarded-For, which anyone
+    # may write): the catch-all lane keeps one bucket per address.
+    remote_addr: str = ""
 
     def as_http(self) -> str:
         """The request as raw HTTP text, for the page showing 'the request behind this click'."""

@@ -386,6 +386,7 @@ class Follower:
         self.cursor = check_resource_version(query.get("resourceVersion", ""))
         self.listed = self.cursor != 0
         self.as_table = False
+        self.seat: Any = None  # fairness.WatchSeat while capped, given back when it ends
 
     @property
     def resource_version(self) -> str:

@@ -2,6 +2,7 @@
 
 import functools
 import logging
+import threading
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -46,12 +47,52 @@ def _insert_sql() -> str:
     return _insert_sql_for(connection.vendor)
 
 
+# A flood of refused strangers must not become a flood of INSERTs: per client address and
+# process, one refusal row is written each this many seconds, and the rest are counted.
+REFUSAL_SAMPLE_SECONDS = 1.0
+
+_refusals_lock = threading.Lock()
+_refusals: dict[str, tuple[float, int]] = {}
+
+
+def _sampled_refusal(address: str) -> int:
+    """0 to skip this refusal's row, else how many refusals the row stands for."""
+    now = time.monotonic()
+    with _refusals_lock:
+        written, skipped = _refusals.get(address, (0.0, 0))
+        if now - written < REFUSAL_SAMPLE_SECONDS:
+            _refusals[address] = (written, skipped + 1)
+            return 0
+        if len(_refusals) > 10_000:
+            _refusals.clear()
+        _refusals[address] = (now, 0)
+    return skipped + 1
+
+
+def forget_refusals() -> None:
+    """Start sampling afresh (tests)."""
+    with _refusals_lock:
+        _refusals.clear()
+
+
 def record(request: "ApiRequest", prepared: "Prepared", status: int, started: float) -> None:
     """Write one audit row (a single INSERT); never lets a logging failure fail the request.
 
     Plain SQL rather than `AuditRecord.objects.create()`: every request pays for this row,
-    and the ORM's model and query building cost more than the INSERT itself.
+    and the ORM's model and query building cost more than the INSERT itself. Refusals of
+    callers without credentials are sampled per address (`REFUSAL_SAMPLE_SECONDS`): the
+    log still shows who was refused and when, without one row per refused request.
     """
+    if status == 429 and prepared.user is None:
+        standing_for = _sampled_refusal(request.remote_addr)
+        if not standing_for:
+            return
+        if standing_for > 1:
+            log.warning(
+                "refused %d requests without credentials from %s",
+                standing_for,
+                request.remote_addr or "this process",
+            )
     target = prepared.target
     kind = target.kind if target is not None else None
     try:

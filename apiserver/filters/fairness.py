@@ -9,18 +9,28 @@ right after authentication:
   ``WAREHOUSE_LEARNER_BURST`` at once), and the lane as a whole has one too
   (``WAREHOUSE_LEARNER_LANE_QPS``/``_BURST``), plus a cap on learner requests in flight
   per process (``WAREHOUSE_LEARNER_CONCURRENCY``), so learners can never take every thread.
-- ``catch-all``: anonymous requests (only ``/version`` is open to them) share one bucket.
+- ``catch-all``: callers with no token or one that does not authenticate. Each client
+  address has a bucket (``WAREHOUSE_ANONYMOUS_QPS``/``_BURST``) and the lane has one
+  (``WAREHOUSE_CATCH_ALL_QPS``/``_BURST``), taken as soon as the token lookup fails and
+  before routing, authorization or auditing in full, so a flood of bad tokens from one
+  address is refused cheaply and nobody else notices.
+
+Watch streams are long and hold server resources, so each user may have at most
+``WAREHOUSE_MAX_WATCHES_PER_USER`` open at once (``WAREHOUSE_MAX_WATCHES_PER_INSTRUCTOR``
+for instructors; the control plane is never capped). The seat is given back when the
+stream ends, however it ends.
 
 A refused request gets ``429 TooManyRequests`` with ``Retry-After``; client-go (kubectl)
 waits that long and retries by itself. Buckets live in this process's memory by default
 (right for one process), or in Redis with ``WAREHOUSE_RATE_LIMIT_BACKEND=redis`` so that
-several server processes share them; ``off`` turns limiting off.
+several server processes share them; ``off`` turns limiting (and the watch caps) off.
 """
 
 import logging
 import math
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -165,8 +175,9 @@ class RedisBackend:
 
     def reset(self) -> None:
         try:
-            for key in self.client.scan_iter("warehouse:fairness:*"):
-                self.client.delete(key)
+            for pattern in ("warehouse:fairness:*", "warehouse:watches:*"):
+                for key in self.client.scan_iter(pattern):
+                    self.client.delete(key)
         except self._errors:
             pass
         self._down_until = 0.0
@@ -211,10 +222,19 @@ def _setting(name: str, default: float) -> float:
     return float(getattr(settings, name, default))
 
 
-def buckets_for(user: ClusterUser | None, lane: Lane, capacity: float = 1.0) -> list[Bucket]:
+def buckets_for(
+    user: ClusterUser | None, lane: Lane, capacity: float = 1.0, address: str = ""
+) -> list[Bucket]:
     """The buckets one request draws from; `capacity` below 1 shrinks them (overload)."""
     if lane == Lane.CATCH_ALL:
-        return [Bucket("catch-all", 10 * capacity, 20 * capacity)]
+        qps = _setting("WAREHOUSE_ANONYMOUS_QPS", 5) * capacity
+        burst = max(1.0, _setting("WAREHOUSE_ANONYMOUS_BURST", 20) * capacity)
+        lane_qps = _setting("WAREHOUSE_CATCH_ALL_QPS", 50) * capacity
+        lane_burst = max(1.0, _setting("WAREHOUSE_CATCH_ALL_BURST", 100) * capacity)
+        return [
+            Bucket(f"address:{address or 'local'}", qps, burst),
+            Bucket("catch-all", lane_qps, lane_burst),
+        ]
     if lane != Lane.LEARNER or user is None:
         return []
     qps = _setting("WAREHOUSE_LEARNER_QPS", 20) * capacity
@@ -236,9 +256,11 @@ def too_many_requests(wait: float, message: str = "") -> errors.ApiError:
     )
 
 
-def check_rate(user: ClusterUser | None, lane: Lane, capacity: float = 1.0) -> None:
+def check_rate(
+    user: ClusterUser | None, lane: Lane, capacity: float = 1.0, address: str = ""
+) -> None:
     """Take this request's tokens, or raise 429. A Redis outage fails open, not closed."""
-    buckets = buckets_for(user, lane, capacity)
+    buckets = buckets_for(user, lane, capacity, address)
     if not buckets:
         return
     wait = backend().take(buckets)
@@ -277,6 +299,114 @@ def in_flight(lane: Lane) -> Iterator[None]:
         seats.release()
 
 
+# Watch seats in Redis: one sorted set per user, a member per open stream scored by when it
+# expires, so the seats of a process that died without giving them back lapse by themselves.
+_WATCH_SCRIPT = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+return 1
+"""
+
+# Longer than any watch may last (`endpoints.watch.MAX_TIMEOUT`), with a margin.
+WATCH_SEAT_SECONDS = 3600 + 60
+
+_watch_lock = threading.Lock()
+_watching: dict[str, int] = {}
+
+
+def watch_limit(lane: Lane) -> int:
+    """How many watches one caller in `lane` may hold open; 0 means no cap."""
+    if lane == Lane.SYSTEM or isinstance(backend(), OffBackend):
+        return 0
+    if lane == Lane.INSTRUCTOR:
+        return int(_setting("WAREHOUSE_MAX_WATCHES_PER_INSTRUCTOR", 500))
+    return int(_setting("WAREHOUSE_MAX_WATCHES_PER_USER", 50))
+
+
+class WatchSeat:
+    """One open watch stream's place in its user's count; `release()` may be called twice."""
+
+    def __init__(self, user: str, redis_key: str = "", member: str = "") -> None:
+        self.user = user
+        self._redis_key = redis_key
+        self._member = member
+        self._lock = threading.Lock()
+        self._held = True
+
+    def release(self) -> None:
+        with self._lock:
+            if not self._held:
+                return
+            self._held = False
+        with _watch_lock:
+            left = _watching.get(self.user, 0) - 1
+            if left > 0:
+                _watching[self.user] = left
+            else:
+                _watching.pop(self.user, None)
+        if self._redis_key:
+            found = backend()
+            if isinstance(found, RedisBackend):
+                try:
+                    found.client.zrem(self._redis_key, self._member)
+                except found._errors as error:
+                    log.warning("could not give back a watch seat in Redis: %s", error)
+
+
+def _take_redis_seat(found: RedisBackend, user: str, limit: int) -> tuple[str, str] | None:
+    """A seat in the shared count, ("", "") if Redis is down (the process count stands), or
+    None when the user already holds `limit` watches across every process."""
+    if time.monotonic() < found._down_until:
+        return "", ""
+    key, member = f"warehouse:watches:{user}", uuid.uuid4().hex
+    try:
+        taken = found.client.eval(_WATCH_SCRIPT, 1, key, limit, WATCH_SEAT_SECONDS, member)
+    except found._errors as error:
+        found._down_until = time.monotonic() + found.RETRY_SECONDS
+        log.warning("watch seats counted per process for now: Redis failed: %s", error)
+        return "", ""
+    return (key, member) if int(taken) else None
+
+
+def take_watch_seat(user: ClusterUser | None, lane: Lane) -> WatchSeat | None:
+    """A seat for one more open watch, None if the lane has no cap, or 429 when full."""
+    limit = watch_limit(lane)
+    if not limit:
+        return None
+    name = user.name if user is not None else ""
+    with _watch_lock:
+        if _watching.get(name, 0) >= limit:
+            raise _too_many_watches(limit)
+        _watching[name] = _watching.get(name, 0) + 1
+    seat = WatchSeat(name)
+    found = backend()
+    if isinstance(found, RedisBackend):
+        shared = _take_redis_seat(found, name, limit)
+        if shared is None:
+            seat.release()
+            raise _too_many_watches(limit)
+        seat._redis_key, seat._member = shared
+    return seat
+
+
+def _too_many_watches(limit: int) -> errors.ApiError:
+    return too_many_requests(
+        5, f"Too many open watches: at most {limit} per user, please close one and retry."
+    )
+
+
+def open_watches(user: str) -> int:
+    """How many watches `user` has open in this process (for tests and the dashboard)."""
+    with _watch_lock:
+        return _watching.get(user, 0)
+
+
 def reset() -> None:
-    """Forget every bucket (tests, and the end of an overload scenario)."""
+    """Forget every bucket and watch seat (tests, and the end of an overload scenario)."""
     backend().reset()
+    with _watch_lock:
+        _watching.clear()

@@ -1,5 +1,8 @@
 """Thin HTTP views: Django request -> ApiRequest -> pipeline -> JSON (or a watch stream)."""
 
+from collections.abc import AsyncIterator
+from typing import Any
+
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -28,6 +31,7 @@ def _api_request(request: HttpRequest) -> ApiRequest:
         query={key: request.GET.get(key, "") for key in request.GET},
         headers={key.lower(): value for key, value in request.headers.items()},
         body=body,
+        remote_addr=request.META.get("REMOTE_ADDR", ""),
     )
 
 
@@ -65,14 +69,33 @@ async def _watch(api_request: ApiRequest) -> HttpResponse:
     opened = await sync_to_async(pipeline.open_watch)(api_request)
     if isinstance(opened, ApiResponse):
         return _http(opened)
-    if watch.pooled():
-        # The stream may poll from another thread; this one's pooled connection goes back
-        # now rather than when the watch ends, or each open watch would pin one.
-        await sync_to_async(watch.release_connection)()
-    stream = watch.events(opened.kind, opened.namespace, api_request.query, opened.as_table)
-    response = StreamingHttpResponse(stream, content_type=JSON)
+    seat = opened.seat
+    try:
+        if watch.pooled():
+            # The stream may poll from another thread; this one's pooled connection goes
+            # back now rather than when the watch ends, or each open watch would pin one.
+            await sync_to_async(watch.release_connection)()
+        stream = watch.events(opened.kind, opened.namespace, api_request.query, opened.as_table)
+        response = StreamingHttpResponse(_seated(stream, seat), content_type=JSON)
+    except BaseException:
+        if seat is not None:
+            seat.release()
+        raise
+    if seat is not None:
+        # Also when the stream never started: the response is closed however it ends.
+        response._resource_closers.append(seat.release)
     response["Cache-Control"] = "no-cache, private"
     return response
+
+
+async def _seated(stream: AsyncIterator[bytes], seat: Any) -> AsyncIterator[bytes]:
+    """The stream, giving its watch seat back the moment it ends (timeout, client, shutdown)."""
+    try:
+        async for chunk in stream:
+            yield chunk
+    finally:
+        if seat is not None:
+            seat.release()
 
 
 def health(request: HttpRequest) -> HttpResponse:

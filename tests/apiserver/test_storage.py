@@ -28,6 +28,14 @@ PODS = "/api/v1/namespaces/alice/pods"
 LIMIT = "Too long: must have at most 262144 bytes"
 
 
+@pytest.fixture(autouse=True)
+def _logs_of_this_test_only(db):
+    """Start from empty logs: tests that run live servers may leave committed rows behind,
+    and housekeeping would rightly clear those too. (Rolled back with the test.)"""
+    Revision.objects.all().delete()
+    AuditRecord.objects.all().delete()
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
