@@ -232,6 +232,18 @@ def _strip_volatile(obj: dict[str, Any]) -> dict[str, Any]:
     return {**obj, "metadata": meta}
 
 
+def _locked_row(kind: Kind, namespace: str, name: str) -> StoredObject:
+    """The object's row, locked until the transaction ends; 404 when there is none."""
+    row = (
+        StoredObject.objects.select_for_update()
+        .filter(resource=kind.resource, namespace=namespace, name=name)
+        .first()
+    )
+    if row is None:
+        raise errors.not_found(kind.plural, name, kind.group)
+    return row
+
+
 def update(
     kind: Kind,
     namespace: str,
@@ -246,13 +258,7 @@ def update(
     conflict (the client's copy was stale); identical content writes nothing.
     """
     with transaction.atomic():
-        row = (
-            StoredObject.objects.select_for_update()
-            .filter(resource=kind.resource, namespace=namespace, name=name)
-            .first()
-        )
-        if row is None:
-            raise errors.not_found(kind.plural, name, kind.group)
+        row = _locked_row(kind, namespace, name)
         current = json.loads(row.body)
         desired = change(json.loads(row.body))
         meta = desired.setdefault("metadata", {})
@@ -323,13 +329,7 @@ def delete(
     marked too, and go when an update removes the last finalizer.
     """
     with transaction.atomic():
-        row = (
-            StoredObject.objects.select_for_update()
-            .filter(resource=kind.resource, namespace=namespace, name=name)
-            .first()
-        )
-        if row is None:
-            raise errors.not_found(kind.plural, name, kind.group)
+        row = _locked_row(kind, namespace, name)
         if precondition_version and str(precondition_version) != str(row.resource_version):
             raise errors.conflict(kind.plural, name, kind.group)
         if precondition_uid and precondition_uid != str(row.uid):
