@@ -25,24 +25,20 @@ TOO_MANY_MISSED = 100
 
 
 def _schedule(cj: dict) -> tuple[str, tzinfo]:
-    """The CronJob's schedule as the controller event names a problem with it."""
-    spec = cj.get("spec") or {}
-    try:
-        return schedules.read(spec)
-    except ScheduleError as error:
-        if error.reason == "UnknownTimeZone":
-            raise ScheduleError(
-                error.reason, f"invalid timeZone: {spec.get('timeZone')!r}: {error}"
-            ) from None
-        raise ScheduleError(
-            error.reason, f"unparseable schedule: {spec.get('schedule')!r} : {error}"
-        ) from None
+    return schedules.read(cj.get("spec") or {})
 
 
 def next_after(cj: dict, moment: datetime) -> datetime:
     """The first schedule time strictly after `moment`."""
-    _schedule(cj)
     return schedules.next_after(cj.get("spec") or {}, moment)
+
+
+def _problem(cj: dict, error: ScheduleError) -> str:
+    """The warning event's words for a schedule the controller cannot read."""
+    spec = cj.get("spec") or {}
+    if error.reason == "UnknownTimeZone":
+        return f"invalid timeZone: {spec.get('timeZone')!r}: {error}"
+    return f"unparseable schedule: {spec.get('schedule')!r} : {error}"
 
 
 def most_recent(cj: dict, now: datetime) -> tuple[datetime | None, int]:
@@ -160,7 +156,7 @@ class CronJobController(Controller):
             try:
                 active = self._on_schedule(cj, world, now, status, active)
             except ScheduleError as error:
-                self.record(cj, "Warning", error.reason, str(error), now)
+                self.record(cj, "Warning", error.reason, _problem(cj, error), now)
         if active:
             status["active"] = active
         else:
