@@ -11,8 +11,7 @@ from apiserver.registry import cells, strategies
 from apiserver.registry.kinds import Kind
 
 
-def column_definitions(kind: Kind) -> list[dict[str, Any]]:
-    columns, _ = strategies.for_kind(kind).printer()
+def column_definitions(columns: list[cells.Column]) -> list[dict[str, Any]]:
     definitions = []
     for name, type_, format_, priority in columns:
         description = {"Name": cells.NAME_DESCRIPTION, "Age": cells.AGE_DESCRIPTION}.get(name, name)
@@ -44,7 +43,7 @@ def table(
     with_columns: bool = True,
 ) -> dict[str, Any]:
     """A Table of `objects`; each row carries the object as metadata, in full, or not at all."""
-    _, row_fn = strategies.for_kind(kind).printer()
+    columns, row_fn = strategies.printer_for(kind)
     now = datetime.now(UTC)
     rows = []
     for obj in objects:
@@ -58,7 +57,7 @@ def table(
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
         "metadata": list_meta or {},
-        "columnDefinitions": column_definitions(kind) if with_columns else [],
+        "columnDefinitions": column_definitions(columns) if with_columns else [],
         "rows": rows,
     }
     return result

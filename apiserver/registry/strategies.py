@@ -5,7 +5,7 @@ A new built-in kind with defaults, checks or columns of its own is one module un
 take their columns from the definition's additionalPrinterColumns.
 """
 
-from apiserver.registry import crds
+from apiserver.registry import cells, crds
 from apiserver.registry.apps import daemonsets, deployments, replicasets, statefulsets
 from apiserver.registry.batch import cronjobs, jobs
 from apiserver.registry.core import (
@@ -58,8 +58,16 @@ DEFAULT = Strategy()
 
 
 def for_kind(kind: Kind) -> Strategy:
-    """The rules for `kind`: its own, a custom kind's printer, or the defaults."""
-    if kind.printer_columns:
-        columns, row = crds.printer(kind)
-        return Strategy(resource=kind.resource, columns=columns, row=row)
+    """The rules for `kind`: its own, or the defaults."""
     return STRATEGIES.get(kind.resource, DEFAULT)
+
+
+def printer_for(kind: Kind) -> tuple[list[cells.Column], cells.RowFn]:
+    """The Table columns and row of `kind`; a custom kind's come from its definition.
+
+    Kept apart from `for_kind` so that only printing pays for reading a definition's
+    additionalPrinterColumns, not every admission and selector check.
+    """
+    if kind.printer_columns:
+        return crds.printer(kind)
+    return for_kind(kind).printer()
