@@ -63,8 +63,7 @@ def resolve(resource: str) -> tuple[str, str, str, bool]:
     group, _, plural = resource.rpartition("/")
     kind = index.by_resource.get(f"{group}/{plural}")
     if kind is None and "/" not in resource:
-        found = [k for k in index.by_resource.values() if k.plural == plural]
-        kind = found[0] if len(found) == 1 else None
+        kind = index.by_plural.get(plural)
     if kind is None:
         raise KeyError(f"the API server serves no resource {resource!r}")
     return kind.group, kind.version, kind.plural, kind.namespaced

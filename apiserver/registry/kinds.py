@@ -66,6 +66,8 @@ class Index:
     groups: list[tuple[str, list[str], str]]  # (group, versions, preferred version)
     by_resource: dict[str, Kind]  # "group/plural" -> preferred version's kind
     by_kind: dict[tuple[str, str], Kind]  # (apiVersion, Kind) -> kind
+    # plural -> the one preferred-version kind with it, or None when groups share the plural
+    by_plural: dict[str, Kind | None]
 
 
 _lock = threading.Lock()
@@ -160,10 +162,14 @@ def _build() -> Index:
         current = by_resource.get(kind.resource)
         if current is None or kind.version == preferred.get(kind.group):
             by_resource[kind.resource] = kind
+    by_plural: dict[str, Kind | None] = {}
+    for kind in by_resource.values():
+        by_plural[kind.plural] = None if kind.plural in by_plural else kind
     return Index(
         kinds=kinds,
         by_path={(k.group, k.version, k.plural): k for k in kinds},
         groups=groups,
         by_resource=by_resource,
         by_kind={(k.api_version, k.kind): k for k in kinds},
+        by_plural=by_plural,
     )
