@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-from support.livecluster import DEFAULT_POSTGRES, postgres_url
+from support.livecluster import DEFAULT_POSTGRES, postgres_url, throwaway_postgres
 
 POSTGRES = os.environ.get("WAREHOUSE_TEST_POSTGRES", DEFAULT_POSTGRES)
 
@@ -38,17 +38,8 @@ def own_database(kind: str, workdir: Path) -> Iterator[str]:
         return
     if not postgres_available():
         raise NoPostgres(f"no PostgreSQL at {POSTGRES}")
-    import psycopg
-
-    name = f"warehouse_rel_{secrets.token_hex(4)}"
-    admin = postgres_url(POSTGRES, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield postgres_url(POSTGRES, name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_postgres(POSTGRES, "warehouse_rel") as url:
+        yield url
 
 
 def environment(database_url: str, **extra: str) -> dict[str, str]:

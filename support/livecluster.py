@@ -111,9 +111,16 @@ def _database(workdir: Path, kind: str, base_url: str) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{workdir / 'db.sqlite3'}"
         return
+    with throwaway_postgres(base_url, "warehouse_e2e") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def throwaway_postgres(base_url: str, prefix: str) -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database on `base_url`'s server, dropped afterwards."""
     import psycopg
 
-    name = f"warehouse_e2e_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     admin_url = postgres_url(base_url, "postgres")
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
