@@ -15,8 +15,10 @@ __all__ = [
     "RESERVED_PREFIXES",
     "ClusterUser",
     "ensure_namespace",
+    "grant_learner",
     "is_reserved",
     "new_token",
+    "open_learner",
     "system_user",
 ]
 
@@ -47,6 +49,12 @@ def system_user(name: str) -> ClusterUser:
     return user
 
 
+def _accounts_client():
+    from apiserver.client import Client
+
+    return Client(system_user(ACCOUNTS_USER), ACCOUNTS_CLIENT)
+
+
 def ensure_namespace(name: str) -> bool:
     """Create the Namespace `name` through the API server unless it exists; True if it did.
 
@@ -54,9 +62,9 @@ def ensure_namespace(name: str) -> bool:
     409 AlreadyExists means another request made it first, which is just as good. Any other
     refusal (an outage, say) raises `client.ApiError`.
     """
-    from apiserver.client import ApiError, Client
+    from apiserver.client import ApiError
 
-    client = Client(system_user(ACCOUNTS_USER), ACCOUNTS_CLIENT)
+    client = _accounts_client()
     namespace = {
         "apiVersion": "v1",
         "kind": "Namespace",
@@ -69,3 +77,32 @@ def ensure_namespace(name: str) -> bool:
             raise
         return False
     return True
+
+
+def grant_learner(learner: ClusterUser) -> None:
+    """Bind the learner to `admin` in their own namespace, through the API server.
+
+    This RoleBinding is all that lets a learner act there: RBAC decides, as in any cluster.
+    Already there (409) is just as good; other refusals raise `client.ApiError`.
+    """
+    from apiserver.client import ApiError
+    from apiserver.rbac.bootstrap import learner_binding
+
+    try:
+        _accounts_client().create(
+            "rolebindings", learner_binding(learner.namespace, learner.username), learner.namespace
+        )
+    except ApiError as error:
+        if error.code != 409:
+            raise
+
+
+def open_learner(learner: ClusterUser) -> bool:
+    """The learner's namespace and their rights in it; True if the namespace was new.
+
+    For callers that already know the name is this learner's (the shop's sign-in decides
+    that itself, since a new learner must never adopt a namespace someone else made).
+    """
+    created = ensure_namespace(learner.namespace)
+    grant_learner(learner)
+    return created

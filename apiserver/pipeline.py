@@ -27,6 +27,7 @@ from apiserver.filters import audit, fairness, faults
 from apiserver.filters.authentication import authenticate
 from apiserver.filters.authorization import SELF_REVIEWS, authorize
 from apiserver.filters.requestinfo import Prepared, Route, guess_client, route, verb_for
+from apiserver.rbac import authorizer
 from apiserver.registry import crds
 
 __all__ = ["ApiRequest", "ApiResponse", "Prepared", "guess_client", "handle", "open_watch"]
@@ -64,7 +65,7 @@ def prepare(request: ApiRequest, into: Prepared | None = None) -> Prepared:
         _admit_lane(request, prepared)
         return prepared
     try:
-        prepared.user = authenticate(request)
+        prepared.user = request.user = authenticate(request)
     except errors.ApiError:
         # No working credentials: the catch-all lane's buckets (this address's and the
         # lane's) say whether it even gets its 401, so a flood of bad tokens costs little.
@@ -79,7 +80,7 @@ def prepare(request: ApiRequest, into: Prepared | None = None) -> Prepared:
         raise errors.method_not_allowed()
     if target.subresource and (verb == "create") != (target.subresource == "binding"):
         raise errors.method_not_allowed()
-    authorize(prepared.user, verb, target)
+    authorize(prepared.user, verb, target, request.path)
     return prepared
 
 
@@ -140,6 +141,7 @@ def handle(request: ApiRequest) -> ApiResponse:
         with fairness.in_flight(fairness.Lane(prepared.lane)):
             response = _dispatch(request, prepared)
         crds.follow(prepared.target.kind, prepared.verb, response.status)
+        authorizer.follow(prepared.target.kind, prepared.verb, response.status)
     except errors.ApiError as error:
         response = ApiResponse(error.code, error.status(), error.headers)
     except OperationalError:

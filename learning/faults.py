@@ -177,10 +177,12 @@ def apply(lane: Lane) -> float:
 
 def noisy_user() -> ClusterUser:
     """The synthetic learner whose flood the overload scenario sends."""
-    user, _ = ClusterUser.objects.get_or_create(
+    user, created = ClusterUser.objects.get_or_create(
         name=NOISY_USER,
         defaults={"role": ClusterUser.Role.LEARNER, "namespace": NOISY_USER},
     )
+    if created:
+        accounts.open_learner(user)  # its lists are answered like any learner's, not 403
     return user
 
 

@@ -20,7 +20,7 @@ from apiserver.client import Client, Exchange, collection_path
 from learning import lessons, progress
 from learning.checks import IMAGE_ERRORS
 from learning.models import Participant, Question, Workshop
-from shop.learners import NameTaken, current_learner, sign_in
+from shop.learners import FrontDoorClosed, NameTaken, current_learner, sign_in
 
 USER_AGENT = "warehouse-dashboard"
 FAILING = {*IMAGE_ERRORS, "CrashLoopBackOff", "CreateContainerConfigError"}
@@ -67,6 +67,11 @@ def join(request: HttpRequest, code: str, display_name: str) -> tuple[Workshop, 
             learner, _ = sign_in(request, _learner_name(display_name), display_name)
         except NameTaken:
             continue
+        except FrontDoorClosed:
+            raise CannotJoin(
+                "The cluster's front door is not answering right now, so we cannot open a "
+                "namespace for you. Try again in a minute."
+            ) from None
         Participant.objects.get_or_create(workshop=workshop, learner=learner)
         return workshop, learner
     raise CannotJoin("We could not find a free name for you. Please try again.")
@@ -167,7 +172,11 @@ def board(workshop: Workshop, identity: ClusterUser) -> Board:
 
 
 def reset_namespace(identity: ClusterUser, learner: ClusterUser) -> int:
-    """Delete everything in the learner's namespace through the API; how many kinds emptied."""
+    """Delete everything in the learner's namespace through the API; how many kinds emptied.
+
+    Then the namespace is fitted out again as when it was opened (the learner's RoleBinding
+    went with everything else), so the learner starts afresh rather than locked out.
+    """
     emptied = 0
     for kind in readmodel.resources_in_namespace(learner.namespace):
         if not kind["namespaced"] or "deletecollection" not in kind["verbs"]:
@@ -175,6 +184,7 @@ def reset_namespace(identity: ClusterUser, learner: ClusterUser) -> int:
         path = collection_path(kind["group"], kind["version"], kind["plural"], learner.namespace)
         if _as_instructor(identity, "DELETE", path).status < 300:
             emptied += 1
+    accounts.open_learner(learner)
     return emptied
 
 

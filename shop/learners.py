@@ -31,6 +31,10 @@ class NameTaken(Exception):
     """Someone else's browser, or the cluster itself, already holds this learner name."""
 
 
+class FrontDoorClosed(Exception):
+    """The API server cannot answer now, so a new name cannot be checked and opened."""
+
+
 def current_learner(request: HttpRequest) -> ClusterUser | None:
     """The learner this browser is signed in as, or None."""
     learner_id = request.session.get(SESSION_LEARNER)
@@ -50,7 +54,9 @@ def sign_in(request: HttpRequest, name: str, display_name: str = "") -> tuple[Cl
 
     Raises NameTaken when the name belongs to a learner this browser did not create, is
     reserved, or names a Namespace that already exists: a new learner never adopts one (an
-    instructor's demo, a scenario's), nor the Secrets inside it.
+    instructor's demo, a scenario's), nor the Secrets inside it. Raises FrontDoorClosed for
+    a new name while the API server cannot answer (an outage exercise): only its answer
+    says whether the Namespace is free, so no name is handed out unchecked.
     """
     if accounts.is_reserved(name):
         raise NameTaken(name)
@@ -73,14 +79,17 @@ def sign_in(request: HttpRequest, name: str, display_name: str = "") -> tuple[Cl
                     role=ClusterUser.Role.LEARNER,
                     namespace=name,
                 )
-                if _ensure_namespace(learner) is False:
+                opened = _ensure_namespace(learner)
+                if opened is False:
                     raise NameTaken(name)
+                if opened is None or _grant(learner) is None:
+                    raise FrontDoorClosed(name)
         except IntegrityError:
             # Another browser took the name between our look-up and our insert.
             raise NameTaken(name) from None
         created = True
-    if not created:
-        _ensure_namespace(learner)
+    if not created and _ensure_namespace(learner) is not None:
+        _grant(learner)
     if request.session.get(SESSION_LEARNER) != learner.pk:
         request.session.cycle_key()
     request.session[SESSION_LEARNER] = learner.pk
@@ -142,19 +151,36 @@ def is_new_name(name: str) -> bool:
     return not ClusterUser.objects.filter(name=name).exists()
 
 
+def _unanswered(error: ApiError) -> bool:
+    """An outage or a busy door: the request may succeed later."""
+    return error.code == 429 or error.code >= 500
+
+
+def _grant(learner: ClusterUser) -> bool | None:
+    """Have the API server bind the learner to their namespace; None if it could not answer."""
+    try:
+        accounts.grant_learner(learner)
+    except ApiError as error:
+        if not _unanswered(error):
+            raise
+        log.warning("learner %s not bound yet: %s", learner.name, error)
+        return None
+    return True
+
+
 def _ensure_namespace(learner: ClusterUser) -> bool | None:
     """Have the API server create the learner's Namespace if it is missing.
 
     True if it was created, False if it existed already, None if the API could not answer.
     The answer comes from the API server (a POST as the accounts identity, refused with 409
     when the Namespace exists), so the check and the creation are one step. A door shut by
-    an outage or too busy to answer must not stop anyone signing in (the store needs no
-    Namespace object to keep theirs): the next sign-in creates it.
+    an outage or too busy to answer must not stop a returning learner signing in: the next
+    sign-in creates it.
     """
     try:
         return accounts.ensure_namespace(learner.namespace)
     except ApiError as error:
-        if error.code != 429 and error.code < 500:
+        if not _unanswered(error):
             raise
         log.warning("namespace %s not created yet: %s", learner.namespace, error)
         return None

@@ -26,6 +26,7 @@ from catalog.models import ResourceKind
 from shop import api, kubectl, receipts, tracking
 from shop.forms import LearnerForm, OrderForm, PodChoiceForm
 from shop.learners import (
+    FrontDoorClosed,
     NameTaken,
     current_learner,
     is_new_name,
@@ -151,6 +152,13 @@ def learner(request: HtmxHttpRequest) -> HttpResponse:
             sign_in(request, name, form.cleaned_data["display_name"])
         except limits.TooManyAttempts as error:
             return limits.refused(request, error)
+        except FrontDoorClosed:
+            form.add_error(
+                "name",
+                "The cluster's front door is not answering right now (an outage exercise, or "
+                "a very busy moment), so a new name cannot be checked and opened. Try again in "
+                "a minute; a name you already have still works.",
+            )
         except NameTaken:
             form.add_error(
                 "name",

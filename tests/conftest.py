@@ -12,6 +12,7 @@ import functools
 import pytest
 from django.test import Client
 
+from apiserver.rbac import authorizer
 from catalog.management.commands.seed_catalog import seed
 from catalog.models import ResourceKind
 from catalog.sources import KindInfo, discover_kinds
@@ -40,6 +41,15 @@ def _plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rbac_policy():
+    """Each test reads the RBAC policy from its own database (the authorizer caches it, and
+    a rolled-back test can leave revision numbers another test will use again)."""
+    authorizer.invalidate()
+    yield
+    authorizer.invalidate()
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from typing import Any
 
 from apiserver.admission import customresourcedefinitions, decoding, defaults, validation
 from apiserver.admission.plugin import Attributes, Plugin
+from apiserver.models import ClusterUser
+from apiserver.rbac import escalation
 from apiserver.registry.kinds import Kind
 from apiserver.registry.validation import Causes
 
@@ -21,6 +23,7 @@ CHAIN: tuple[Plugin, ...] = (
     defaults.PLUGIN,
     validation.PLUGIN,
     customresourcedefinitions.PLUGIN,
+    escalation.PLUGIN,
 )
 
 
@@ -29,9 +32,10 @@ def admit(
     obj: dict[str, Any],
     field_validation: str,
     old: dict[str, Any] | None = None,
+    user: ClusterUser | None = None,
 ) -> list[str]:
-    """Run `obj` through the chain; returns warnings, raises 400 or 422 on refusal."""
-    attributes = Attributes(kind, obj, old, field_validation)
+    """Run `obj` through the chain; returns warnings, raises 400, 403 or 422 on refusal."""
+    attributes = Attributes(kind, obj, old, field_validation, user)
     causes = Causes()
     for plugin in CHAIN:
         if plugin.handles(attributes):

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from apiserver.models import ClusterUser
 from apiserver.registry.kinds import Kind
 from apiserver.registry.validation import Causes
 
@@ -19,6 +20,7 @@ class Attributes:
     obj: dict[str, Any]
     old: dict[str, Any] | None
     field_validation: str
+    user: ClusterUser | None = None  # who asks; None for the store's own writes
     warnings: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # required fields the body lacks
 

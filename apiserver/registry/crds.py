@@ -28,6 +28,7 @@ from django.db import transaction
 
 from apiserver import errors
 from apiserver.models import StoredObject
+from apiserver.rbac import authorizer, bootstrap
 from apiserver.registry import cells, kinds, store
 from apiserver.registry.kinds import Kind
 from apiserver.registry.strategy import Strategy
@@ -366,7 +367,31 @@ def sync_catalog() -> None:
         ApiVersion.objects.filter(group__is_custom=True, kinds__isnull=True).delete()
         ApiGroup.objects.filter(is_custom=True, versions__isnull=True).delete()
         _set_preferred_versions()
+        _sync_access(
+            {(g, values["plural"], values["namespaced"]) for (g, _, _), values in wanted.items()}
+        )
     kinds.invalidate()
+    authorizer.invalidate()
+
+
+def _sync_access(served: set[tuple[str, str, bool]]) -> None:
+    """One ClusterRole per custom kind, aggregated into `admin` and `edit`, so a learner
+    (admin of their own namespace) may order it; it goes when its kind does. A CRD's
+    author would label such a role by hand; the warehouse does it for every seller."""
+    roles = kinds.lookup(bootstrap.RBAC_GROUP, "v1", "clusterroles")
+    if roles is None:
+        return
+    wanted = {f"warehouse:custom:{kind[1]}.{kind[0]}": kind for kind in served}
+    existing, _ = store.list_objects(roles, None)
+    for role in existing:
+        name = role["metadata"]["name"]
+        if name.startswith("warehouse:custom:") and name not in wanted:
+            store.delete(roles, "", name)
+    have = {role["metadata"]["name"] for role in existing}
+    for name, (group, plural, namespaced) in wanted.items():
+        if name not in have:
+            crd_name = name.removeprefix("warehouse:custom:")
+            store.create(roles, bootstrap.custom_kind_role(crd_name, group, plural, namespaced))
 
 
 def _recheck_names() -> None:

@@ -98,5 +98,5 @@ def ensure_user(name: str, *, instructor: bool = False) -> tuple[ClusterUser, bo
             user.role = role
             user.save(update_fields=["role"])
     if user.namespace:
-        accounts.ensure_namespace(user.namespace)
+        accounts.open_learner(user)
     return user, created

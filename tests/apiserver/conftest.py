@@ -49,7 +49,7 @@ def _user(name: str, role: str = "learner", namespace: str = "") -> ClusterUser:
         name=name, role=role, namespace=namespace, token=f"{name}-token-0123456789"
     )
     if namespace:
-        accounts.ensure_namespace(user.namespace)
+        accounts.open_learner(user)
     return user
 
 

@@ -226,7 +226,7 @@ def test_deployment_selector_must_match_template_labels(api, alice):
 
 
 def test_namespace_quota(api, alice, settings):
-    settings.WAREHOUSE_NAMESPACE_QUOTA = 2
+    settings.WAREHOUSE_NAMESPACE_QUOTA = 3  # alice's RoleBinding is the first object
     assert api.post(PODS, alice, pod("a")).status_code == 201
     assert api.post(PODS, alice, pod("b")).status_code == 201
     response = api.post(PODS, alice, pod("c"))
@@ -235,7 +235,7 @@ def test_namespace_quota(api, alice, settings):
     assert response.json_body["message"].startswith('pods "c" is forbidden: exceeded quota')
 
 
-def test_custom_kinds_validate_against_their_schema(alice, call, db):
+def test_custom_kinds_validate_against_their_schema(alice, carol, call, db):
     from apiserver.registry import kinds
     from catalog.models import ApiGroup, ApiVersion, ResourceKind
 
@@ -268,16 +268,16 @@ def test_custom_kinds_validate_against_their_schema(alice, call, db):
         "metadata": {"name": "p1"},
         "spec": {"weight": 3, "to": "bob"},
     }
-    assert call("POST", path, alice, parcel).status == 201
+    assert call("POST", path, carol, parcel).status == 201
     heavy = copy.deepcopy(parcel)
     heavy["metadata"]["name"] = "p2"
     heavy["spec"] = {"weight": "heavy"}
-    response = call("POST", path, alice, heavy)
+    response = call("POST", path, carol, heavy)
     assert response.status == 422
     fields = {c["field"] for c in response.body["details"]["causes"]}
     assert fields == {"spec.weight"}
     del heavy["spec"]["weight"]
-    assert call("POST", path, alice, heavy).status == 422
+    assert call("POST", path, carol, heavy).status == 422
 
 
 def _cronjob(schedule: str, **spec: object) -> dict:

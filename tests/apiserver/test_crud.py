@@ -218,11 +218,13 @@ def test_scale_subresource(api, alice):
     assert api.get(f"{DEPLOYMENTS}/shop", alice).json_body["spec"]["replicas"] == 5
 
 
-def test_status_subresource_changes_only_status(api, alice):
+def test_status_subresource_changes_only_status(api, alice, scheduler):
     created = api.post(DEPLOYMENTS, alice, deployment("shop")).json_body
     created["status"] = {"replicas": 2, "readyReplicas": 1}
     created["spec"]["replicas"] = 9
-    response = api.put(f"{DEPLOYMENTS}/shop/status", alice, created)
+    # A controller's job: the learner's own `admin` role only reads status.
+    assert api.put(f"{DEPLOYMENTS}/shop/status", alice, created).status_code == 403
+    response = api.put(f"{DEPLOYMENTS}/shop/status", scheduler, created)
     assert response.status_code == 200
     assert response.json_body["status"] == {"replicas": 2, "readyReplicas": 1}
     assert response.json_body["spec"]["replicas"] == 2

@@ -68,7 +68,7 @@ def test_a_kinds_knowledge_lives_in_its_strategy(catalog):
 def test_the_chain_runs_decoding_then_mutating_then_validation_then_validating():
     stages = [plugin.stage for plugin in admission.CHAIN]
 
-    assert stages == ["decoding", "mutating", "validation", "validating"]
+    assert stages == ["decoding", "mutating", "validation", "validating", "validating"]
 
 
 def test_each_plugin_declares_the_kinds_and_operations_it_handles(catalog):

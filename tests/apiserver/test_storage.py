@@ -163,7 +163,7 @@ def test_events_count_toward_the_namespace_quota(api, alice, settings):
 
 
 def test_the_control_planes_events_never_lock_a_learner_out(api, alice, settings):
-    settings.WAREHOUSE_NAMESPACE_QUOTA = 2
+    settings.WAREHOUSE_NAMESPACE_QUOTA = 3  # her RoleBinding, web and db
     settings.WAREHOUSE_NAMESPACE_EVENT_QUOTA = 3
     web = api.post(PODS, alice, pod("web")).json_body
     recorder = EventRecorder(Client(accounts.system_user("kubelet"), "kubelet"), "kubelet")

@@ -98,7 +98,7 @@ class Cluster:
 def cluster(catalog) -> Cluster:
     kinds.invalidate()
     alice = ClusterUser.objects.create(name="alice", namespace="alice")
-    accounts.ensure_namespace(alice.namespace)
+    accounts.open_learner(alice)
     clock = FakeClock()
     config = Config(
         nodes=3,

@@ -36,7 +36,7 @@ def test_the_command_registers_the_nodes_once(catalog, settings):
 def _plane() -> tuple[ControlPlane, FakeClock, Client]:
     kinds.invalidate()
     alice = ClusterUser.objects.create(name="alice", namespace="alice")
-    accounts.ensure_namespace(alice.namespace)
+    accounts.open_learner(alice)
     clock = FakeClock()
     plane = ControlPlane(
         clock=clock,

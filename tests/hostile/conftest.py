@@ -23,7 +23,7 @@ BOB_PODS = "/api/v1/namespaces/bob/pods"
 @pytest.fixture
 def bob(cluster) -> ClusterUser:
     user = ClusterUser.objects.create(name="bob", namespace="bob")
-    accounts.ensure_namespace(user.namespace)
+    accounts.open_learner(user)
     return user
 
 

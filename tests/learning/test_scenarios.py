@@ -145,8 +145,8 @@ def test_an_overload_sends_the_noisy_neighbour(carol, workshop, _no_flood):
 
 
 def test_end_now_reopens_the_door_and_closes_the_record(carol, workshop):
-    start(carol, workshop, "outage", 120)
     alice_user = learner_in(workshop)
+    start(carol, workshop, "outage", 120)
     assert api(alice_user, "GET", f"/api/v1/namespaces/{alice_user.namespace}/pods").status == 503
 
     response = carol.post(url(workshop, "stop"), **HTMX)

@@ -30,7 +30,7 @@ from apiserver.pipeline import ApiRequest, handle
 
 threads, updates = int(sys.argv[1]), int(sys.argv[2])
 user = ClusterUser.objects.create(name="alice", namespace="alice")
-accounts.ensure_namespace(user.namespace)
+accounts.open_learner(user)
 item = "/api/v1/namespaces/alice/configmaps/shared"
 json_headers = {"content-type": "application/json"}
 created = handle(ApiRequest("POST", "/api/v1/namespaces/alice/configmaps", {}, json_headers,

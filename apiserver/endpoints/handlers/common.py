@@ -144,7 +144,7 @@ def write(
             raise errors.conflict(kind.plural, target.name, kind.group)
         desired = identity.check_identity(kind, desired, namespace, target.name)
         desired = _merge_for_subresource(kind, target.subresource, current, desired)
-        warnings.extend(admit(kind, desired, validation, old=current))
+        warnings.extend(admit(kind, desired, validation, old=current, user=request.user))
         return desired
 
     obj, _ = store.update(kind, namespace, target.name, change, dry_run=dry_run(request.query))

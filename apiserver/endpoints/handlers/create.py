@@ -30,6 +30,6 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
         meta.pop(owned, None)
     if common.has_status(kind) and not strategies.for_kind(kind).status_on_create:
         obj.pop("status", None)
-    warnings = admit(kind, obj, common.field_validation(request.query))
+    warnings = admit(kind, obj, common.field_validation(request.query), user=request.user)
     created = store.create(kind, obj, dry_run=common.dry_run(request.query))
     return ApiResponse(201, common.served(kind, created), common.warning_header(warnings))

@@ -1,49 +1,76 @@
-"""create selfsubjectaccessreviews / selfsubjectreviews: `kubectl auth can-i` and `whoami`.
+"""create selfsubjectaccessreviews / selfsubjectrulesreviews / selfsubjectreviews:
+`kubectl auth can-i`, `kubectl auth can-i --list` and `kubectl auth whoami`.
 
-Answered from the same rules the authorization filter applies, and never stored."""
+Answered by the same RBAC authorizer the authorization filter asks, and never stored.
+"""
+
+from typing import Any
 
 from apiserver import errors
 from apiserver.endpoints import identity
 from apiserver.endpoints.bodies import parse_body
 from apiserver.endpoints.request import ApiRequest, ApiResponse
-from apiserver.filters.authorization import authorize
 from apiserver.filters.requestinfo import Route
 from apiserver.models import ClusterUser
-from apiserver.registry import kinds
+from apiserver.rbac import authorizer
+from apiserver.rbac.rules import Request
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _access(spec: dict[str, Any], user: ClusterUser) -> dict[str, Any]:
+    """Would RBAC allow what `spec` describes? (a resource, or a non-resource URL)"""
+    resource = spec.get("resourceAttributes")
+    if isinstance(resource, dict):
+        request = Request(
+            verb=_text(resource.get("verb")),
+            group=_text(resource.get("group")),
+            resource=_text(resource.get("resource")) or "*",
+            subresource=_text(resource.get("subresource")),
+            namespace=_text(resource.get("namespace")),
+            name=_text(resource.get("name")),
+        )
+    else:
+        path = spec.get("nonResourceAttributes")
+        path = path if isinstance(path, dict) else {}
+        request = Request(verb=_text(path.get("verb")), path=_text(path.get("path")))
+    allowed, reason = authorizer.decide(user, request)
+    return {"allowed": allowed} | ({"reason": reason} if reason else {})
+
+
+def _rules(namespace: str, user: ClusterUser) -> dict[str, Any]:
+    """Every rule the caller holds in `namespace`, split as `kubectl auth can-i --list` reads."""
+    resource_rules, url_rules = [], []
+    for rule in authorizer.rules_for(user, namespace):
+        if rule.get("nonResourceURLs"):
+            url_rules.append({"verbs": rule["verbs"], "nonResourceURLs": rule["nonResourceURLs"]})
+        else:
+            resource_rules.append(
+                {
+                    k: rule[k]
+                    for k in ("verbs", "apiGroups", "resources", "resourceNames")
+                    if rule.get(k)
+                }
+            )
+    return {"resourceRules": resource_rules, "nonResourceRules": url_rules, "incomplete": False}
 
 
 def handle(request: ApiRequest, target: Route, user: ClusterUser) -> ApiResponse:
-    """`kubectl auth can-i` and `kubectl auth whoami`: answered from the same rules."""
+    """Answer a question the caller asks about themselves."""
     kind = target.kind
     review = parse_body(request)
     if not isinstance(review, dict):
         raise errors.bad_request("the request body must be a JSON object")
     review = identity.check_identity(kind, review, "")
     review["metadata"] = {"creationTimestamp": None}
+    spec = review.get("spec") if isinstance(review.get("spec"), dict) else {}
     if kind.plural == "selfsubjectreviews":
-        groups = ["system:authenticated"]
-        if user.role != ClusterUser.Role.LEARNER:
-            groups.insert(0, f"warehouse:{user.role}s")
-        review["status"] = {"userInfo": {"username": user.username, "groups": groups}}
-        return ApiResponse(201, review)
-    attributes = (review.get("spec") or {}).get("resourceAttributes") or {}
-    allowed, reason = True, ""
-    asked = kinds.index().by_resource.get(
-        f"{attributes.get('group', '')}/{attributes.get('resource', '')}"
-    )
-    if asked is not None:
-        namespace = attributes.get("namespace") or None
-        question = Route(
-            kind=asked,
-            namespace=namespace if asked.namespaced else None,
-            name=attributes.get("name", ""),
-            subresource=attributes.get("subresource", ""),
-        )
-        try:
-            authorize(user, attributes.get("verb", ""), question)
-        except errors.ApiError as error:
-            allowed, reason = False, error.message
-    elif user.role == ClusterUser.Role.LEARNER and attributes:
-        allowed, reason = False, "no such resource in this cluster"
-    review["status"] = {"allowed": allowed} | ({"reason": reason} if reason else {})
+        username, groups = authorizer.user_info(user)
+        review["status"] = {"userInfo": {"username": username, "groups": list(groups)}}
+    elif kind.plural == "selfsubjectrulesreviews":
+        review["status"] = _rules(_text(spec.get("namespace")), user)
+    else:
+        review["status"] = _access(spec, user)
     return ApiResponse(201, review)
