@@ -7,7 +7,6 @@ with 403 unless the author holds every right in it (or the `escalate` / `bind` v
 that role). Here it is the last validating admission plug-in, which sees the caller.
 """
 
-import json
 from typing import Any
 
 from apiserver import errors
@@ -35,7 +34,7 @@ def _refuse(attributes: Attributes, user: ClusterUser, missing: list[dict[str, A
     listed = "\n".join(describe(rule) for rule in missing)
     raise errors.forbidden(
         f'{kind.plural}.{kind.group} "{name}" is forbidden: user "{username}" '
-        f"(groups={json.dumps(list(groups))}) is attempting to grant RBAC permissions "
+        f"(groups=[{' '.join(f'"{g}"' for g in groups)}]) is attempting to grant RBAC permissions "
         f"not currently held:\n{listed}",
         kind.plural,
         name,
