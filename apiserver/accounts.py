@@ -16,6 +16,7 @@ __all__ = [
     "ClusterUser",
     "ensure_namespace",
     "grant_learner",
+    "write_default_policy",
     "is_reserved",
     "new_token",
     "open_learner",
@@ -106,3 +107,45 @@ def open_learner(learner: ClusterUser) -> bool:
     created = ensure_namespace(learner.namespace)
     grant_learner(learner)
     return created
+
+
+def write_default_policy() -> int:
+    """Store the default ClusterRoles and bindings and each learner's RoleBinding, where
+    missing, through the API server; how many objects it made.
+
+    Run at start-up, as kube-apiserver writes its bootstrap policy: `kubectl get
+    clusterroles` then shows what authorizes everyone, and learners who signed up before
+    authorization was RBAC keep their rights in their namespace. Objects already stored
+    are left as they are.
+    """
+    from apiserver.client import ApiError
+    from apiserver.rbac import authorizer, bootstrap
+    from apiserver.registry import kinds
+
+    if kinds.lookup(bootstrap.RBAC_GROUP, "v1", "clusterroles") is None:
+        return 0  # no catalog yet: nothing is served, nothing to authorize
+    client = _accounts_client()
+    made = 0
+    aggregated = authorizer.policy().cluster_roles
+    wanted = [("clusterroles", role) for role in bootstrap.CLUSTER_ROLES]
+    wanted += [("clusterrolebindings", binding) for binding in bootstrap.CLUSTER_ROLE_BINDINGS]
+    for resource, obj in wanted:
+        if resource == "clusterroles" and "aggregationRule" in obj:
+            obj = {**obj, "rules": aggregated[obj["metadata"]["name"]]["rules"]}
+        try:
+            client.create(resource, obj)
+            made += 1
+        except ApiError as error:
+            if error.code != 409:
+                raise
+    learners = ClusterUser.objects.filter(role=ClusterUser.Role.LEARNER, is_active=True)
+    for learner in learners.exclude(namespace=""):
+        try:
+            client.get("rolebindings", bootstrap.LEARNER_BINDING, learner.namespace)
+        except ApiError as error:
+            if error.code != 404:
+                raise
+            ensure_namespace(learner.namespace)
+            grant_learner(learner)
+            made += 1
+    return made

@@ -39,6 +39,7 @@ export SECRET_KEY
 
 "$PY" manage.py migrate --noinput -v0
 if [ "${SEED:-1}" = 1 ]; then "$PY" manage.py seed_catalog >/dev/null; fi
+"$PY" manage.py default_policy >/dev/null
 "$PY" manage.py collectstatic --noinput -v0
 mapfile -t CERTS < <("$PY" manage.py shell --no-imports -v0 -c "
 from apiserver.server import tls

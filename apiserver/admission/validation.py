@@ -23,13 +23,21 @@ from apiserver.registry.validation import (
 ANNOTATIONS_MAX_BYTES = 256 * 1024
 
 
-def _check_meta(kind: Kind, obj: dict[str, Any], causes: Causes, dns_label: bool) -> None:
+def _check_meta(
+    kind: Kind, obj: dict[str, Any], causes: Causes, dns_label: bool, path_segment: bool = False
+) -> None:
     meta = obj["metadata"]
     name = meta.get("name")
     if not name:
         causes.required("metadata.name", "name or generateName is required")
     elif not isinstance(name, str):
         causes.invalid("metadata.name", name, "must be a string")
+    elif path_segment:
+        if name in (".", ".."):
+            causes.invalid("metadata.name", name, f"may not be '{name}'")
+        for banned in ("/", "%"):
+            if banned in name:
+                causes.invalid("metadata.name", name, f"may not contain '{banned}'")
     elif dns_label:
         if len(name) > 63:
             causes.invalid("metadata.name", name, "must be no more than 63 characters")
@@ -88,7 +96,7 @@ def _check_key(field: str, key: str, causes: Causes) -> None:
 def _validate(attributes: Attributes, causes: Causes) -> None:
     kind, obj = attributes.kind, attributes.obj
     strategy = strategies.for_kind(kind)
-    _check_meta(kind, obj, causes, strategy.name_is_dns_label)
+    _check_meta(kind, obj, causes, strategy.name_is_dns_label, strategy.name_is_path_segment)
     strategy.validate(obj, causes)
     if attributes.operation == UPDATE:
         strategy.validate_update(attributes.old, obj, causes)

@@ -25,6 +25,7 @@ from apiserver.registry.core import (
     services,
 )
 from apiserver.registry.kinds import Kind
+from apiserver.registry.rbac import policy
 from apiserver.registry.strategy import Strategy
 
 STRATEGIES: dict[str, Strategy] = {
@@ -52,6 +53,7 @@ STRATEGIES: dict[str, Strategy] = {
         jobs.STRATEGY,
         cronjobs.STRATEGY,
         crds.STRATEGY,
+        *policy.STRATEGIES,
     )
 }
 DEFAULT = Strategy()

@@ -43,6 +43,8 @@ class Strategy:
     validate_update: UpdateCheck = _no_update_rules
     field_selectors: tuple[str, ...] = ()
     name_is_dns_label: bool = False
+    # RBAC names are any path segment (`system:discovery`), not DNS subdomains.
+    name_is_path_segment: bool = False
     delete_returns_object: bool = False
     # A create may set the status only where the server itself fills it (a Namespace's
     # phase); elsewhere status belongs to controllers and kubelets.

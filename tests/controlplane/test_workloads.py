@@ -303,7 +303,7 @@ def test_a_job_whose_pods_keep_failing_hits_its_backoff_limit(cluster):
 
 
 def test_a_full_quota_gives_failed_create_events_not_a_busy_loop(cluster, settings):
-    settings.WAREHOUSE_NAMESPACE_QUOTA = 3
+    settings.WAREHOUSE_NAMESPACE_QUOTA = 4  # with the learner's RoleBinding
     cluster.api("POST", DEPLOYMENTS, deployment(replicas=3))
     cluster.settle()
     assert len(cluster.pods("app=web")) == 1

@@ -281,3 +281,18 @@ def test_the_policy_is_read_again_after_a_write_elsewhere(alice, bob):
     authorizer._cache.checked = 0.0  # as if a second had passed
 
     assert call_as(bob, "GET", ALICE_PODS).status == 200
+
+
+def test_the_default_policy_is_stored_once_and_old_learners_get_their_binding(carol):
+    old_timer = ClusterUser.objects.create(name="dora", namespace="dora")
+    accounts.ensure_namespace("dora")  # signed up before authorization was RBAC
+    assert call_as(old_timer, "GET", "/api/v1/namespaces/dora/pods").status == 403
+
+    made = accounts.write_default_policy()
+
+    assert made > 10
+    assert accounts.write_default_policy() == 0
+    assert call_as(old_timer, "GET", "/api/v1/namespaces/dora/pods").status == 200
+    admin = call_as(carol, "GET", f"{RBAC}/clusterroles/admin").body
+    assert any("rolebindings" in rule["resources"] for rule in admin["rules"])
+    assert admin["aggregationRule"]["clusterRoleSelectors"]

@@ -19,6 +19,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.module_loading import import_string
 
+from apiserver import accounts
 from apiserver.server import tls
 
 BackgroundTask = Callable[[asyncio.Event], Awaitable[None]]
@@ -60,6 +61,7 @@ class Command(BaseCommand):
         self.check_migrations()
         if not settings.DEBUG:
             self._check_collected_static()
+        accounts.write_default_policy()
         tasks = [] if options["no_controlplane"] else _background_tasks()
         background = "off (--no-controlplane)" if options["no_controlplane"] else f"{len(tasks)}"
         host: str = options["host"]
