@@ -271,6 +271,8 @@ MESSAGES: dict[str, Schema] = {
     },
     "NonResourceAttributes": {1: ("path", "s"), 2: ("verb", "s")},
     "SelfSubjectReview": {1: ("metadata", "ObjectMeta")},
+    "SelfSubjectRulesReview": {1: ("metadata", "ObjectMeta"), 2: ("spec", "RulesReviewSpec")},
+    "RulesReviewSpec": {1: ("namespace", "s")},
     "HorizontalPodAutoscaler": {1: ("metadata", "ObjectMeta"), 2: ("spec", "HPASpec")},
     "HPASpec": {
         1: ("scaleTargetRef", "ScaleTarget"),
