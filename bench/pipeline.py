@@ -61,6 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         _setup(Path(folder) / "bench.sqlite3")
+        from apiserver import accounts
         from apiserver.accounts import ClusterUser
         from apiserver.endpoints.request import ApiRequest
         from apiserver.pipeline import handle
@@ -69,8 +70,7 @@ def main() -> None:
         learner = ClusterUser.objects.create(
             name="bench", role=ClusterUser.Role.LEARNER, namespace="bench"
         )
-        namespaces = kinds.lookup("", "v1", "namespaces")
-        store.create(namespaces, {"metadata": {"name": "bench"}, "spec": {}})
+        accounts.open_learner(learner)  # the namespace, and her RoleBinding in it
         configmaps = kinds.lookup("", "v1", "configmaps")
         collection = "/api/v1/namespaces/bench/configmaps"
 

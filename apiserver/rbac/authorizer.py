@@ -28,6 +28,8 @@ RESOURCES = tuple(
 )
 RECHECK_SECONDS = 1.0
 READS = {"get", "list", "watch"}
+# Answers remembered per policy: a room asks the same few questions over and over.
+DECISIONS_KEPT = 50_000
 
 
 def user_info(user: ClusterUser) -> tuple[str, tuple[str, ...]]:
@@ -58,6 +60,7 @@ class Policy:
     cluster_bindings: list[dict[str, Any]]
     bindings: dict[str, list[dict[str, Any]]]
     granted: dict[tuple, tuple[Grant, ...]] = field(default_factory=dict)
+    decided: dict[tuple, tuple[bool, str]] = field(default_factory=dict)
 
     def role_rules(self, ref: Any, namespace: str) -> list[Rule] | None:
         """The rules a roleRef points at; None when the role does not exist."""
@@ -240,10 +243,19 @@ def decide(user: ClusterUser, request: Request) -> tuple[bool, str]:
     if is_superuser(user):
         return True, f"allowed because member of {bootstrap.SUPERUSERS}"
     username, groups = user_info(user)
-    for grant in policy().grants(username, groups, request.namespace):
-        if allows(grant.rule, request):
-            return True, grant.source
-    return False, ""
+    current = policy()
+    key = (username, groups, request)
+    answer = current.decided.get(key)
+    if answer is None:
+        answer = False, ""
+        for grant in current.grants(username, groups, request.namespace):
+            if allows(grant.rule, request):
+                answer = True, grant.source
+                break
+        if len(current.decided) >= DECISIONS_KEPT:
+            current.decided.clear()
+        current.decided[key] = answer
+    return answer
 
 
 def rules_for(user: ClusterUser, namespace: str) -> list[Rule]:
