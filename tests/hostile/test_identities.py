@@ -93,6 +93,38 @@ def test_a_taken_namespace_stays_taken_on_the_next_try():
     assert not ClusterUser.objects.filter(name="demo").exists()
 
 
+def test_an_outage_hands_nobody_an_existing_namespace():
+    """With the front door shut, nothing can say the namespace is free: no new name then."""
+    from learning import faults
+
+    _demo_namespace("demo")
+    faults.start_scenario("outage", 60, "carol")
+    try:
+        response = Client().post("/learner/", {"name": "demo"})
+    finally:
+        faults.stop_scenario()
+    again = Client().post("/learner/", {"name": "demo"})
+
+    assert "front door is not answering" in response.content.decode()
+    assert TAKEN in again.content.decode()
+    assert not ClusterUser.objects.filter(name="demo").exists()
+
+
+def test_a_learner_holds_rights_only_through_their_own_rolebinding():
+    browser = Client()
+    browser.post("/learner/", {"name": "alice"})
+    alice = ClusterUser.objects.get(name="alice")
+    demo = ApiClient(accounts.system_user("warehouse-demo"), "demo")
+
+    binding = demo.get("rolebindings", "warehouse-learner", "alice")
+
+    assert binding["roleRef"]["name"] == "admin"
+    assert binding["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}
+    ]
+    assert ApiClient(alice, "kubectl").exchange("GET", "/api/v1/namespaces/demo/pods").status == 403
+
+
 def test_the_overload_scenarios_namespace_is_not_for_learners():
     accounts.ensure_namespace(accounts.NOISY_NEIGHBOUR)
 
