@@ -5,9 +5,9 @@
 For each URL: when a server answers there, the command uses it unchanged. When none does,
 a throwaway one is started (as pytest-postgresql and pytest-redis do): Debian's package is
 installed with apt-get if its programs are missing, the server runs on a free loopback port
-with its data in a temporary folder, the command gets its URL in the environment
-(PG_URL and WAREHOUSE_TEST_POSTGRES; REDIS_URL and WAREHOUSE_TEST_REDIS), and afterwards,
-also after a failure or Ctrl-C, the server is stopped and its folder removed.
+with its data in a temporary folder, and afterwards, also after a failure or Ctrl-C, it is
+stopped and its folder removed. Either way the command finds the URLs in its environment:
+PG_URL and WAREHOUSE_TEST_POSTGRES, REDIS_URL and WAREHOUSE_TEST_REDIS.
 """
 
 import argparse
@@ -223,9 +223,9 @@ def throwaway_redis(url: str) -> Iterator[str]:
 
 @contextlib.contextmanager
 def postgres(url: str) -> Iterator[dict[str, str]]:
-    """The environment a command needs for PostgreSQL at `url`: none when a server answers."""
+    """The environment naming PostgreSQL: `url` when a server answers, else a throwaway one."""
     if postgres_answers(url):
-        yield {}
+        yield {"PG_URL": url, "WAREHOUSE_TEST_POSTGRES": url}
         return
     with throwaway_postgres(url) as own:
         say(f"no PostgreSQL at {_address(url)}; using a throwaway one at {_address(own)}")
@@ -234,9 +234,9 @@ def postgres(url: str) -> Iterator[dict[str, str]]:
 
 @contextlib.contextmanager
 def redis(url: str) -> Iterator[dict[str, str]]:
-    """The environment a command needs for Redis at `url`: none when a server answers."""
+    """The environment naming Redis: `url` when a server answers, else a throwaway one."""
     if redis_answers(url):
-        yield {}
+        yield {"REDIS_URL": url, "WAREHOUSE_TEST_REDIS": url}
         return
     with throwaway_redis(url) as own:
         say(f"no Redis at {_address(url)}; using a throwaway one at {_address(own)}")
