@@ -59,6 +59,7 @@ lint: install
 
 # The whole suite on SQLite, then again on PostgreSQL: the machine's server at $(PG_URL),
 # or, where none answers, a throwaway one started for the run (Redis likewise).
+# PYTEST_ARGS narrows both runs, e.g. PYTEST_ARGS=tests/apiserver/test_store.py.
 .PHONY: test
 test: install system-deps lint
 	@$(SERVICES) --postgres $(PG_URL) --redis $(REDIS_URL) -- \
@@ -66,8 +67,8 @@ test: install system-deps lint
 
 .PHONY: suites
 suites: install
-	$(BIN)/python -m pytest -q
-	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 .PHONY: bench
 bench: install

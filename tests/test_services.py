@@ -9,7 +9,7 @@ import pytest
 
 from support import services
 
-pytestmark = pytest.mark.skipif(
+needs_programs = pytest.mark.skipif(
     services.postgres_bindir() is None or services.redis_server() is None,
     reason="PostgreSQL or Redis programs not installed (make test installs them when needed)",
 )
@@ -26,6 +26,7 @@ sys.exit(7)
 """
 
 
+@needs_programs
 def test_a_bare_machine_gets_throwaway_servers_stopped_afterwards(tmp_path: Path):
     nothing_there = services.free_port()
     pg = f"postgres://postgres@127.0.0.1:{nothing_there}/warehouse_bare"
@@ -48,6 +49,7 @@ def test_a_bare_machine_gets_throwaway_servers_stopped_afterwards(tmp_path: Path
     assert not services.redis_answers(seen["REDIS_URL"]), "Redis still running"
 
 
+@needs_programs
 def test_servers_that_answer_are_used_unchanged():
     with services.throwaway_redis("redis://127.0.0.1:1/0") as running:
         assert services.redis_answers(running)
@@ -56,6 +58,7 @@ def test_servers_that_answer_are_used_unchanged():
     assert not services.redis_answers(running)
 
 
+@needs_programs
 def test_a_failing_start_leaves_no_folder(monkeypatch, tmp_path: Path):
     monkeypatch.setattr(services.tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(services, "redis_answers", lambda url: False)
@@ -64,3 +67,22 @@ def test_a_failing_start_leaves_no_folder(monkeypatch, tmp_path: Path):
     with pytest.raises(RuntimeError, match="Redis did not start"), starting:
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_programs_are_installed_from_debian(monkeypatch):
+    commands = []
+    monkeypatch.setattr(services.subprocess, "run", lambda cmd, **kw: commands.append(cmd))
+    monkeypatch.setattr(services, "redis_server", lambda: None)
+    monkeypatch.setattr(services, "postgres_bindir", lambda: None)
+    for start, package in [
+        (services.throwaway_redis, "redis-server"),
+        (services.throwaway_postgres, "postgresql"),
+    ]:
+        commands.clear()
+        with pytest.raises(RuntimeError, match=f"installed {package}"), start("x://h:1/d"):
+            pass
+        sudo = [] if services.os.geteuid() == 0 else ["sudo"]
+        assert commands == [
+            [*sudo, "apt-get", "update", "-qq"],
+            [*sudo, "apt-get", "install", "-y", "-qq", package],
+        ]
