@@ -101,8 +101,11 @@ def apt_install(package: str) -> None:
     say(f"installing Debian's {package} with apt-get")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     quiet = {"env": env, "check": True, "stdout": subprocess.DEVNULL}
-    subprocess.run([*sudo, "apt-get", "update", "-qq"], **quiet)
-    subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", package], **quiet)
+    try:
+        subprocess.run([*sudo, "apt-get", "update", "-qq"], **quiet)
+        subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", package], **quiet)
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise RuntimeError(f"could not install {package} with apt-get ({error})") from error
 
 
 def unprivileged() -> dict:
@@ -160,13 +163,15 @@ def throwaway_postgres(url: str) -> Iterator[str]:
         data, log = folder / "data", folder / "postgres.log"
         # initdb/postgres as `nobody` when root; the scratch folder is theirs, cwd included.
         run_as = {**owner, "cwd": folder}
-        subprocess.run(
+        initdb = subprocess.run(
             [bindir / "initdb", "-D", data, "-U", user, "--auth=trust", "-E", "UTF8"]
             + ["--locale=C", "--no-sync"],
-            check=True,
             capture_output=True,
+            text=True,
             **run_as,
         )
+        if initdb.returncode != 0:
+            raise RuntimeError(f"initdb failed:\n{initdb.stdout}{initdb.stderr}")
         with open(log, "wb") as out:
             # fsync off: the data is thrown away, so only speed matters.
             process = subprocess.Popen(
@@ -283,10 +288,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("no command given")
     env = dict(os.environ)
     with contextlib.ExitStack() as stack:
-        if args.postgres:
-            env.update(stack.enter_context(postgres(args.postgres)))
-        if args.redis:
-            env.update(stack.enter_context(redis(args.redis)))
+        try:
+            if args.postgres:
+                env.update(stack.enter_context(postgres(args.postgres)))
+            if args.redis:
+                env.update(stack.enter_context(redis(args.redis)))
+        except RuntimeError as error:
+            say(f"{error}; start PostgreSQL and Redis yourself, or install their packages")
+            return 1
         return run(command, env)
 
 

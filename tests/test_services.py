@@ -86,3 +86,14 @@ def test_missing_programs_are_installed_from_debian(monkeypatch):
             [*sudo, "apt-get", "update", "-qq"],
             [*sudo, "apt-get", "install", "-y", "-qq", package],
         ]
+
+
+def test_a_failed_install_is_one_clear_line(monkeypatch, capsys):
+    def apt_get(cmd, **kw):
+        raise services.subprocess.CalledProcessError(100, cmd)
+
+    monkeypatch.setattr(services.subprocess, "run", apt_get)
+    monkeypatch.setattr(services, "redis_server", lambda: None)
+    monkeypatch.setattr(services, "redis_answers", lambda url: False)
+    assert services.main(["--redis", "redis://127.0.0.1:1/0", "--", "true"]) == 1
+    assert "could not install redis-server with apt-get" in capsys.readouterr().err
