@@ -9,6 +9,10 @@ PYTHON ?= $(shell for p in python3.13 python3.12; do \
 VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/warehouse
+REDIS_URL ?= redis://127.0.0.1:6379/0
+# Runs a command with PostgreSQL and Redis: the machine's where they answer, else throwaway
+# ones on free ports (Debian's packages installed if missing), stopped afterwards.
+SERVICES := $(BIN)/python -m support.services
 PORT ?= 8000
 API_PORT ?= 6443
 
@@ -40,21 +44,31 @@ run: db
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py serve --port $(PORT) --api-port $(API_PORT)
 
 # Production mode: several uvicorn workers for the API and the pages, the control plane on
-# its own, PostgreSQL, rate limits in Redis (see "Production" in README.md).
+# its own, PostgreSQL, rate limits in Redis (see "Production" in README.md). The data must
+# outlive the run, so PostgreSQL has to be there; Redis only holds the rate limits, so
+# where none answers a throwaway one serves.
 .PHONY: prod
 prod: install
-	DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} PORT=$(PORT) API_PORT=$(API_PORT) deploy/run-production.sh
+	@$(SERVICES) --redis $(REDIS_URL) -- env DATABASE_URL=$${DATABASE_URL:-$(PG_URL)} \
+	  PORT=$(PORT) API_PORT=$(API_PORT) deploy/run-production.sh
 
 .PHONY: lint
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The whole suite on SQLite, then again on the local PostgreSQL server.
+# The whole suite on SQLite, then again on PostgreSQL: the machine's server at $(PG_URL),
+# or, where none answers, a throwaway one started for the run (Redis likewise).
+# PYTEST_ARGS narrows both runs, e.g. PYTEST_ARGS=tests/apiserver/test_store.py.
 .PHONY: test
 test: install system-deps lint
-	$(BIN)/python -m pytest -q
-	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q
+	@$(SERVICES) --postgres $(PG_URL) --redis $(REDIS_URL) -- \
+	  sh -c '$(MAKE) --no-print-directory suites PG_URL="$$PG_URL"'
+
+.PHONY: suites
+suites: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 .PHONY: bench
 bench: install

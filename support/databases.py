@@ -10,10 +10,13 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from support.livecluster import DEFAULT_POSTGRES, postgres_url, throwaway_postgres
 
 POSTGRES = os.environ.get("WAREHOUSE_TEST_POSTGRES", DEFAULT_POSTGRES)
+# The Redis server tests may use; `python -m support.services` points it at its own.
+REDIS = os.environ.get("WAREHOUSE_TEST_REDIS", "redis://127.0.0.1:6379/14")
 
 
 class NoPostgres(RuntimeError):
@@ -28,6 +31,11 @@ def postgres_available() -> bool:
             return True
     except Exception:  # noqa: BLE001 - any failure means "not here"
         return False
+
+
+def redis_url(db: int) -> str:
+    """The tests' Redis server, database `db`: each test module keeps to its own."""
+    return urlunsplit(urlsplit(REDIS)._replace(path=f"/{db}"))
 
 
 @contextlib.contextmanager

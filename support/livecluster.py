@@ -136,7 +136,7 @@ def database_kind() -> tuple[str, str]:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://")):
         return "postgres", url
-    return "sqlite", DEFAULT_POSTGRES
+    return "sqlite", os.environ.get("WAREHOUSE_TEST_POSTGRES", DEFAULT_POSTGRES)
 
 
 def start_serving(cluster: "LiveCluster", mode: str = "ab") -> None:

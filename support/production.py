@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from support.databases import environment, own_database
+from support.databases import environment, own_database, redis_url
 from support.livecluster import REPO, LiveCluster, free_port, wait_until_ready
 
 SCRIPT = REPO / "deploy" / "run-production.sh"
@@ -89,4 +89,4 @@ def _stop_group(process: subprocess.Popen | None) -> None:
 
 
 def redis_url_for_tests() -> str:
-    return os.environ.get("WAREHOUSE_TEST_REDIS", "redis://127.0.0.1:6379/14")
+    return redis_url(14)

@@ -20,6 +20,7 @@ from apiserver.filters import audit, fairness
 from apiserver.filters.fairness import Lane
 from apiserver.models import AuditRecord
 from apiserver.pipeline import ApiRequest, ApiResponse
+from support.databases import redis_url
 from tests.apiserver.conftest import (  # noqa: F401 - autouse fixtures, registered by import
     _fresh_kind_index,
     _no_static_scan,
@@ -220,7 +221,7 @@ def test_a_locked_store_over_http_is_503_with_retry_after(limits, alice):
     assert status == 503
 
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/14"
+REDIS_TEST_URL = redis_url(14)
 
 
 @pytest.fixture
@@ -228,7 +229,7 @@ def redis_seats(limits, settings):
     try:
         redis.Redis.from_url(REDIS_TEST_URL).ping()
     except redis.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+        pytest.skip(f"no Redis at {REDIS_TEST_URL}")
     settings.WAREHOUSE_RATE_LIMIT_BACKEND = "redis"
     settings.REDIS_URL = REDIS_TEST_URL
     fairness.reset()

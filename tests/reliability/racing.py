@@ -26,7 +26,7 @@ def own_database(kind: str, workdir: Path) -> Iterator[str]:
         with databases.own_database(kind, workdir) as url:
             yield url
     except databases.NoPostgres:
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+        pytest.skip(f"no PostgreSQL at {databases.POSTGRES}")
 
 
 def manage(env: dict[str, str], *args: str, timeout: float = 300) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from support.databases import postgres_available
+from support.databases import POSTGRES, postgres_available
 from support.livecluster import (
     LiveCluster,
     running_cluster,
@@ -66,7 +66,7 @@ def _restart(cluster: LiveCluster) -> None:
 @pytest.mark.parametrize("database", ["sqlite", "postgres"])
 def test_kill_9_mid_flight_leaves_the_store_consistent(database: str, tmp_path: Path):
     if database == "postgres" and not postgres_available():
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+        pytest.skip(f"no PostgreSQL at {POSTGRES}")
     with running_cluster(
         tmp_path / "cluster", database=database, extra_env={"WAREHOUSE_RATE_LIMIT_BACKEND": "off"}
     ) as cluster:

@@ -11,6 +11,7 @@ from django.test import AsyncClient
 from apiserver.filters import fairness
 from apiserver.filters.fairness import Bucket, Lane, RedisBackend
 from apiserver.models import AuditRecord
+from support.databases import redis_url
 from tests.apiserver.conftest import configmap
 
 PODS = "/api/v1/namespaces/{}/pods"
@@ -151,7 +152,7 @@ def test_anonymous_callers_share_the_catch_all_bucket(limits, api):
     assert codes[-1] == 429
 
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
+REDIS_TEST_URL = redis_url(15)
 
 
 @pytest.fixture
@@ -159,7 +160,7 @@ def redis_limits(limits, settings):
     try:
         redis.Redis.from_url(REDIS_TEST_URL).ping()
     except redis.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+        pytest.skip(f"no Redis at {REDIS_TEST_URL}")
     settings.WAREHOUSE_RATE_LIMIT_BACKEND = "redis"
     settings.REDIS_URL = REDIS_TEST_URL
     fairness.reset()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from support.databases import postgres_available
+from support.databases import POSTGRES, postgres_available
 from support.production import production_server, redis_url_for_tests
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
@@ -31,11 +31,11 @@ data:
 
 def _skip_without_services() -> None:
     if not postgres_available():
-        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+        pytest.skip(f"no PostgreSQL at {POSTGRES}")
     try:
         redis.Redis.from_url(redis_url_for_tests()).ping()
     except redis.RedisError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+        pytest.skip(f"no Redis at {redis_url_for_tests()}")
     if not Path(KUBECTL).exists():
         pytest.skip("kubectl not installed")
 
