@@ -98,5 +98,6 @@ def ensure_user(name: str, *, instructor: bool = False) -> tuple[ClusterUser, bo
             user.role = role
             user.save(update_fields=["role"])
     if user.namespace:
-        accounts.ensure_namespace(user.namespace)
+        # Instructors are trusted with the room's own demonstrations: no share to stay in.
+        accounts.ensure_namespace(user.namespace, share=user.role == ClusterUser.Role.LEARNER)
     return user, created
