@@ -372,6 +372,7 @@ def test_the_housekeeping_task_stops_when_asked(db, settings):
 def test_a_stream_that_falls_behind_compaction_ends_with_410_not_a_silent_gap(
     api, alice, monkeypatch
 ):
+    drop_quota("alice")
     monkeypatch.setattr(watch, "QUEUE_ROWS", 1)
     start = store.current_revision()
 

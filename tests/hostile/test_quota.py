@@ -14,6 +14,7 @@ import pytest
 from apiserver import accounts
 from apiserver.models import ClusterUser
 from apiserver.registry import kinds, store
+from apiserver.server.kubeconfig import ensure_user
 from catalog.shelf import WELL_KNOWN
 from tests.apiserver.conftest import set_hard
 from tests.controlplane.test_workloads import deployment
@@ -87,6 +88,16 @@ def test_the_share_follows_the_nodes_and_the_room_expected(settings):
     smallest = accounts.learner_hard()
     assert smallest["pods"] == str(accounts.LESSON_PODS)
     assert smallest["requests.cpu"] == "250m"  # ten Pods at the default request
+
+
+def test_learners_get_a_share_and_instructors_do_not(cluster):
+    ensure_user("dana")
+    ensure_user("erin", instructor=True)
+
+    assert [q["metadata"]["name"] for q in store.namespace_objects("/resourcequotas", "dana")] == [
+        "warehouse-quota"
+    ]
+    assert store.namespace_objects("/resourcequotas", "erin") == []
 
 
 def test_a_namespace_that_already_existed_is_left_as_it_was(cluster):
