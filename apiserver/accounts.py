@@ -22,6 +22,7 @@ __all__ = [
     "RESERVED_PREFIXES",
     "ClusterUser",
     "ensure_namespace",
+    "ensure_share",
     "is_reserved",
     "learner_share",
     "new_token",
@@ -79,13 +80,29 @@ def ensure_namespace(name: str, share: bool = True) -> bool:
             raise
         return False
     if share:
-        for obj in learner_share(name):
-            try:
-                client.create(SHARE_RESOURCES[obj["kind"]], obj, namespace=name)
-            except ApiError as error:
-                if error.code != 409:
-                    raise
+        ensure_share(name)
     return True
+
+
+def ensure_share(namespace: str) -> int:
+    """Create whichever of the learner's share objects the namespace lacks; how many it did.
+
+    For namespaces opened before learners had shares, too (`manage.py learner_shares`):
+    an object that exists already (409) is left as it is.
+    """
+    from apiserver.client import ApiError, Client
+
+    client = Client(system_user(ACCOUNTS_USER), ACCOUNTS_CLIENT)
+    created = 0
+    for obj in learner_share(namespace):
+        try:
+            client.create(SHARE_RESOURCES[obj["kind"]], obj, namespace=namespace)
+        except ApiError as error:
+            if error.code != 409:
+                raise
+        else:
+            created += 1
+    return created
 
 
 # The learner's share of the cluster --------------------------------------------------

@@ -288,23 +288,24 @@ def test_a_pod_without_containers_is_invalid(kubectl, tmp_path):
 
 
 def test_describe_quota_shows_used_against_hard_and_a_hog_is_refused(kubectl, tmp_path):
+    # The live cluster expects one learner, so alice's share is all 3 nodes: 12 CPUs.
     hog = _pod("hog")
-    hog["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "2"}, "limits": {"cpu": "2"}}
+    hog["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "20"}, "limits": {"cpu": "30"}}
 
     stderr = kubectl.fails("create", "-f", _write(tmp_path / "hog.yaml", hog))
 
     assert stderr.startswith("Error from server (Forbidden)"), stderr
     assert re.search(
         r'pods "hog" is forbidden: exceeded quota: warehouse-quota, '
-        r"requested: limits.cpu=2,requests.cpu=2, used: limits.cpu=\S+,requests.cpu=\S+, "
-        r"limited: limits.cpu=1100m,requests.cpu=400m$",
+        r"requested: limits.cpu=30,requests.cpu=20, used: limits.cpu=\S+,requests.cpu=\S+, "
+        r"limited: limits.cpu=24,requests.cpu=12$",
         stderr,
     ), stderr
     described = kubectl.ok("describe", "quota", "warehouse-quota")
     assert re.search(r"^Namespace:\s+alice$", described, re.MULTILINE), described
     assert re.search(r"^Resource\s+Used\s+Hard$", described, re.MULTILINE), described
-    assert re.search(r"^pods\s+\d+\s+11$", described, re.MULTILINE), described
-    assert re.search(r"^requests\.cpu\s+\d+m?\s+400m$", described, re.MULTILINE), described
+    assert re.search(r"^pods\s+\d+\s+330$", described, re.MULTILINE), described
+    assert re.search(r"^requests\.cpu\s+\d+m?\s+12$", described, re.MULTILINE), described
     limits = kubectl.ok("describe", "limitrange", "warehouse-defaults")
     assert re.search(r"^Container\s+cpu\s+-\s+-\s+25m\s+100m\s+-$", limits, re.MULTILINE), limits
 

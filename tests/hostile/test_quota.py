@@ -8,8 +8,10 @@ fit in the smallest share.
 """
 
 import re
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 
 from apiserver import accounts
 from apiserver.models import ClusterUser
@@ -106,6 +108,20 @@ def test_a_namespace_that_already_existed_is_left_as_it_was(cluster):
 
     assert store.namespace_objects("/resourcequotas", "demo") == []
     assert store.namespace_objects("/limitranges", "demo") == []
+
+
+def test_namespaces_opened_before_shares_get_theirs_by_command(cluster):
+    ClusterUser.objects.create(name="old", namespace="old")
+    ClusterUser.objects.create(name="never", namespace="never")  # no namespace yet
+    accounts.ensure_namespace("old", share=False)
+    out = StringIO()
+
+    call_command("learner_shares", stdout=out)
+    call_command("learner_shares", stdout=out)
+
+    assert out.getvalue() == "old: 2 object(s) created\n"
+    assert len(store.namespace_objects("/resourcequotas", "old")) == 1
+    assert len(store.namespace_objects("/limitranges", "old")) == 1
 
 
 # Kubernetes' refusals -------------------------------------------------------------------
