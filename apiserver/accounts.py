@@ -113,8 +113,9 @@ SHARE_RESOURCES = {"ResourceQuota": "resourcequotas", "LimitRange": "limitranges
 # What each container is given when it states nothing, as a LimitRange's defaults.
 DEFAULT_REQUEST = {"cpu": Decimal("0.025"), "memory": Decimal(64 * 2**20)}
 DEFAULT_LIMIT = {"cpu": Decimal("0.1"), "memory": Decimal(128 * 2**20)}
-# The lessons' own examples at their largest (a 3-replica Deployment mid-rollout beside a
-# Pod or two), with room to spare: no share is ever smaller.
+# No share is ever smaller: the lessons ask for five Pods at most at once (a 3-replica
+# Deployment, the web Pod, one with a bad image), and with the shop's well-known examples
+# all applied beside them, ten (tests/hostile/test_quota.py applies them all).
 LESSON_PODS = 10
 
 
