@@ -167,10 +167,15 @@ def board(workshop: Workshop, identity: ClusterUser) -> Board:
 
 
 def reset_namespace(identity: ClusterUser, learner: ClusterUser) -> int:
-    """Delete everything in the learner's namespace through the API; how many kinds emptied."""
+    """Delete everything in the learner's namespace through the API; how many kinds emptied.
+
+    Everything but the learner's share of the cluster (its ResourceQuota and LimitRange),
+    which is the room's, not the learner's."""
     emptied = 0
     for kind in readmodel.resources_in_namespace(learner.namespace):
         if not kind["namespaced"] or "deletecollection" not in kind["verbs"]:
+            continue
+        if kind["group"] == "" and kind["plural"] in accounts.SHARE_RESOURCES.values():
             continue
         path = collection_path(kind["group"], kind["version"], kind["plural"], learner.namespace)
         if _as_instructor(identity, "DELETE", path).status < 300:

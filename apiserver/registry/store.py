@@ -226,6 +226,17 @@ def _release_quota(
         _write_quota_usage(namespace, quotas, quota.measure(namespace, limited), now)
 
 
+def _without(namespace: str, quotas: Quotas, freed: dict[str, Decimal]) -> dict[str, Decimal]:
+    """What the namespace will hold once something holding `freed` has gone, for the
+    amounts the quotas limit (measured now, before it goes, so the delete can take its
+    revisions from the counter in one trip)."""
+    limited = set(freed) & {key for _, q in quotas for key in quota.hard_of(q)}
+    if not limited:
+        return {}
+    used = quota.measure(namespace, limited)
+    return {key: used[key] - freed[key] for key in limited}
+
+
 def _measure_new_quota(kind: Kind, obj: dict[str, Any], namespace: str) -> None:
     """A new ResourceQuota starts with what the namespace already holds, itself included."""
     limited = set(quota.hard_of(obj))
@@ -481,7 +492,9 @@ def delete(
         # The quota being deleted keeps no status; the others give back what it held.
         quotas = [] if keep or not namespace else _locked_quotas(namespace)
         quotas = [(row_id, q) for row_id, q in quotas if row_id != row.id]
-        revision = _next_revision()
+        changed = _changed_quotas(quotas, _without(namespace, quotas, quota.usage(kind, obj)))
+        last = _next_revision(1 + len(changed))
+        revision = last - len(changed)
         meta["resourceVersion"] = str(revision)
         if keep:
             meta["deletionTimestamp"] = timestamp(now + timedelta(seconds=wait))
@@ -495,7 +508,8 @@ def delete(
             row.delete()
             if kind.resource == NAMESPACES:
                 _delete_contents(name, now)
-            _release_quota(namespace, quotas, quota.usage(kind, obj), now)
+            if changed:
+                _save_quotas(namespace, changed, last, now)
         _notify_after_commit()
         return obj
 

@@ -206,6 +206,8 @@ def test_carol_resets_a_learners_namespace_through_the_api(carol):
     identity = instructor_identity(carol.user)
     deleted = AuditRecord.objects.filter(user=identity.username, verb="deletecollection")
     assert deleted.filter(namespace=ann.namespace).count() == 2
+    # Her share of the cluster stays.
+    assert StoredObject.objects.filter(namespace=ann.namespace, name="warehouse-quota").exists()
 
 
 def test_carol_revokes_a_learners_token(carol):

@@ -83,7 +83,10 @@ def _refusals(answers: dict[str, list]) -> set[str]:
 def test_forty_concurrent_creates_never_overshoot_the_quota_on_postgresql(tmp_path: Path):
     with own_database("postgres", tmp_path) as url:
         env = environment(
-            url, WAREHOUSE_RATE_LIMIT_BACKEND="off", WAREHOUSE_NAMESPACE_QUOTA=str(OBJECTS)
+            url,
+            WAREHOUSE_RATE_LIMIT_BACKEND="off",
+            WAREHOUSE_LEARNER_CONCURRENCY=str(THREADS),  # all 40 at once, none turned away
+            WAREHOUSE_NAMESPACE_QUOTA=str(OBJECTS),
         )
         prepared(env)
         run = subprocess.run(
