@@ -35,6 +35,11 @@ def concerns_everyone(error: Exception) -> bool:
     return isinstance(error, ApiError) and (error.code >= 500 or error.code == 429)
 
 
+class BackOff(Exception):
+    """A sync the API refused for a reason already reported on the object (a quota full,
+    say, told as a FailedCreate event): retry later with the usual backoff, no new event."""
+
+
 @dataclass
 class Failure:
     count: int
@@ -67,6 +72,9 @@ class Retries:
             return None
         try:
             result = action()
+        except BackOff as error:
+            self._failed(key, obj, now, error, report=False)
+            return None
         except ApiError as error:
             if error.code in RETRY_LATER:
                 return None
@@ -94,13 +102,21 @@ class Retries:
             return self.cap
         return min(self.base * 2 ** (count - 1), self.cap)
 
-    def _failed(self, key: tuple[str, str], obj: dict, now: datetime, error: Exception) -> None:
+    def _failed(
+        self,
+        key: tuple[str, str],
+        obj: dict,
+        now: datetime,
+        error: Exception,
+        report: bool = True,
+    ) -> None:
         previous = self.failures.get(key)
         count = previous.count + 1 if previous else 1
         delay = self.delay(count)
         self.failures[key] = Failure(count, now + delay)
         name = _describe(obj)
-        log.warning(
+        log.log(
+            logging.WARNING if report else logging.INFO,
             "%s: %s %s failed (attempt %d), retrying in %s: %r",
             self.component,
             key[0],
@@ -108,9 +124,9 @@ class Retries:
             count,
             delay,
             error,
-            exc_info=count == 1,
+            exc_info=report and count == 1,
         )
-        if previous is not None:
+        if previous is not None or not report:
             return
         message = f"Error syncing {name}: {_text(error)}"
         try:

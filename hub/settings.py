@@ -173,8 +173,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
-# The API server: objects a namespace may hold (Events counted apart), the largest request
-# body it accepts, and the largest object the store keeps (etcd's 1.5 MiB request limit).
+# The API server: a learner's share of the cluster, as the ResourceQuota their namespace
+# opens with (apiserver/accounts.py): the nodes divided among the room expected, the objects
+# it may hold and the Events counted apart. Then the largest request body it accepts, and
+# the largest object the store keeps (etcd's 1.5 MiB request limit).
+WAREHOUSE_EXPECTED_LEARNERS = envint("WAREHOUSE_EXPECTED_LEARNERS", "30")
 WAREHOUSE_NAMESPACE_QUOTA = envint("WAREHOUSE_NAMESPACE_QUOTA", "200")
 WAREHOUSE_NAMESPACE_EVENT_QUOTA = envint("WAREHOUSE_NAMESPACE_EVENT_QUOTA", "1000")
 WAREHOUSE_MAX_BODY_BYTES = envint("WAREHOUSE_MAX_BODY_BYTES", str(1024 * 1024))

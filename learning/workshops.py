@@ -174,17 +174,21 @@ def board(workshop: Workshop, identity: ClusterUser) -> Board:
 def reset_namespace(identity: ClusterUser, learner: ClusterUser) -> int:
     """Delete everything in the learner's namespace through the API; how many kinds emptied.
 
-    Then the namespace is fitted out again as when it was opened (the learner's RoleBinding
-    went with everything else), so the learner starts afresh rather than locked out.
+    Everything but the learner's share of the cluster (its ResourceQuota and LimitRange),
+    which is the room's, not the learner's. Their RoleBinding goes with the rest (and any
+    they made to share the namespace), so it is made again: the learner starts afresh, not
+    locked out.
     """
     emptied = 0
     for kind in readmodel.resources_in_namespace(learner.namespace):
         if not kind["namespaced"] or "deletecollection" not in kind["verbs"]:
             continue
+        if kind["group"] == "" and kind["plural"] in accounts.SHARE_RESOURCES.values():
+            continue
         path = collection_path(kind["group"], kind["version"], kind["plural"], learner.namespace)
         if _as_instructor(identity, "DELETE", path).status < 300:
             emptied += 1
-    accounts.open_learner(learner)
+    accounts.grant_learner(learner)
     return emptied
 
 

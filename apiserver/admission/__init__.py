@@ -4,14 +4,20 @@ An ordered chain of small plug-ins, each declaring the kinds and operations it h
 decoding (the body has the kind's shape), mutating (defaults), validation (the object's
 rules) and validating (checks that look beyond the object). Every field error is
 collected and reported together as one 422 Invalid, with the real server's field paths
-and messages, so learners meet the errors they will meet at work. (The namespace quota is
-checked by the store, inside the write's transaction, so concurrent creates cannot
-overshoot it.)
+and messages, so learners meet the errors they will meet at work. (ResourceQuota is
+checked by the store, inside the write's transaction under the namespace's quota lock, so
+concurrent creates cannot overshoot it; see `registry/quota.py`.)
 """
 
 from typing import Any
 
-from apiserver.admission import customresourcedefinitions, decoding, defaults, validation
+from apiserver.admission import (
+    customresourcedefinitions,
+    decoding,
+    defaults,
+    limitranger,
+    validation,
+)
 from apiserver.admission.plugin import Attributes, Plugin
 from apiserver.models import ClusterUser
 from apiserver.rbac import escalation
@@ -21,6 +27,7 @@ from apiserver.registry.validation import Causes
 CHAIN: tuple[Plugin, ...] = (
     decoding.PLUGIN,
     defaults.PLUGIN,
+    limitranger.PLUGIN,
     validation.PLUGIN,
     customresourcedefinitions.PLUGIN,
     escalation.PLUGIN,

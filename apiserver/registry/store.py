@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 
 from apiserver import errors
 from apiserver.models import Counter, Revision, StoredObject
+from apiserver.registry import quota
 from apiserver.registry.cells import timestamp
 from apiserver.registry.kinds import Kind
 
@@ -126,31 +128,147 @@ def namespace_exists(name: str) -> bool:
     return StoredObject.objects.filter(resource=NAMESPACES, namespace="", name=name).exists()
 
 
-def _check_quota(kind: Kind, namespace: str, name: str) -> None:
-    """Refuse a create past the namespace's quota.
+# A namespace's ResourceQuotas as the store holds them locked: (row id, object).
+Quotas = list[tuple[int, dict[str, Any]]]
 
-    Events have an allowance of their own, like a ResourceQuota's `count/events` beside its
-    object count: the control plane's notes about a learner's objects can fill only that,
-    never the room the learner's own objects need (and the event recorder drops what does
-    not fit, as client-go's does).
+
+def _locked_quotas(namespace: str) -> Quotas:
+    """The namespace's ResourceQuotas (row id, object), locked until the transaction ends.
+
+    The lock is what makes quota atomic: every write that charges or releases quota in a
+    namespace takes it first (before the resourceVersion counter), so the measure each
+    one reads is the one it writes against. With no quota this is the only cost.
     """
-    rows = StoredObject.objects.filter(namespace=namespace)
-    if kind.resource in EVENT_RESOURCES:
-        counted = "count/events"
-        limit = getattr(settings, "WAREHOUSE_NAMESPACE_EVENT_QUOTA", 1000)
-        used = rows.filter(resource__in=EVENT_RESOURCES).count()
-    else:
-        counted = "count"
-        limit = getattr(settings, "WAREHOUSE_NAMESPACE_QUOTA", 200)
-        used = rows.exclude(resource__in=EVENT_RESOURCES).count()
-    if used >= limit:
-        raise errors.forbidden(
-            f'{kind.plural} "{name}" is forbidden: exceeded quota: warehouse-quota, '
-            f"requested: {counted}=1, used: {counted}={used}, limited: {counted}={limit}",
-            kind.plural,
-            name,
-            kind.group,
+    sql = (
+        f"SELECT id, body FROM {StoredObject._meta.db_table} "
+        "WHERE resource = %s AND namespace = %s ORDER BY name"
+    )
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [quota.QUOTAS, namespace])
+        rows = cursor.fetchall()
+    return [(row_id, json.loads(body)) for row_id, body in rows]
+
+
+def _admit_to_quota(
+    kind: Kind, obj: dict[str, Any], namespace: str, quotas: Quotas
+) -> dict[str, Decimal]:
+    """Refuse a create that a quota forbids; returns what the namespace will hold after it,
+    for the amounts the quotas limit (empty when none does)."""
+    objects = [q for _, q in quotas]
+    quota.check_constraints(kind, obj, objects)
+    requested = quota.usage(kind, obj)
+    limited = set(requested) & {key for q in objects for key in quota.hard_of(q)}
+    if not limited:
+        return {}
+    used = quota.measure(namespace, limited)
+    for q in objects:
+        quota.check_room(kind, obj["metadata"]["name"], q, requested, used)
+    return {key: used[key] + requested[key] for key in limited}
+
+
+def _changed_quotas(quotas: Quotas, fresh: dict[str, Decimal]) -> Quotas:
+    """The quotas whose status.used the `fresh` amounts change, their new status set."""
+    changed = []
+    for row_id, q in quotas:
+        before = q.get("status") or {}
+        used = {key: quota.amount(value) for key, value in (before.get("used") or {}).items()}
+        used.update(fresh)
+        after = quota.status(q, used)
+        if after != before:
+            q["status"] = after
+            changed.append((row_id, q))
+    return changed
+
+
+def _save_quotas(namespace: str, changed: Quotas, last_revision: int, now: datetime) -> None:
+    """Store the changed quotas under the revisions ending at `last_revision`, which the
+    caller took (with its own, when it has one: one trip to the counter)."""
+    revisions = []
+    for revision, (row_id, q) in enumerate(changed, start=last_revision - len(changed) + 1):
+        q["metadata"]["resourceVersion"] = str(revision)
+        text = dumps(q)
+        revisions.append(
+            Revision(
+                id=revision,
+                resource=quota.QUOTAS,
+                namespace=namespace,
+                name=q["metadata"]["name"],
+                event_type=Revision.EventType.MODIFIED,
+                body=text,
+                created=now,
+            )
         )
+        StoredObject.objects.filter(id=row_id).update(
+            body=text, resource_version=revision, updated=now
+        )
+    Revision.objects.bulk_create(revisions)
+
+
+def _write_quota_usage(
+    namespace: str, quotas: Quotas, fresh: dict[str, Decimal], now: datetime
+) -> bool:
+    """Bring the locked quotas' status.used up to date with `fresh` amounts; True if any
+    changed."""
+    changed = _changed_quotas(quotas, fresh)
+    if changed:
+        _save_quotas(namespace, changed, _next_revision(len(changed)), now)
+    return bool(changed)
+
+
+def _release_quota(
+    namespace: str, quotas: Quotas, freed: dict[str, Decimal], now: datetime
+) -> None:
+    """After a write that gave something back, measure what it gave and show it."""
+    limited = set(freed) & {key for _, q in quotas for key in quota.hard_of(q)}
+    if limited:
+        _write_quota_usage(namespace, quotas, quota.measure(namespace, limited), now)
+
+
+def _without(namespace: str, quotas: Quotas, freed: dict[str, Decimal]) -> dict[str, Decimal]:
+    """What the namespace will hold once something holding `freed` has gone, for the
+    amounts the quotas limit (measured now, before it goes, so the delete can take its
+    revisions from the counter in one trip)."""
+    limited = set(freed) & {key for _, q in quotas for key in quota.hard_of(q)}
+    if not limited:
+        return {}
+    used = quota.measure(namespace, limited)
+    return {key: used[key] - freed[key] for key in limited}
+
+
+def _measure_new_quota(kind: Kind, obj: dict[str, Any], namespace: str) -> None:
+    """A new ResourceQuota starts with what the namespace already holds, itself included."""
+    limited = set(quota.hard_of(obj))
+    used = quota.measure(namespace, limited)
+    for key, amount in quota.usage(kind, obj).items():
+        if key in limited:
+            used[key] += amount
+    obj["status"] = quota.status(obj, used)
+
+
+def refresh_quotas(namespace: str) -> None:
+    """Measure everything the namespace's quotas limit, and show it in their status.
+
+    For writes that never take the quota lock on their way (Events expiring in bulk)."""
+    with transaction.atomic():
+        quotas = _locked_quotas(namespace)
+        limited = {key for _, q in quotas for key in quota.hard_of(q)}
+        if limited:
+            fresh = quota.measure(namespace, limited)
+            if _write_quota_usage(namespace, quotas, fresh, clock_now()):
+                _notify_after_commit()
+
+
+def namespace_objects(resource: str, namespace: str) -> list[dict[str, Any]]:
+    """Every object of one stored resource in a namespace, for admission to consult."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT body FROM {StoredObject._meta.db_table} "
+            "WHERE resource = %s AND namespace = %s ORDER BY name",
+            [resource, namespace],
+        )
+        return [json.loads(body) for (body,) in cursor.fetchall()]
 
 
 def get(kind: Kind, namespace: str, name: str) -> dict[str, Any]:
@@ -196,10 +314,16 @@ def create(kind: Kind, obj: dict[str, Any], dry_run: bool = False) -> dict[str, 
         meta.pop(transient, None)
     try:
         with transaction.atomic():
+            quotas: Quotas = []
+            after: dict[str, Decimal] = {}
             if namespace:
                 if not namespace_exists(namespace):
                     raise errors.not_found("namespaces", namespace)
-                _check_quota(kind, namespace, name)
+                quotas = _locked_quotas(namespace)
+                if quotas:
+                    after = _admit_to_quota(kind, obj, namespace, quotas)
+                if kind.resource == quota.QUOTAS:
+                    _measure_new_quota(kind, obj, namespace)
             exists = StoredObject.objects.filter(
                 resource=kind.resource, namespace=namespace, name=name
             ).exists()
@@ -207,7 +331,9 @@ def create(kind: Kind, obj: dict[str, Any], dry_run: bool = False) -> dict[str, 
                 raise errors.already_exists(kind.plural, name, kind.group)
             if dry_run:
                 return obj
-            revision = _next_revision()
+            changed = _changed_quotas(quotas, after) if after else []
+            last = _next_revision(1 + len(changed))
+            revision = last - len(changed)
             meta["resourceVersion"] = str(revision)
             text = _record(kind, obj, Revision.EventType.ADDED, revision, now)
             StoredObject.objects.create(
@@ -221,6 +347,8 @@ def create(kind: Kind, obj: dict[str, Any], dry_run: bool = False) -> dict[str, 
                 created=now,
                 updated=now,
             )
+            if changed:
+                _save_quotas(namespace, changed, last, now)
             _notify_after_commit()
     except IntegrityError:
         raise errors.already_exists(kind.plural, name, kind.group) from None
@@ -281,6 +409,10 @@ def update(
             else:
                 meta.pop(owned, None)
         meta["resourceVersion"] = str(row.resource_version)
+        if kind.resource == quota.QUOTAS:
+            # Status is the quota system's own: measured, whatever the writer sent.
+            limited = set(quota.hard_of(desired))
+            desired["status"] = quota.status(desired, quota.measure(namespace, limited))
         if _strip_volatile(desired) == _strip_volatile(current):
             return current, False
         if "spec" in desired and desired.get("spec") != current.get("spec"):
@@ -288,17 +420,25 @@ def update(
         if dry_run:
             return desired, True
         now = clock_now()
-        revision = _next_revision()
-        meta["resourceVersion"] = str(revision)
-        if (
+        removing = bool(
             meta.get("deletionTimestamp")
             and old_meta.get("finalizers")
             and not meta.get("finalizers")
             and kind.resource != "/pods"
-        ):
+        )
+        finishing = (
+            kind.resource == quota.PODS
+            and quota.pod_counts(current)
+            and not quota.pod_counts(desired)
+        )
+        quotas = _locked_quotas(namespace) if namespace and (removing or finishing) else []
+        revision = _next_revision()
+        meta["resourceVersion"] = str(revision)
+        if removing:
             # The last finalizer is gone: the pending delete completes now.
             _record(kind, desired, Revision.EventType.DELETED, revision, now)
             row.delete()
+            _release_quota(namespace, quotas, quota.usage(kind, current), now)
             _notify_after_commit()
             return desired, True
         text = _record(kind, desired, Revision.EventType.MODIFIED, revision, now)
@@ -307,6 +447,8 @@ def update(
         row.generation = meta.get("generation", 0)
         row.updated = now
         row.save(update_fields=["body", "resource_version", "generation", "updated"])
+        if finishing:
+            _release_quota(namespace, quotas, quota.usage(kind, current), now)
         _notify_after_commit()
         return desired, True
 
@@ -347,7 +489,12 @@ def delete(
         if dry_run or (keep and meta.get("deletionTimestamp")):
             return obj
         now = clock_now()
-        revision = _next_revision()
+        # The quota being deleted keeps no status; the others give back what it held.
+        quotas = [] if keep or not namespace else _locked_quotas(namespace)
+        quotas = [(row_id, q) for row_id, q in quotas if row_id != row.id]
+        changed = _changed_quotas(quotas, _without(namespace, quotas, quota.usage(kind, obj)))
+        last = _next_revision(1 + len(changed))
+        revision = last - len(changed)
         meta["resourceVersion"] = str(revision)
         if keep:
             meta["deletionTimestamp"] = timestamp(now + timedelta(seconds=wait))
@@ -361,6 +508,8 @@ def delete(
             row.delete()
             if kind.resource == NAMESPACES:
                 _delete_contents(name, now)
+            if changed:
+                _save_quotas(namespace, changed, last, now)
         _notify_after_commit()
         return obj
 
@@ -508,4 +657,7 @@ def expire_events(written_before: datetime, batch: int) -> int:
         Revision.objects.bulk_create(revisions)
         StoredObject.objects.filter(id__in=[row.id for row in rows]).delete()
         _notify_after_commit()
+    # Afterwards, each in a transaction of its own: expiry takes no quota lock above.
+    for namespace in sorted({row.namespace for row in rows}):
+        refresh_quotas(namespace)
     return len(rows)

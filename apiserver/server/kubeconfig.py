@@ -98,5 +98,9 @@ def ensure_user(name: str, *, instructor: bool = False) -> tuple[ClusterUser, bo
             user.role = role
             user.save(update_fields=["role"])
     if user.namespace:
-        accounts.open_learner(user)
+        if user.role == ClusterUser.Role.LEARNER:
+            accounts.open_learner(user)
+        else:
+            # Instructors are trusted with the room's own demonstrations: no share to stay in.
+            accounts.ensure_namespace(user.namespace, share=False)
     return user, created

@@ -16,7 +16,7 @@ from controlplane.clock import stamp
 from controlplane.events import EventRecorder
 from controlplane.scheduler import is_active
 from controlplane.workqueue import RETRY_LATER as RETRY_LATER
-from controlplane.workqueue import Retries
+from controlplane.workqueue import BackOff, Retries
 
 HASH_LABEL = "pod-template-hash"
 SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -222,7 +222,8 @@ class Controller:
         name: str = "",
         shape: Callable[[dict], None] | None = None,
     ) -> dict | None:
-        """Create one Pod from the owner's template, changed by `shape`; None if refused.
+        """Create one Pod from the owner's template, changed by `shape`; None if refused,
+        and BackOff (after the FailedCreate event) if forbidden, as by a full quota.
 
         Without a `name` it is the owner's plus five random characters, as generateName
         would give, and a taken name is tried again with other characters.
@@ -239,6 +240,10 @@ class Controller:
                     continue
                 if error.code in (403, 409, 422):
                     self.pod_event(owner, "create", chosen, now, error)
+                    if error.code == 403:
+                        # A full quota stays full for a while: ask again after a backoff,
+                        # not on every pass, as the real controllers' rate-limited queues do.
+                        raise BackOff(error.status.get("message", "")) from error
                     return None
                 raise
             world.put("pods", pod)

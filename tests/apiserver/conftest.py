@@ -185,3 +185,25 @@ def service(name: str, port: int = 80) -> dict[str, Any]:
         "metadata": {"name": name},
         "spec": {"selector": {"app": name}, "ports": [{"port": port}]},
     }
+
+
+def set_hard(namespace: str, hard: dict[str, str]) -> dict:
+    """Change the hard limits of a learner's ResourceQuota, as a cluster admin would."""
+    from apiserver.registry import store
+
+    kind = kinds.lookup("", "v1", "resourcequotas")
+
+    def change(quota: dict) -> dict:
+        quota["spec"]["hard"].update(hard)
+        return quota
+
+    quota, _ = store.update(kind, namespace, accounts.QUOTA_NAME, change)
+    return quota
+
+
+def drop_quota(namespace: str) -> None:
+    """Take a learner's ResourceQuota away, for tests about the revision log: its status
+    is written after every create, so the newest revision would always be the quota's."""
+    from apiserver.registry import store
+
+    store.delete(kinds.lookup("", "v1", "resourcequotas"), namespace, accounts.QUOTA_NAME)

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from tests.apiserver.conftest import deployment, pod
+from tests.apiserver.conftest import deployment, pod, set_hard
 
 PODS = "/api/v1/namespaces/alice/pods"
 
@@ -225,14 +225,19 @@ def test_deployment_selector_must_match_template_labels(api, alice):
     assert response.json_body["message"].startswith('Deployment.apps "shop" is invalid')
 
 
-def test_namespace_quota(api, alice, settings):
-    settings.WAREHOUSE_NAMESPACE_QUOTA = 3  # alice's RoleBinding is the first object
+def test_namespace_quota(api, alice):
+    # Her RoleBinding, the quota and the LimitRange are three of its objects already.
+    set_hard("alice", {"warehouse.example/objects": "5"})
     assert api.post(PODS, alice, pod("a")).status_code == 201
     assert api.post(PODS, alice, pod("b")).status_code == 201
     response = api.post(PODS, alice, pod("c"))
     assert response.status_code == 403
     assert response.json_body["reason"] == "Forbidden"
-    assert response.json_body["message"].startswith('pods "c" is forbidden: exceeded quota')
+    assert response.json_body["message"] == (
+        'pods "c" is forbidden: exceeded quota: warehouse-quota, requested: '
+        "warehouse.example/objects=1, used: warehouse.example/objects=5, "
+        "limited: warehouse.example/objects=5"
+    )
 
 
 def test_custom_kinds_validate_against_their_schema(alice, carol, call, db):

@@ -5,7 +5,7 @@ import pytest
 from apiserver.client import ApiError, Client, path_for
 from apiserver.models import AuditRecord
 from apiserver.registry import store
-from tests.apiserver.conftest import configmap
+from tests.apiserver.conftest import configmap, drop_quota
 
 
 def _records(user: str) -> list[tuple[str, str, int]]:
@@ -83,6 +83,7 @@ def test_a_watch_from_the_start_sends_what_exists_first(alice):
 
 
 def test_a_watch_older_than_the_log_is_gone_so_the_informer_lists_again(alice):
+    drop_quota("alice")
     client = Client(alice, "controller")
     watch = client.watch("configmaps", "alice", str(store.current_revision()))
     for name in ("a", "b", "c"):

@@ -9,7 +9,7 @@ from apiserver.filters import audit
 from apiserver.models import AuditRecord
 from apiserver.pipeline import ApiRequest, ApiResponse, guess_client, handle
 from apiserver.registry import kinds, store
-from tests.apiserver.conftest import TABLE_ACCEPT, deployment, pod
+from tests.apiserver.conftest import TABLE_ACCEPT, deployment, drop_quota, pod
 
 PODS = "/api/v1/namespaces/alice/pods"
 
@@ -131,14 +131,26 @@ def test_a_token_request_adds_one_query(alice, django_assert_max_num_queries):
         assert handle(ApiRequest("GET", PODS, headers=headers)).status == 200
 
 
-def test_a_create_costs_a_bounded_number_of_queries(alice, django_assert_max_num_queries):
+def _create_deployment(alice, django_assert_max_num_queries, queries: int) -> None:
     _warm(alice)
     body = json.dumps(deployment("shop")).encode()
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(queries):
         response = handle(
             ApiRequest("POST", "/apis/apps/v1/namespaces/alice/deployments", body=body, user=alice)
         )
         assert response.status == 201
+
+
+def test_a_create_costs_a_bounded_number_of_queries(alice, django_assert_max_num_queries):
+    # A namespace with no quota pays one look-up for it.
+    drop_quota("alice")
+    _create_deployment(alice, django_assert_max_num_queries, 10)
+
+
+def test_a_quota_adds_its_measure_and_its_status_to_a_create(alice, django_assert_max_num_queries):
+    # The locked look-up, one count of the namespace's objects, and the quota's new
+    # status.used (its row and its revision, under the create's own trip to the counter).
+    _create_deployment(alice, django_assert_max_num_queries, 13)
 
 
 def test_a_patch_costs_a_bounded_number_of_queries(alice, django_assert_max_num_queries):
@@ -195,12 +207,16 @@ def test_plain_lists_carry_no_etag_and_cost_no_extra_query(alice, call):
 def test_namespace_revision_is_the_newest_change_in_that_namespace(alice, bob, call):
     from apiserver.registry import store
 
-    opened = store.namespace_revision("alice")  # her RoleBinding, the newest so far
-    assert opened > 0
+    opened = store.namespace_revision("alice")  # its RoleBinding, ResourceQuota, LimitRange
     created = call("POST", PODS, alice, pod("web")).body
-    assert int(created["metadata"]["resourceVersion"]) > opened
     call("POST", "/api/v1/namespaces/bob/configmaps", bob, {"metadata": {"name": "b"}})
-    assert store.namespace_revision("alice") == int(created["metadata"]["resourceVersion"])
+    quota = call("GET", "/api/v1/namespaces/alice/resourcequotas/warehouse-quota", alice).body
+    # The quota's usage is the newest change, written with the Pod (bob's is not alice's).
+    assert opened < int(created["metadata"]["resourceVersion"])
+    assert store.namespace_revision("alice") == int(quota["metadata"]["resourceVersion"])
+    assert (
+        int(quota["metadata"]["resourceVersion"]) == int(created["metadata"]["resourceVersion"]) + 1
+    )
     deleted = call("DELETE", f"{PODS}/web", alice).body
     assert store.namespace_revision("alice") > int(created["metadata"]["resourceVersion"])
     assert deleted["metadata"]["name"] == "web"

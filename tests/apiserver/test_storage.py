@@ -20,7 +20,7 @@ from apiserver.models import AuditRecord, Revision, StoredObject
 from apiserver.registry import kinds, store
 from controlplane.events import EventRecorder
 from controlplane.runner import Informer
-from tests.apiserver.conftest import configmap, pod
+from tests.apiserver.conftest import configmap, drop_quota, pod, set_hard
 
 CONFIGMAPS = "/api/v1/namespaces/alice/configmaps"
 EVENTS = "/api/v1/namespaces/alice/events"
@@ -129,12 +129,19 @@ def test_events_older_than_the_ttl_are_gone_after_housekeeping(api, alice):
     assert kept.events == 0
     assert api.get(f"{EVENTS}/old", alice).status_code == 200
 
-    expired = run_once(now=_now() + timedelta(hours=1, minutes=1))
+    # (Revisions kept longer than the clock moves here, so the log still holds the expiry.)
+    expired = run_once(
+        now=_now() + timedelta(hours=1, minutes=1),
+        policy=Policy(revision_keep=timedelta(hours=2)),
+    )
     assert expired.events == 1
     assert api.get(f"{EVENTS}/old", alice).status_code == 404
     # Watchers see the expiry, as they see etcd's lease run out.
     (deleted,) = Revision.objects.filter(id__gt=before, name="old")
     assert deleted.event_type == "DELETED"
+    # And the namespace's quota shows the room it left.
+    quota = api.get("/api/v1/namespaces/alice/resourcequotas/warehouse-quota", alice).json_body
+    assert quota["status"]["used"]["count/events"] == "0"
 
 
 def test_an_event_written_again_lives_an_hour_from_its_last_write(api, alice):
@@ -148,8 +155,8 @@ def test_an_event_written_again_lives_an_hour_from_its_last_write(api, alice):
     assert api.get(f"{EVENTS}/bumped", alice).status_code == 200
 
 
-def test_events_count_toward_the_namespace_quota(api, alice, settings):
-    settings.WAREHOUSE_NAMESPACE_EVENT_QUOTA = 2
+def test_events_count_toward_the_namespace_quota(api, alice):
+    set_hard("alice", {"count/events": "2"})
     assert api.post(EVENTS, alice, event("one")).status_code == 201
     assert api.post(EVENTS, alice, event("two")).status_code == 201
 
@@ -162,9 +169,9 @@ def test_events_count_toward_the_namespace_quota(api, alice, settings):
     )
 
 
-def test_the_control_planes_events_never_lock_a_learner_out(api, alice, settings):
-    settings.WAREHOUSE_NAMESPACE_QUOTA = 3  # her RoleBinding, web and db
-    settings.WAREHOUSE_NAMESPACE_EVENT_QUOTA = 3
+def test_the_control_planes_events_never_lock_a_learner_out(api, alice):
+    # Two objects for the learner beside her RoleBinding, the quota and the LimitRange.
+    set_hard("alice", {"warehouse.example/objects": "5", "count/events": "3"})
     web = api.post(PODS, alice, pod("web")).json_body
     recorder = EventRecorder(Client(accounts.system_user("kubelet"), "kubelet"), "kubelet")
     notes = [
@@ -227,6 +234,7 @@ def test_compaction_works_in_bounded_batches_and_says_when_more_is_left(api, ali
 
 
 def test_a_watch_from_before_compaction_is_gone_and_a_relist_recovers(api, alice):
+    drop_quota("alice")
     informer = Informer(Client(accounts.system_user("kube-controller-manager"), "controller"))
     informer.sync()
     start = store.current_revision()
@@ -364,6 +372,7 @@ def test_the_housekeeping_task_stops_when_asked(db, settings):
 def test_a_stream_that_falls_behind_compaction_ends_with_410_not_a_silent_gap(
     api, alice, monkeypatch
 ):
+    drop_quota("alice")
     monkeypatch.setattr(watch, "QUEUE_ROWS", 1)
     start = store.current_revision()
 

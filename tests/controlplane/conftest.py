@@ -124,3 +124,15 @@ def pod_manifest(name: str, image: str = "nginx:1.27", **spec: object) -> dict:
         "metadata": {"name": name, "labels": spec.pop("labels", {"app": name})},
         "spec": {"containers": [container], **spec},
     }
+
+
+def without_share(namespace: str = "alice") -> None:
+    """Take the namespace's ResourceQuota and LimitRange away (as an instructor's namespace
+    has none), for tests about Pods bigger than any learner's share."""
+    from apiserver.registry import store
+
+    for plural, name in (
+        ("resourcequotas", accounts.QUOTA_NAME),
+        ("limitranges", accounts.LIMIT_RANGE_NAME),
+    ):
+        store.delete(kinds.lookup("", "v1", plural), namespace, name)

@@ -1,7 +1,7 @@
 """A Pod's delivery, step by step, through the API server."""
 
 from apiserver.models import AuditRecord
-from tests.controlplane.conftest import pod_manifest
+from tests.controlplane.conftest import pod_manifest, without_share
 
 PODS = "/api/v1/namespaces/alice/pods"
 
@@ -74,6 +74,7 @@ def _waiting(cluster, name: str) -> dict:
 
 
 def test_a_pod_too_big_for_any_node_stays_pending_with_failed_scheduling(cluster):
+    without_share()
     cluster.api("POST", PODS, pod_manifest("huge", resources={"requests": {"cpu": "64"}}))
     cluster.settle()
 
@@ -97,6 +98,7 @@ def test_a_pod_too_big_for_any_node_stays_pending_with_failed_scheduling(cluster
 
 
 def test_scheduler_names_every_reason_a_node_was_refused(cluster):
+    without_share()
     cluster.api(
         "POST",
         PODS,

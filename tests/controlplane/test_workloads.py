@@ -3,6 +3,7 @@
 import re
 
 from apiserver.models import AuditRecord
+from tests.apiserver.conftest import set_hard
 
 DEPLOYMENTS = "/apis/apps/v1/namespaces/alice/deployments"
 JOBS = "/apis/batch/v1/namespaces/alice/jobs"
@@ -302,8 +303,8 @@ def test_a_job_whose_pods_keep_failing_hits_its_backoff_limit(cluster):
     )
 
 
-def test_a_full_quota_gives_failed_create_events_not_a_busy_loop(cluster, settings):
-    settings.WAREHOUSE_NAMESPACE_QUOTA = 4  # with the learner's RoleBinding
+def test_a_full_quota_gives_failed_create_events_not_a_busy_loop(cluster):
+    set_hard("alice", {"pods": "1"})
     cluster.api("POST", DEPLOYMENTS, deployment(replicas=3))
     cluster.settle()
     assert len(cluster.pods("app=web")) == 1
@@ -313,7 +314,11 @@ def test_a_full_quota_gives_failed_create_events_not_a_busy_loop(cluster, settin
         events = cluster.event_objects(rs["metadata"]["name"])
         return [e for e in events if e["reason"] == "FailedCreate"]
 
-    assert "is forbidden: exceeded quota: warehouse-quota" in failures()[0]["message"]
+    assert re.fullmatch(
+        r'Error creating: pods "web-\w+-\w+" is forbidden: exceeded quota: warehouse-quota, '
+        r"requested: pods=1, used: pods=1, limited: pods=1",
+        failures()[0]["message"],
+    )
     recorded = len(failures())
     assert not cluster.driver.tick()  # its own event writes do not wake it again
     assert len(failures()) == recorded

@@ -11,7 +11,10 @@ from support.livecluster import LiveCluster, running_cluster
 def live_cluster(tmp_path_factory, request) -> Iterator[LiveCluster]:
     """One server for the whole run; its log is printed when any test failed."""
     failed_before = request.session.testsfailed
-    with running_cluster(tmp_path_factory.mktemp("livecluster")) as cluster:
+    # Every end-to-end test works in learner alice's namespace: a room of one, whose
+    # ResourceQuota shares the nodes with nobody.
+    share = {"WAREHOUSE_EXPECTED_LEARNERS": "1"}
+    with running_cluster(tmp_path_factory.mktemp("livecluster"), extra_env=share) as cluster:
         yield cluster
         if request.session.testsfailed > failed_before or not cluster.alive():
             reporter = request.config.pluginmanager.get_plugin("terminalreporter")

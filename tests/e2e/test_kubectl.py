@@ -287,6 +287,28 @@ def test_a_pod_without_containers_is_invalid(kubectl, tmp_path):
     assert "spec.containers" in stderr
 
 
+def test_describe_quota_shows_used_against_hard_and_a_hog_is_refused(kubectl, tmp_path):
+    # The live cluster expects one learner, so alice's share is all 3 nodes: 12 CPUs.
+    hog = _pod("hog")
+    hog["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "20"}, "limits": {"cpu": "20"}}
+
+    stderr = kubectl.fails("create", "-f", _write(tmp_path / "hog.yaml", hog))
+
+    assert stderr.startswith("Error from server (Forbidden)"), stderr
+    assert re.search(
+        r'pods "hog" is forbidden: exceeded quota: warehouse-quota, '
+        r"requested: requests.cpu=20, used: requests.cpu=\d+m?, limited: requests.cpu=12$",
+        stderr,
+    ), stderr
+    described = kubectl.ok("describe", "quota", "warehouse-quota")
+    assert re.search(r"^Namespace:\s+alice$", described, re.MULTILINE), described
+    assert re.search(r"^Resource\s+Used\s+Hard$", described, re.MULTILINE), described
+    assert re.search(r"^pods\s+\d+\s+330$", described, re.MULTILINE), described
+    assert re.search(r"^requests\.cpu\s+\d+m?\s+12$", described, re.MULTILINE), described
+    limits = kubectl.ok("describe", "limitrange", "warehouse-defaults")
+    assert re.search(r"^Container\s+cpu\s+-\s+-\s+25m\s+100m\s+-$", limits, re.MULTILINE), limits
+
+
 def test_the_kubeconfig_uses_https_and_the_apps_ca(kubectl, live_cluster):
     config = yaml.safe_load(live_cluster.kubeconfig(NAMESPACE).read_text())
     cluster = config["clusters"][0]["cluster"]

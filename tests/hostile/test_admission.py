@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from apiserver import accounts
-from tests.controlplane.conftest import pod_manifest
+from tests.controlplane.conftest import pod_manifest, without_share
 from tests.controlplane.test_workloads import DEPLOYMENTS, JOBS, deployment
 from tests.hostile.conftest import call_as
 from tests.shop.conftest import learner, signed_in
@@ -82,6 +82,7 @@ def test_quantities_in_a_template_are_read_the_same_way(cluster):
 
 
 def test_every_quantity_the_grammar_allows_is_accepted(cluster):
+    without_share()  # 1.5 CPUs is more than a learner's share
     requests = {"cpu": "1.5", "memory": "128Mi"}
     limits = {"cpu": "2", "memory": "1e9"}
     pod = pod_manifest("exact", resources={"requests": requests, "limits": limits})

@@ -208,6 +208,8 @@ def test_carol_resets_a_learners_namespace_through_the_api(carol):
     # pods, configmaps and her RoleBinding, which the reset makes again: she can go on.
     assert deleted.filter(namespace=ann.namespace).count() == 3
     assert api(ann, "GET", f"/api/v1/namespaces/{ann.namespace}/pods").status == 200
+    # Her share of the cluster stays.
+    assert StoredObject.objects.filter(namespace=ann.namespace, name="warehouse-quota").exists()
 
 
 def test_carol_revokes_a_learners_token(carol):

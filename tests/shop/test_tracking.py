@@ -16,7 +16,7 @@ from controlplane.config import Config
 from controlplane.kubelet import Timing
 from controlplane.runner import ControlPlane, Driver
 from shop import tracking
-from tests.controlplane.conftest import Cluster, pod_manifest
+from tests.controlplane.conftest import Cluster, pod_manifest, without_share
 from tests.shop.conftest import learner
 
 HTMX = {"HX-Request": "true"}
@@ -136,6 +136,7 @@ def test_the_current_step_is_announced_only_when_it_changed(alice, plane):
 
 
 def test_a_pod_too_big_for_every_node_is_delayed_with_the_schedulers_message(alice, plane):
+    without_share("alice")  # 64 CPUs is past any learner's quota, let alone a node
     order(alice, pod_manifest("web", resources={"requests": {"cpu": "64"}}))
     plane.settle()
 
