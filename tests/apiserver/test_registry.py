@@ -44,9 +44,9 @@ def test_every_printer_fills_each_of_its_columns(resource):
 
 
 def test_kinds_without_rules_of_their_own_get_name_and_age(catalog):
-    roles = kinds.lookup("rbac.authorization.k8s.io", "v1", "roles")
+    leases = kinds.lookup("coordination.k8s.io", "v1", "leases")
 
-    strategy = strategies.for_kind(roles)
+    strategy = strategies.for_kind(leases)
 
     assert strategy is strategies.DEFAULT
     assert [name for name, *_ in strategy.columns] == ["Name", "Age"]

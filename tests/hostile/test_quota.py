@@ -30,7 +30,7 @@ LIMIT_RANGE = "/api/v1/namespaces/alice/limitranges/warehouse-defaults"
 
 def _learner(name: str) -> ClusterUser:
     user = ClusterUser.objects.create(name=name, namespace=name)
-    accounts.ensure_namespace(name)
+    accounts.open_learner(user)
     return user
 
 
@@ -70,7 +70,9 @@ def test_a_learners_namespace_opens_with_a_quota_and_limit_range(cluster):
     }
     assert quota["status"]["hard"] == quota["spec"]["hard"]
     assert quota["status"]["used"]["pods"] == "0"
-    assert quota["status"]["used"]["warehouse.example/objects"] == "2"  # itself and limits
+    assert (
+        quota["status"]["used"]["warehouse.example/objects"] == "3"
+    )  # itself, the LimitRange, her RoleBinding
     assert limits["spec"]["limits"] == [
         {
             "type": "Container",
@@ -243,14 +245,15 @@ def test_status_used_follows_creates_deletes_and_finished_pods(cluster):
         "requests.memory": "128Mi",
         "limits.cpu": "200m",
     }
-    assert used["warehouse.example/objects"] == "5"
+    # With the quota, the LimitRange and her RoleBinding:
+    assert used["warehouse.example/objects"] == "6"
 
     cluster.api("DELETE", f"{PODS}/b")
     used = _used(cluster)
     assert (used["pods"], used["requests.cpu"], used["warehouse.example/objects"]) == (
         "1",
         "25m",
-        "4",
+        "5",
     )
 
     def finished(pod: dict) -> dict:
@@ -263,7 +266,7 @@ def test_status_used_follows_creates_deletes_and_finished_pods(cluster):
     assert (used["pods"], used["requests.cpu"], used["warehouse.example/objects"]) == (
         "0",
         "0",
-        "4",
+        "5",
     )
 
 

@@ -31,7 +31,7 @@ from apiserver.pipeline import ApiRequest, handle
 
 threads = int(sys.argv[1])
 user = ClusterUser.objects.create(name="alice", namespace="alice")
-accounts.ensure_namespace(user.namespace)
+accounts.open_learner(user)
 json_headers = {"content-type": "application/json"}
 
 
@@ -111,7 +111,7 @@ def test_forty_concurrent_creates_never_overshoot_the_quota_on_postgresql(tmp_pa
         "used: limits.cpu=1100m,pods=11, limited: limits.cpu=1100m,pods=11"
     }
     assert report["stored"] == OBJECTS
-    assert _granted(configmaps) == OBJECTS - 2 - PODS
+    assert _granted(configmaps) == OBJECTS - 3 - PODS  # the quota, the LimitRange, her RoleBinding
     assert _refusals(configmaps) == {
         "exceeded quota: warehouse-quota, requested: warehouse.example/objects=1, "
         f"used: warehouse.example/objects={OBJECTS}, limited: warehouse.example/objects={OBJECTS}"
