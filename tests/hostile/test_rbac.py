@@ -296,3 +296,15 @@ def test_the_default_policy_is_stored_once_and_old_learners_get_their_binding(ca
     admin = call_as(carol, "GET", f"{RBAC}/clusterroles/admin").body
     assert any("rolebindings" in rule["resources"] for rule in admin["rules"])
     assert admin["aggregationRule"]["clusterRoleSelectors"]
+
+
+def test_a_learner_cannot_loosen_her_own_share(alice):
+    quota_path = "/api/v1/namespaces/alice/resourcequotas/warehouse-quota"
+    quota = call_as(alice, "GET", quota_path).body
+    quota["spec"]["hard"]["pods"] = "1000"
+
+    assert call_as(alice, "PUT", quota_path, quota).status == 403
+    assert call_as(alice, "DELETE", quota_path).status == 403
+    limits = "/api/v1/namespaces/alice/limitranges/warehouse-defaults"
+    assert call_as(alice, "DELETE", limits).status == 403
+    assert call_as(alice, "GET", limits).status == 200
