@@ -114,6 +114,7 @@ def open_watch(request: ApiRequest) -> streams.Follower | ApiResponse:
         seat = fairness.take_watch_seat(prepared.user, fairness.Lane(prepared.lane))
         follower = watch_handler.handle(request, prepared.target)
         follower.seat, seat = seat, None
+        follower.user = prepared.user
     except errors.ApiError as error:
         audit.record(request, prepared, error.code, started)
         return ApiResponse(error.code, error.status(), error.headers)
