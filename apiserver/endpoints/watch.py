@@ -281,6 +281,26 @@ def _event(event_type: str, obj: dict[str, Any]) -> bytes:
     return (store.dumps({"type": event_type, "object": obj}) + "\n").encode()
 
 
+# Recent events as unfiltered JSON watches send them. The key holds the row's body too:
+# the feed hands every stream the same string, whose hash Python keeps.
+_shared_events: dict[tuple[int, str, str, str], bytes] = {}
+SHARED_EVENTS = 256
+
+
+def _shared_event(revision: int, event_type: str, body: str, api_version: str) -> bytes:
+    """The bytes every unfiltered JSON watch of a kind sends for one change, made once: a
+    write that a thousand watches see is parsed and encoded once, not a thousand times."""
+    key = (revision, event_type, api_version, body)
+    found = _shared_events.get(key)
+    if found is None:
+        obj = json.loads(body)
+        obj["apiVersion"] = api_version
+        found = _shared_events[key] = _event(event_type, obj)
+        while len(_shared_events) > SHARED_EVENTS:
+            _shared_events.pop(next(iter(_shared_events)), None)
+    return found
+
+
 def initial_state(kind: Kind, namespace: str | None) -> tuple[list[dict[str, Any]], int]:
     return store.list_objects(kind, namespace)
 
@@ -383,6 +403,7 @@ async def events(
         yield _event("ERROR", errors.storage_busy().status())
         return
     last_sent = time.monotonic()
+    plain = not as_table and watch_filter.is_everything
     catching_up = True
     held: list[Row] = []  # a row taken from the queue while waiting, handled next
     try:
@@ -403,6 +424,10 @@ async def events(
                 if revision <= cursor:
                     continue
                 cursor = revision
+                if plain:
+                    yield _shared_event(revision, event_type, body, kind.api_version)
+                    last_sent = time.monotonic()
+                    continue
                 obj = json.loads(body)
                 event_type = await _seen_as(watch_filter, kind, event_type, obj, revision)
                 if event_type:
