@@ -311,7 +311,8 @@ def latency_lines(label: str, results: Latencies, seconds: float) -> list[str]:
         failed = {s: n for (k, s), n in results.failures.items() if k == kind}
         lines.append(
             f"  {label:<14} {kind:<7} {len(ms) / seconds:6.1f}/s"
-            f"   p50 {percentile(ms, 0.5):7.1f} ms   p99 {percentile(ms, 0.99):7.1f} ms   n={len(ms)}"
+            f"   p50 {percentile(ms, 0.5):7.1f} ms   p99 {percentile(ms, 0.99):7.1f} ms"
+            f"   n={len(ms)}"
             + (f"   failed {failed}" if failed else "")
         )
     return lines

@@ -48,6 +48,10 @@ BOOKMARK_SECONDS = 30.0
 DEFAULT_TIMEOUT = 1800
 MAX_TIMEOUT = 3600
 
+REVOKED = errors.ApiError(
+    401, "Unauthorized", "Unauthorized: the token this watch was opened with was revoked"
+)
+
 # At most this many rows wait for a slow stream; past that it re-reads the log itself.
 QUEUE_ROWS = 1000
 
@@ -451,8 +455,7 @@ async def events(
                 continue
             if item is not None:
                 held.append(item)
-        # The token it was opened with no longer holds (rotated, or the user deactivated).
-        yield _event("ERROR", errors.unauthorized().status())
+        yield _event("ERROR", REVOKED.status())
     except OperationalError as error:
         log.warning("watch on %s ended: the store is busy: %s", kind.resource, error)
         yield _event("ERROR", errors.storage_busy().status())
