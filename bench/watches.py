@@ -312,8 +312,7 @@ def latency_lines(label: str, results: Latencies, seconds: float) -> list[str]:
         lines.append(
             f"  {label:<14} {kind:<7} {len(ms) / seconds:6.1f}/s"
             f"   p50 {percentile(ms, 0.5):7.1f} ms   p99 {percentile(ms, 0.99):7.1f} ms"
-            f"   n={len(ms)}"
-            + (f"   failed {failed}" if failed else "")
+            f"   n={len(ms)}" + (f"   failed {failed}" if failed else "")
         )
     return lines
 
