@@ -19,6 +19,7 @@ deactivating them ends their streams in every server process.
 
 import asyncio
 import contextlib
+import ctypes
 import json
 import logging
 import random
@@ -51,6 +52,9 @@ MAX_TIMEOUT = 3600
 REVOKED = errors.ApiError(
     401, "Unauthorized", "Unauthorized: the token this watch was opened with was revoked"
 )
+
+# After a burst of at least this many streams, most of them closing gives memory back.
+TRIM_AFTER_STREAMS = 100
 
 # At most this many rows wait for a slow stream; past that it re-reads the log itself.
 QUEUE_ROWS = 1000
@@ -168,6 +172,7 @@ class _Feed:
         self.kicked = asyncio.Event()
         self.checked_at = time.monotonic()
         self.task: asyncio.Task | None = None
+        self.peak = 0  # the most streams open at once since memory was last given back
 
     async def subscribe(self, resource: str, namespace: str | None, owner: Owner | None = None):
         """Join; every row committed after this returns is offered to the subscriber.
@@ -180,6 +185,7 @@ class _Feed:
                 self.cursor = await _read(_read_start)
             subscriber = _Subscriber(resource, namespace, owner)
             self.subscribers.add(subscriber)
+            self.peak = max(self.peak, len(self.subscribers))
             with _feeds_lock:  # in case its last stream left while this one waited
                 _feeds.setdefault(self.loop, self)
             if self.task is None or self.task.done():
@@ -188,6 +194,11 @@ class _Feed:
 
     def unsubscribe(self, subscriber: _Subscriber) -> None:
         self.subscribers.discard(subscriber)
+        if self.peak >= TRIM_AFTER_STREAMS and len(self.subscribers) <= self.peak // 4:
+            # Most of a burst of streams has gone: once their connections have closed
+            # too, give the memory they freed back to the system.
+            self.peak = len(self.subscribers)
+            self.loop.call_later(1.0, give_back_memory)
         if not self.subscribers:
             # The last stream has gone: a later one starts a feed afresh.
             with _feeds_lock:
@@ -248,6 +259,19 @@ class _Feed:
             if subscriber.owner in owners and subscriber.owner not in holding:
                 subscriber.revoked = True
                 subscriber.wake()
+
+
+def give_back_memory() -> None:
+    """Return freed heap memory to the system (glibc's malloc_trim).
+
+    glibc keeps what it frees for reuse, so after a burst of watches the server would stay
+    at its peak size for good; elsewhere (no malloc_trim) this does nothing.
+    """
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def _feed() -> _Feed:

@@ -314,3 +314,26 @@ def test_only_api_watch_requests_take_the_shared_threads():
     assert not asgi.is_watch(scope("GET", PODS, ""))
     assert not asgi.is_watch(scope("POST", PODS, "watch=true"))
     assert not asgi.is_watch(scope("GET", "/orders/", "watch=true"))
+
+
+def test_memory_is_given_back_when_most_of_a_burst_of_streams_has_gone(api, alice, monkeypatch):
+    watch.give_back_memory()  # harmless wherever it runs
+    monkeypatch.setattr(watch, "TRIM_AFTER_STREAMS", 4)
+    given_back = []
+    monkeypatch.setattr(watch, "give_back_memory", lambda: given_back.append(True))
+
+    @async_to_sync
+    async def run():
+        streams = [
+            watch.events(_pods(), "alice", {"resourceVersion": "1", "timeoutSeconds": seconds})
+            for seconds in ("1", "1", "3", "3")
+        ]
+        ending = asyncio.gather(*(anext(s, None) for s in streams))
+        await asyncio.sleep(2.5)  # the first two have ended, and a second has passed
+        half_gone = len(given_back)
+        await asyncio.wait_for(ending, 10)
+        await asyncio.sleep(1.5)
+        return half_gone, len(given_back)
+
+    # Half gone is not yet most of them; three of four is, and the last one adds nothing.
+    assert run() == (0, 1)
