@@ -11,8 +11,9 @@ measured, not the fairness policy. Then:
 1. another learner GETs and creates ConfigMaps for --seconds alone (the baseline);
 2. one learner opens --watches watches on their ConfigMaps, each on its own TLS
    connection (HTTP/1.1 streams one response per connection), from one asyncio loop;
-3. while they are held, the other learner goes on, and the watched learner creates a
-   few probe ConfigMaps, to check that writes reach every open watch;
+3. while they are held, the other learner goes on, first with the watches idle, then
+   while the watched learner creates a few probe ConfigMaps, to check that writes reach
+   every open watch (each write is then a thousand events to send);
 4. the watches are closed.
 
 The server's memory (VmRSS summed over its processes, from /proc) and thread count are
@@ -310,7 +311,7 @@ def latency_lines(label: str, results: Latencies, seconds: float) -> list[str]:
         ms = [value * 1000 for value in results.by_kind.get(kind, [])]
         failed = {s: n for (k, s), n in results.failures.items() if k == kind}
         lines.append(
-            f"  {label:<14} {kind:<7} {len(ms) / seconds:6.1f}/s"
+            f"  {label:<16} {kind:<7} {len(ms) / seconds:6.1f}/s"
             f"   p50 {percentile(ms, 0.5):7.1f} ms   p99 {percentile(ms, 0.99):7.1f} ms"
             f"   n={len(ms)}" + (f"   failed {failed}" if failed else "")
         )
@@ -318,10 +319,12 @@ def latency_lines(label: str, results: Latencies, seconds: float) -> list[str]:
 
 
 async def hold(
-    watched: Learner, other: Learner, watches: list[Watch], seconds: float
-) -> tuple[Latencies, dict[str, float]]:
-    """The other learner's requests while the watches are open, and probes in between."""
+    watched: Learner, other: Learner, seconds: float
+) -> tuple[Latencies, Latencies, dict[str, float]]:
+    """The other learner's requests while the watches are open: first with the watches
+    idle, then while probes written in the watched namespace go out to every watch."""
     loop = asyncio.get_running_loop()
+    idle = await loop.run_in_executor(None, other_learner, other, seconds)
     busy = loop.run_in_executor(None, other_learner, other, seconds)
     sent: dict[str, float] = {}
     conn = await loop.run_in_executor(None, watched.connect)
@@ -333,7 +336,7 @@ async def hold(
             None, watched.send, conn, "POST", watched.collection(), configmap(name)
         )
     conn.close()
-    return await busy, sent
+    return idle, await busy, sent
 
 
 def run(args: argparse.Namespace) -> None:
@@ -392,7 +395,7 @@ def run(args: argparse.Namespace) -> None:
             took = time.perf_counter() - started
             await asyncio.sleep(SETTLE_SECONDS)
             rows.append(measure(f"{len(opened)} watches open"))
-            held, sent = await hold(watched, other, opened, args.seconds)
+            idle, held, sent = await hold(watched, other, args.seconds)
             await asyncio.sleep(1.0)
             rows.append(measure("after the load"))
             ended_early = sum(watch.ended for watch in opened)
@@ -401,9 +404,11 @@ def run(args: argparse.Namespace) -> None:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            return opened, took, open_ms, open_failures, held, sent, ended_early
+            return opened, took, open_ms, open_failures, idle, held, sent, ended_early
 
-        opened, took, open_ms, open_failures, held, sent, ended_early = asyncio.run(scenario())
+        (opened, took, open_ms, open_failures, idle, held, sent, ended_early) = asyncio.run(
+            scenario()
+        )
         time.sleep(args.settle)
         rows.append(measure(f"{args.settle:.0f} s after closing"))
 
@@ -431,9 +436,13 @@ def run(args: argparse.Namespace) -> None:
         f" (after the write: p50 {percentile(delays, 0.5):.0f} ms,"
         f" p99 {percentile(delays, 0.99):.0f} ms, max {max(delays, default=float('nan')):.0f} ms)"
     )
-    print("\n  the other learner, one request every 50 ms:")
+    print(
+        f"\n  the other learner, one request every 50 ms: alone, with {len(opened)} idle"
+        f" watches open, and while {PROBES} writes go out to all of them"
+    )
     print("\n".join(latency_lines("no watches", baseline, args.seconds)))
-    print("\n".join(latency_lines(f"{len(opened)} watches", held, args.seconds)))
+    print("\n".join(latency_lines(f"{len(opened)} idle", idle, args.seconds)))
+    print("\n".join(latency_lines(f"{len(opened)} + probes", held, args.seconds)))
 
 
 def main() -> None:
