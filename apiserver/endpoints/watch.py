@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import AsyncToSync, sync_to_async
@@ -174,7 +174,9 @@ class _Feed:
         self.task: asyncio.Task | None = None
         self.peak = 0  # the most streams open at once since memory was last given back
 
-    async def subscribe(self, resource: str, namespace: str | None, owner: Owner | None = None):
+    async def subscribe(
+        self, resource: str, namespace: str | None, owner: Owner | None = None
+    ) -> _Subscriber:
         """Join; every row committed after this returns is offered to the subscriber.
 
         The feed's starting point is read before the first subscriber joins, so rows up
@@ -358,7 +360,7 @@ class Opening:
 
     cursor: int
     objects: list[dict[str, Any]] | None = None
-    gone: dict[str, Any] | None = field(default=None)
+    gone: dict[str, Any] | None = None
 
 
 def _open(kind: Kind, namespace: str | None, start: int, send_initial: bool) -> Opening:
