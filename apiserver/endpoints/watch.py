@@ -363,19 +363,15 @@ class Opening:
     gone: dict[str, Any] | None = None
 
 
-def _open(kind: Kind, namespace: str | None, start: int, send_initial: bool) -> Opening:
-    if start == 0 or send_initial:
+def first_reads(kind: Kind, namespace: str | None, query: dict[str, str]) -> Opening:
+    """The reads a watch makes before its first byte: the HTTP view has them done while
+    opening the watch, so that a busy store is still answered (and audited) as 503 with
+    Retry-After rather than a stream broken after its 200."""
+    start = check_resource_version(query.get("resourceVersion", ""))
+    if start == 0 or query.get("sendInitialEvents") in ("true", "1"):
         objects, revision = initial_state(kind, namespace)
         return Opening(revision, objects)
     return Opening(start, gone=too_old(start))
-
-
-async def opening(kind: Kind, namespace: str | None, query: dict[str, str]) -> Opening:
-    """The reads a watch makes before its first byte, so that a busy store can still be
-    answered with 503 and Retry-After rather than a stream broken after its 200."""
-    start = check_resource_version(query.get("resourceVersion", ""))
-    send_initial = query.get("sendInitialEvents") in ("true", "1")
-    return await _read(_open, kind, namespace, start, send_initial)
 
 
 async def events(
@@ -389,7 +385,7 @@ async def events(
     """The event stream of one watch request, until timeoutSeconds (or the client) ends it.
 
     `owner` is the user and token that opened it: the stream ends when they no longer
-    authenticate. `opened` is `opening()`'s result when the caller read it already.
+    authenticate. `opened` is `first_reads()`'s result when the caller read it already.
     """
     watch_filter = Filter(kind, namespace, query)
     timeout = query.get("timeoutSeconds", "")
@@ -412,7 +408,7 @@ async def events(
         return result
 
     if opened is None:
-        opened = await opening(kind, namespace, query)
+        opened = await _read(first_reads, kind, namespace, query)
     if opened.gone:
         yield _event("ERROR", opened.gone)
         return
@@ -545,6 +541,7 @@ class Follower:
         self.as_table = False
         self.seat: Any = None  # fairness.WatchSeat while capped, given back when it ends
         self.user: ClusterUser | None = None  # who opened it, with the token they used
+        self.opening: Opening | None = None  # first_reads(), when read while opening
 
     @property
     def owner(self) -> Owner | None:

@@ -1,13 +1,11 @@
 """Thin HTTP views: Django request -> ApiRequest -> pipeline -> JSON (or a watch stream)."""
 
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -16,8 +14,6 @@ from apiserver.endpoints import watch
 from apiserver.pipeline import ApiRequest, ApiResponse
 
 JSON = "application/json"
-
-log = logging.getLogger(__name__)
 
 
 def _api_request(request: HttpRequest) -> ApiRequest:
@@ -70,16 +66,14 @@ async def api(request: HttpRequest) -> HttpResponse:
 
 
 async def _watch(api_request: ApiRequest) -> HttpResponse:
-    opened = await sync_to_async(pipeline.open_watch)(api_request)
+    opened = await sync_to_async(pipeline.open_watch)(api_request, first_reads=True)
     if isinstance(opened, ApiResponse):
         return _http(opened)
     seat = opened.seat
     try:
-        # The first reads happen before the 200, so a busy store is still a 503.
-        start = await watch.opening(opened.kind, opened.namespace, api_request.query)
         if watch.pooled():
-            # The stream reads from other threads; this one's pooled connection goes
-            # back now rather than when the watch ends, or each open watch would pin one.
+            # This thread serves other watches too; its pooled connection goes back now
+            # rather than when the watch ends, or each open watch would pin one.
             await sync_to_async(watch.release_connection)()
         stream = watch.events(
             opened.kind,
@@ -87,14 +81,9 @@ async def _watch(api_request: ApiRequest) -> HttpResponse:
             api_request.query,
             opened.as_table,
             owner=opened.owner,
-            opened=start,
+            opened=opened.opening,
         )
         response = StreamingHttpResponse(_seated(stream, seat), content_type=JSON)
-    except OperationalError:
-        if seat is not None:
-            seat.release()
-        log.warning("cluster store busy opening a watch on %s", api_request.path)
-        return _error(errors.storage_busy())
     except BaseException:
         if seat is not None:
             seat.release()

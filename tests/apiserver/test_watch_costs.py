@@ -17,7 +17,7 @@ from django.test import AsyncClient
 
 from apiserver.endpoints import watch
 from apiserver.filters import fairness
-from apiserver.models import ClusterUser
+from apiserver.models import AuditRecord, ClusterUser
 from apiserver.pipeline import ApiRequest, handle, open_watch
 from apiserver.registry import kinds, store
 from apiserver.server import asgi
@@ -148,6 +148,8 @@ def test_a_busy_store_on_the_first_read_is_503_and_gives_the_seat_back(
 
     assert _refused(run()) == (503, "1", "ServiceUnavailable")
     assert fairness.open_watches("alice") == 0
+    audited = AuditRecord.objects.filter(user="alice", verb="watch")
+    assert list(audited.values_list("status_code", flat=True)) == [503]
 
 
 def test_a_busy_store_mid_stream_ends_it_with_an_error_event_not_a_broken_response(
