@@ -56,6 +56,9 @@ REVOKED = errors.ApiError(
 # After a burst of at least this many streams, most of them closing gives memory back.
 TRIM_AFTER_STREAMS = 100
 
+# The feed wakes at most this many streams before letting the event loop run others.
+OFFER_SLICE = 50
+
 # At most this many rows wait for a slow stream; past that it re-reads the log itself.
 QUEUE_ROWS = 1000
 
@@ -244,9 +247,14 @@ class _Feed:
                         subscriber.wake()
                 for row in rows:
                     self.cursor = max(self.cursor, row[0])
-                    for subscriber in list(self.subscribers):
-                        if subscriber.wants(row):
-                            subscriber.offer(row)
+                    wanting = [s for s in self.subscribers if s.wants(row)]
+                    for index, subscriber in enumerate(wanting, 1):
+                        subscriber.offer(row)
+                        if index % OFFER_SLICE == 0:
+                            # Let the streams woken so far send, and other requests
+                            # run, before waking more: a change that a thousand
+                            # watches see does not hold the loop for all of them.
+                            await asyncio.sleep(0)
                 if len(rows) < store.REVISION_BATCH:
                     break
 

@@ -339,3 +339,22 @@ def test_memory_is_given_back_when_most_of_a_burst_of_streams_has_gone(api, alic
 
     # Half gone is not yet most of them; three of four is, and the last one adds nothing.
     assert run() == (0, 1)
+
+
+def test_a_change_handed_out_in_slices_still_reaches_every_stream(api, alice, monkeypatch):
+    monkeypatch.setattr(watch, "OFFER_SLICE", 2)
+
+    @async_to_sync
+    async def run():
+        revision = str(await sync_to_async(store.current_revision)())
+        query = {"resourceVersion": revision, "timeoutSeconds": "10"}
+        streams = [watch.events(_pods(), "alice", dict(query)) for _ in range(5)]
+        waiting = [asyncio.ensure_future(anext(stream)) for stream in streams]
+        await asyncio.sleep(0.3)
+        await sync_to_async(api.post)(PODS, alice, pod("sliced"))
+        events = [json.loads(await asyncio.wait_for(w, 5)) for w in waiting]
+        for stream in streams:
+            await stream.aclose()
+        return events
+
+    assert [e["object"]["metadata"]["name"] for e in run()] == ["sliced"] * 5
