@@ -77,6 +77,7 @@ bench: install
 	$(BIN)/python bench/api_server.py
 	$(BIN)/python bench/order_form.py
 	$(BIN)/python bench/housekeeping.py
+	$(BIN)/python bench/watches.py
 
 .PHONY: clean
 clean:

@@ -96,12 +96,14 @@ def _dispatch(request: ApiRequest, prepared: Prepared) -> ApiResponse:
     return HANDLERS[prepared.verb](request, target)
 
 
-def open_watch(request: ApiRequest) -> streams.Follower | ApiResponse:
+def open_watch(request: ApiRequest, first_reads: bool = False) -> streams.Follower | ApiResponse:
     """A watch request through the same gates, audited once when it opens.
 
     Answers the open stream (which the HTTP view streams and the loopback client polls),
     or the refusal as a response. The stream holds one of its user's watch seats
-    (`follower.seat`); whoever serves it gives the seat back when it ends.
+    (`follower.seat`); whoever serves it gives the seat back when it ends. With
+    `first_reads`, the stream's first reads are done here too (`follower.opening`), so a
+    busy store is refused and audited before the HTTP view sends its 200.
     """
     started = time.perf_counter()
     if not request.client:
@@ -114,6 +116,9 @@ def open_watch(request: ApiRequest) -> streams.Follower | ApiResponse:
             raise errors.method_not_allowed()
         seat = fairness.take_watch_seat(prepared.user, fairness.Lane(prepared.lane))
         follower = watch_handler.handle(request, prepared.target)
+        if first_reads:
+            follower.opening = streams.first_reads(follower.kind, follower.namespace, request.query)
+        follower.user = prepared.user
         follower.seat, seat = seat, None
     except errors.ApiError as error:
         audit.record(request, prepared, error.code, started)

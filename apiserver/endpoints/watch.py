@@ -4,36 +4,60 @@ Polling the revisions table works across processes and on both databases; an in-
 wake-up after each commit keeps latency low when the write happened in this process.
 
 The polling is shared: all the streams of one event loop (one server process) subscribe
-to one `_Feed`, which reads every new revision once per interval and hands each stream
-the rows of its kind and namespace through an asyncio queue. A hundred idle watches cost
-one small query per interval per process, not a hundred. A stream catches up from its
-own resourceVersion by itself first, so resuming works as before, and writes made by
-other processes are still seen, by the shared poll.
+to one `_Feed`, whose one task reads every new revision once per interval and hands each
+stream the rows of its kind and namespace through an asyncio queue. A thousand idle
+watches cost one small query per interval per process, not a thousand, and an idle
+stream does nothing at all until its queue has something: no thread, no timer, no
+pooled database connection (every read gives its connection straight back). A stream
+catches up from its own resourceVersion by itself first, so resuming works as before,
+and writes made by other processes are still seen, by the shared poll.
+
+The feed also checks, every few seconds and in one query, that the users with open
+streams still hold the token they opened them with: rotating a learner's token or
+deactivating them ends their streams in every server process.
 """
 
 import asyncio
+import contextlib
+import ctypes
 import json
-import math
+import logging
 import random
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import AsyncToSync, sync_to_async
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection
 
 from apiserver import errors
 from apiserver.endpoints import tables
 from apiserver.endpoints.selectors import fields_match, labels_match, parse_fields, parse_labels
+from apiserver.models import ClusterUser
 from apiserver.registry import store
 from apiserver.registry.kinds import Kind
 
+log = logging.getLogger(__name__)
+
 POLL_SECONDS = 0.15
+CREDENTIALS_SECONDS = 2.0
 BOOKMARK_SECONDS = 30.0
 DEFAULT_TIMEOUT = 1800
 MAX_TIMEOUT = 3600
+
+REVOKED = errors.ApiError(
+    401, "Unauthorized", "Unauthorized: the token this watch was opened with was revoked"
+)
+
+# After a burst of at least this many streams, most of them closing gives memory back.
+TRIM_AFTER_STREAMS = 100
+
+# The feed wakes at most this many streams before letting the event loop run others.
+OFFER_SLICE = 50
 
 # At most this many rows wait for a slow stream; past that it re-reads the log itself.
 QUEUE_ROWS = 1000
@@ -42,9 +66,12 @@ QUEUE_ROWS = 1000
 _feeds: dict[asyncio.AbstractEventLoop, "_Feed"] = {}
 _feeds_lock = threading.Lock()
 
+# The feeds' reads, one at a time, on one thread of their own per process.
+_feed_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="watch-feed")
+
 
 def wake_watchers() -> None:
-    """Called after every committed write: wake the streams of this process at once."""
+    """Called after every committed write: have this process's feeds poll at once."""
     with _feeds_lock:
         feeds = list(_feeds.items())
     for loop, feed in feeds:
@@ -56,49 +83,88 @@ def wake_watchers() -> None:
 
 
 Row = tuple[int, str, str, str, str]  # id, resource, namespace, event type, body
+Owner = tuple[int, str]  # the user's primary key and the token the stream was opened with
+
+
+def pooled() -> bool:
+    return bool(settings.DATABASES["default"].get("OPTIONS", {}).get("pool"))
+
+
+def release_connection() -> None:
+    """Give this thread's pooled connection back (run it in the thread that holds it)."""
+    connection.close()
+
+
+def _released(read: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return read(*args)
+    finally:
+        if pooled():
+            release_connection()
+
+
+async def _read(read: Callable[..., Any], *args: Any) -> Any:
+    """One store read for a stream, its pooled connection given back as soon as it returns.
+
+    Thread-sensitive: under the API server that is one of the few threads watch requests
+    share (`apiserver.server.asgi`); when sync code drives the loop (tests), its thread.
+    """
+    return await sync_to_async(_released)(read, *args)
+
+
+async def _feed_read(read: Callable[..., Any], *args: Any) -> Any:
+    """A read for the feed's task, which outlives the request that started it, so it has
+    a thread of its own; a sync caller driving this loop (tests) lends its thread."""
+    if getattr(AsyncToSync.executors, "current", None) is not None:
+        return await sync_to_async(_released)(read, *args)
+    return await sync_to_async(_released, thread_sensitive=False, executor=_feed_thread)(
+        read, *args
+    )
 
 
 class _Subscriber:
     """One stream's place on the feed: what it watches and the rows waiting for it."""
 
-    def __init__(self, resource: str, namespace: str | None) -> None:
+    def __init__(self, resource: str, namespace: str | None, owner: Owner | None) -> None:
         self.resource = resource
         self.namespace = namespace
+        self.owner = owner
         self.rows: asyncio.Queue[Row | None] = asyncio.Queue(maxsize=QUEUE_ROWS)
         self.behind = False  # the queue overflowed: re-read the log from the cursor
+        self.revoked = False  # its user's token changed or they were deactivated
 
     def wants(self, row: Row) -> bool:
         return row[1] == self.resource and self.namespace in (None, row[2])
 
-    def offer(self, item: Row | None) -> None:
+    def offer(self, row: Row) -> None:
         if self.behind:
             return
         try:
-            self.rows.put_nowait(item)
+            self.rows.put_nowait(row)
         except asyncio.QueueFull:
             self.behind = True
 
-
-def _read_new(after: int) -> list[Row]:
-    rows = store.all_revisions_after(after)
-    if pooled():
-        release_connection()
-    return rows
+    def wake(self) -> None:
+        """Have the stream look at its flags (behind, revoked) even with no rows for it."""
+        with contextlib.suppress(asyncio.QueueFull):  # it has rows to read: it wakes anyway
+            self.rows.put_nowait(None)
 
 
 def _read_start() -> int:
-    value = store.current_revision()
-    if pooled():
-        release_connection()
-    return value
+    return store.current_revision()
+
+
+def _credentials_holding(owners: set[Owner]) -> set[Owner]:
+    """Which of these (user, token) pairs still authenticate: one query for them all."""
+    users = ClusterUser.objects.filter(pk__in={pk for pk, _ in owners}, is_active=True)
+    return set(users.values_list("pk", "token")) & owners
 
 
 class _Feed:
     """The revision log read once per interval for every watch stream on one event loop.
 
-    There is no background task: whichever stream's wait runs out (or is kicked by a
-    local commit) polls for everyone, and the others find the poll already done. So the
-    feed lives exactly as long as its streams, on their loop and their threads.
+    One task polls, started with the first stream and stopped with the last; a local
+    commit kicks it to poll at once. Streams only wait on their queues.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -106,11 +172,14 @@ class _Feed:
         self.subscribers: set[_Subscriber] = set()
         self.cursor: int | None = None
         self.lock = asyncio.Lock()
-        self.polled_at = -math.inf
-        self.wanted = 0  # local commits seen (kicks); `done` is how many a poll covered
-        self.done = 0
+        self.kicked = asyncio.Event()
+        self.checked_at = time.monotonic()
+        self.task: asyncio.Task | None = None
+        self.peak = 0  # the most streams open at once since memory was last given back
 
-    async def subscribe(self, resource: str, namespace: str | None) -> _Subscriber:
+    async def subscribe(
+        self, resource: str, namespace: str | None, owner: Owner | None = None
+    ) -> _Subscriber:
         """Join; every row committed after this returns is offered to the subscriber.
 
         The feed's starting point is read before the first subscriber joins, so rows up
@@ -118,51 +187,101 @@ class _Feed:
         """
         async with self.lock:
             if self.cursor is None:
-                self.cursor = await sync_to_async(_read_start)()
-                self.polled_at = time.monotonic()
-            subscriber = _Subscriber(resource, namespace)
+                self.cursor = await _read(_read_start)
+            subscriber = _Subscriber(resource, namespace, owner)
             self.subscribers.add(subscriber)
+            self.peak = max(self.peak, len(self.subscribers))
             with _feeds_lock:  # in case its last stream left while this one waited
                 _feeds.setdefault(self.loop, self)
+            if self.task is None or self.task.done():
+                self.task = self.loop.create_task(self.run(), name="watch feed")
             return subscriber
 
     def unsubscribe(self, subscriber: _Subscriber) -> None:
         self.subscribers.discard(subscriber)
+        if self.peak >= TRIM_AFTER_STREAMS and len(self.subscribers) <= self.peak // 4:
+            # Most of a burst of streams has gone: once their connections have closed
+            # too, give the memory they freed back to the system.
+            self.peak = len(self.subscribers)
+            self.loop.call_later(1.0, give_back_memory)
         if not self.subscribers:
             # The last stream has gone: a later one starts a feed afresh.
             with _feeds_lock:
                 if _feeds.get(self.loop) is self:
                     del _feeds[self.loop]
+            if self.task is not None:
+                self.task.cancel()
+                self.task = None
 
     def kick(self) -> None:
-        """A commit in this process: have the next waiting stream poll at once."""
-        self.wanted += 1
-        for subscriber in list(self.subscribers):
-            subscriber.offer(None)
+        """A commit in this process: poll at once."""
+        self.kicked.set()
+
+    async def run(self) -> None:
+        """Poll every interval (or when kicked) while anyone watches; check credentials."""
+        while self.subscribers:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.kicked.wait(), POLL_SECONDS)
+            self.kicked.clear()
+            try:
+                await self.poll()
+                if time.monotonic() - self.checked_at >= CREDENTIALS_SECONDS:
+                    await self.check_credentials()
+            except OperationalError as error:
+                # A busy store: the streams wait a little longer, nothing is lost.
+                log.warning("watch feed could not read the store: %s", error)
+                await asyncio.sleep(POLL_SECONDS)
 
     async def poll(self) -> None:
-        """Read new revisions for everyone, unless a poll just did (or covered a kick)."""
+        """Read the new revisions and offer each to the streams that want it."""
         async with self.lock:
-            fresh = time.monotonic() - self.polled_at < POLL_SECONDS * 0.9
-            if self.cursor is None or (fresh and self.done >= self.wanted):
+            if self.cursor is None:
                 return
-            wanted = self.wanted
             while True:
-                rows = await sync_to_async(_read_new)(self.cursor)
+                rows = await _feed_read(store.all_revisions_after, self.cursor)
                 if rows and rows[0][0] > self.cursor + 1:
                     # Compaction overtook the feed: each stream re-reads from its own
                     # place and learns whether its history is still there.
                     for subscriber in self.subscribers:
                         subscriber.behind = True
+                        subscriber.wake()
                 for row in rows:
                     self.cursor = max(self.cursor, row[0])
-                    for subscriber in list(self.subscribers):
-                        if subscriber.wants(row):
-                            subscriber.offer(row)
+                    wanting = [s for s in self.subscribers if s.wants(row)]
+                    for index, subscriber in enumerate(wanting, 1):
+                        subscriber.offer(row)
+                        if index % OFFER_SLICE == 0:
+                            # Let the streams woken so far send, and other requests
+                            # run, before waking more: a change that a thousand
+                            # watches see does not hold the loop for all of them.
+                            await asyncio.sleep(0)
                 if len(rows) < store.REVISION_BATCH:
                     break
-            self.polled_at = time.monotonic()
-            self.done = wanted
+
+    async def check_credentials(self) -> None:
+        """End the streams whose user's token was rotated or who were deactivated."""
+        self.checked_at = time.monotonic()
+        owners = {s.owner for s in self.subscribers if s.owner is not None and not s.revoked}
+        if not owners:
+            return
+        holding = await _feed_read(_credentials_holding, owners)
+        for subscriber in list(self.subscribers):
+            if subscriber.owner in owners and subscriber.owner not in holding:
+                subscriber.revoked = True
+                subscriber.wake()
+
+
+def give_back_memory() -> None:
+    """Return freed heap memory to the system (glibc's malloc_trim).
+
+    glibc keeps what it frees for reuse, so after a burst of watches the server would stay
+    at its peak size for good; elsewhere (no malloc_trim) this does nothing.
+    """
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def _feed() -> _Feed:
@@ -175,15 +294,6 @@ def _feed() -> _Feed:
 
 
 store.commit_listeners.append(wake_watchers)
-
-
-def pooled() -> bool:
-    return bool(settings.DATABASES["default"].get("OPTIONS", {}).get("pool"))
-
-
-def release_connection() -> None:
-    """Give this thread's pooled connection back (run it in the thread that holds it)."""
-    connection.close()
 
 
 class Filter:
@@ -209,6 +319,26 @@ def _event(event_type: str, obj: dict[str, Any]) -> bytes:
     return (store.dumps({"type": event_type, "object": obj}) + "\n").encode()
 
 
+# Recent events as unfiltered JSON watches send them. The key holds the row's body too:
+# the feed hands every stream the same string, whose hash Python keeps.
+_shared_events: dict[tuple[int, str, str, str], bytes] = {}
+SHARED_EVENTS = 256
+
+
+def _shared_event(revision: int, event_type: str, body: str, api_version: str) -> bytes:
+    """The bytes every unfiltered JSON watch of a kind sends for one change, made once: a
+    write that a thousand watches see is parsed and encoded once, not a thousand times."""
+    key = (revision, event_type, api_version, body)
+    found = _shared_events.get(key)
+    if found is None:
+        obj = json.loads(body)
+        obj["apiVersion"] = api_version
+        found = _shared_events[key] = _event(event_type, obj)
+        while len(_shared_events) > SHARED_EVENTS:
+            _shared_events.pop(next(iter(_shared_events)), None)
+    return found
+
+
 def initial_state(kind: Kind, namespace: str | None) -> tuple[list[dict[str, Any]], int]:
     return store.list_objects(kind, namespace)
 
@@ -231,13 +361,40 @@ def too_old(revision: int) -> dict[str, Any] | None:
     return None
 
 
+@dataclass
+class Opening:
+    """What a watch reads before its response starts: where it starts from, and either
+    the current state to send first or the 410 Gone to send instead."""
+
+    cursor: int
+    objects: list[dict[str, Any]] | None = None
+    gone: dict[str, Any] | None = None
+
+
+def first_reads(kind: Kind, namespace: str | None, query: dict[str, str]) -> Opening:
+    """The reads a watch makes before its first byte: the HTTP view has them done while
+    opening the watch, so that a busy store is still answered (and audited) as 503 with
+    Retry-After rather than a stream broken after its 200."""
+    start = check_resource_version(query.get("resourceVersion", ""))
+    if start == 0 or query.get("sendInitialEvents") in ("true", "1"):
+        objects, revision = initial_state(kind, namespace)
+        return Opening(revision, objects)
+    return Opening(start, gone=too_old(start))
+
+
 async def events(
     kind: Kind,
     namespace: str | None,
     query: dict[str, str],
     as_table: bool = False,
+    owner: Owner | None = None,
+    opened: Opening | None = None,
 ) -> AsyncIterator[bytes]:
-    """The event stream of one watch request, until timeoutSeconds (or the client) ends it."""
+    """The event stream of one watch request, until timeoutSeconds (or the client) ends it.
+
+    `owner` is the user and token that opened it: the stream ends when they no longer
+    authenticate. `opened` is `first_reads()`'s result when the caller read it already.
+    """
     watch_filter = Filter(kind, namespace, query)
     timeout = query.get("timeoutSeconds", "")
     seconds = min(int(timeout), MAX_TIMEOUT) if timeout.isdigit() else DEFAULT_TIMEOUT
@@ -258,89 +415,93 @@ async def events(
         first_table = False
         return result
 
-    start = check_resource_version(query.get("resourceVersion", ""))
-    cursor = start
-    if start == 0 or send_initial:
-        objects, revision = await sync_to_async(initial_state)(kind, namespace)
-        for obj in objects:
+    if opened is None:
+        opened = await _read(first_reads, kind, namespace, query)
+    if opened.gone:
+        yield _event("ERROR", opened.gone)
+        return
+    cursor = opened.cursor
+    if opened.objects is not None:
+        for obj in opened.objects:
             if watch_filter.matches(obj):
                 yield _event("ADDED", shaped(obj))
-        cursor = revision
+        opened.objects = None  # the stream may last an hour; the list need not
         if send_initial:
-            yield _event("BOOKMARK", _bookmark(kind, revision, initial_end=True))
-    elif gone := await sync_to_async(too_old)(start):
-        yield _event("ERROR", gone)
-        return
+            yield _event("BOOKMARK", _bookmark(kind, cursor, initial_end=True))
 
     feed = _feed()
-    subscriber = await feed.subscribe(kind.resource, namespace)
+    try:
+        subscriber = await feed.subscribe(kind.resource, namespace, owner)
+    except OperationalError as error:
+        log.warning("watch on %s ended: the store is busy: %s", kind.resource, error)
+        yield _event("ERROR", errors.storage_busy().status())
+        return
     last_sent = time.monotonic()
+    plain = not as_table and watch_filter.is_everything
     catching_up = True
     held: list[Row] = []  # a row taken from the queue while waiting, handled next
     try:
-        while True:
-            kicked = False
+        while not subscriber.revoked:
             if catching_up or subscriber.behind:
                 # From our own cursor to the present, with our own reads; rows the feed
                 # offers meanwhile wait in the queue, and those already seen are skipped.
                 subscriber.behind = False
-                rows = await sync_to_async(store.revisions_after)(cursor, kind.resource, namespace)
+                rows = await _read(store.revisions_after, cursor, kind.resource, namespace)
                 gap = bool(rows) and rows[0][0] > cursor + 1
-                if gap and (gone := await sync_to_async(too_old)(cursor)):
+                if gap and (gone := await _read(too_old, cursor)):
                     yield _event("ERROR", gone)
                     return
                 catching_up = bool(rows)
-                if not rows and pooled():
-                    # An idle stream holds no pooled connection between events.
-                    await sync_to_async(release_connection)()
             else:
-                rows, kicked = _drain(subscriber, held)
+                rows = _drain(subscriber, held)
             for revision, event_type, body in rows:
                 if revision <= cursor:
                     continue
                 cursor = revision
+                if plain:
+                    yield _shared_event(revision, event_type, body, kind.api_version)
+                    last_sent = time.monotonic()
+                    continue
                 obj = json.loads(body)
                 event_type = await _seen_as(watch_filter, kind, event_type, obj, revision)
                 if event_type:
                     yield _event(event_type, shaped(obj))
                     last_sent = time.monotonic()
-            if kicked:
-                await feed.poll()
-            if rows or kicked or catching_up or subscriber.behind:
+            if rows or catching_up or subscriber.behind:
                 continue
             now = time.monotonic()
             if now >= deadline:
                 return
-            if bookmarks and now - last_sent >= BOOKMARK_SECONDS:
-                yield _event("BOOKMARK", _bookmark(kind, cursor))
-                last_sent = now
+            due = deadline
+            if bookmarks:
+                if now - last_sent >= BOOKMARK_SECONDS:
+                    yield _event("BOOKMARK", _bookmark(kind, cursor))
+                    last_sent = now
+                due = min(due, last_sent + BOOKMARK_SECONDS)
             try:
-                item = await asyncio.wait_for(
-                    subscriber.rows.get(), timeout=min(POLL_SECONDS, deadline - now)
-                )
+                # Nothing to do until the feed offers a row (or a wake-up), or a deadline.
+                item = await asyncio.wait_for(subscriber.rows.get(), timeout=due - now)
             except TimeoutError:
-                await feed.poll()
-            else:
-                if item is None:
-                    await feed.poll()
-                else:
-                    held.append(item)
+                continue
+            if item is not None:
+                held.append(item)
+        yield _event("ERROR", REVOKED.status())
+    except OperationalError as error:
+        log.warning("watch on %s ended: the store is busy: %s", kind.resource, error)
+        yield _event("ERROR", errors.storage_busy().status())
     finally:
         feed.unsubscribe(subscriber)
 
 
-def _drain(subscriber: _Subscriber, held: list[Row]) -> tuple[list[tuple[int, str, str]], bool]:
-    """The rows the feed queued for a stream, and whether a local commit asked for a poll."""
+def _drain(subscriber: _Subscriber, held: list[Row]) -> list[tuple[int, str, str]]:
+    """The rows the feed queued for a stream (wake-ups carry none)."""
     rows: list[tuple[int, str, str]] = [(item[0], item[3], item[4]) for item in held]
     held.clear()
-    kicked = False
     while not subscriber.rows.empty() and len(rows) < store.REVISION_BATCH:
         item = subscriber.rows.get_nowait()
-        if item is None:
-            kicked = True
-        else:
+        if item is not None:
             rows.append((item[0], item[3], item[4]))
-    return rows, kicked
+    return rows
 
 
 def seen_as(
@@ -369,7 +530,7 @@ async def _seen_as(
 ) -> str:
     if event_type != "MODIFIED" or watch_filter.is_everything:
         return seen_as(watch_filter, kind, event_type, obj, revision)
-    return await sync_to_async(seen_as)(watch_filter, kind, event_type, obj, revision)
+    return await _read(seen_as, watch_filter, kind, event_type, obj, revision)
 
 
 class Follower:
@@ -387,6 +548,15 @@ class Follower:
         self.listed = self.cursor != 0
         self.as_table = False
         self.seat: Any = None  # fairness.WatchSeat while capped, given back when it ends
+        self.user: ClusterUser | None = None  # who opened it, with the token they used
+        self.opening: Opening | None = None  # first_reads(), when read while opening
+
+    @property
+    def owner(self) -> Owner | None:
+        """The (user, token) an HTTP stream checks it still holds; None: never revoked."""
+        if self.user is None or self.user.pk is None:
+            return None
+        return self.user.pk, self.user.token
 
     @property
     def resource_version(self) -> str:

@@ -66,16 +66,23 @@ async def api(request: HttpRequest) -> HttpResponse:
 
 
 async def _watch(api_request: ApiRequest) -> HttpResponse:
-    opened = await sync_to_async(pipeline.open_watch)(api_request)
+    opened = await sync_to_async(pipeline.open_watch)(api_request, first_reads=True)
     if isinstance(opened, ApiResponse):
         return _http(opened)
     seat = opened.seat
     try:
         if watch.pooled():
-            # The stream may poll from another thread; this one's pooled connection goes
-            # back now rather than when the watch ends, or each open watch would pin one.
+            # This thread serves other watches too; its pooled connection goes back now
+            # rather than when the watch ends, or each open watch would pin one.
             await sync_to_async(watch.release_connection)()
-        stream = watch.events(opened.kind, opened.namespace, api_request.query, opened.as_table)
+        stream = watch.events(
+            opened.kind,
+            opened.namespace,
+            api_request.query,
+            opened.as_table,
+            owner=opened.owner,
+            opened=opened.opening,
+        )
         response = StreamingHttpResponse(_seated(stream, seat), content_type=JSON)
     except BaseException:
         if seat is not None:

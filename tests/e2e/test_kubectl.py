@@ -246,6 +246,40 @@ def test_get_watch_shows_a_new_pod_and_its_change(kubectl, watching, tmp_path):
     assert process.poll() is None
 
 
+@pytest.mark.parametrize("revoke", ["rotate_token()", "is_active = False; user.save()"])
+def test_get_watch_ends_when_the_learners_token_is_revoked(live_cluster, tmp_path_factory, revoke):
+    """Revoked in another process (a management command), noticed by the server's feed:
+    the open watch ends, so `kubectl get --watch` stops instead of following forever."""
+    if KUBECTL is None:
+        pytest.skip("kubectl not found: install it, or set KUBECTL=/path/to/kubectl")
+    name = f"leaver-{len(revoke)}"
+    learner = Kubectl(
+        live_cluster, live_cluster.kubeconfig(name), tmp_path_factory.mktemp("kubectl-home")
+    )
+    learner.ok("create", "configmap", "shelf", "--from-literal=size=small")
+    process = learner.popen("get", "configmaps", "--watch")
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True).start()
+    try:
+        assert _wait_for_line(lines, lambda line: line.startswith("shelf")), "no listing"
+        time.sleep(1)  # the watch opens right after the listing
+        assert process.poll() is None
+        live_cluster.manage(
+            "shell",
+            "-c",
+            "from apiserver.models import ClusterUser; "
+            f"user = ClusterUser.objects.get(name={name!r}); user.{revoke}",
+        )
+        returncode = process.wait(timeout=30)
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+    # The stream's last event is the 401 Status, which kubectl prints as it ends.
+    assert returncode == 0
+    assert _wait_for_line(lines, lambda line: line.split()[:2] == ["Failure", "Unauthorized"])
+
+
 def test_get_missing_pod_is_not_found(kubectl):
     stderr = kubectl.fails("get", "pod", "missing")
 
