@@ -6,6 +6,7 @@ matters: the pure-Python one takes tens of seconds of CPU on a few kilobytes of 
 """
 
 import json
+import math
 from typing import Any
 
 import yaml
@@ -83,14 +84,35 @@ def _refuse_aliases(text: str) -> None:
 
 
 def _plain_json(value: Any) -> Any:
-    """YAML may produce dates and non-string keys; make it what JSON would have given."""
+    """What Kubernetes' YAML-to-JSON conversion makes of what YAML may hold besides JSON.
+
+    Dates become strings, `!!binary` its text, a `!!set` a map of nulls (as go-yaml reads
+    it), keys strings; NaN and infinities have no JSON form, so they refuse the body.
+    """
     if isinstance(value, dict):
-        return {str(k): _plain_json(v) for k, v in value.items()}
+        return {_key(k): _plain_json(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain_json(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return {_key(k): None for k in sorted(value, key=str)}
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, float) and not math.isfinite(value):
+        shown = "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+        raise BodyRefused(
+            "syntax", f"error converting YAML to JSON: json: unsupported value: {shown}"
+        )
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def _key(key: Any) -> str:
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(_plain_json(key))
 
 
 def load_yaml(text: str, limit: int | None = None) -> Any:
@@ -130,9 +152,22 @@ def _syntax(error: yaml.YAMLError) -> BodyRefused:
     )
 
 
+def _finite(text: str) -> float:
+    """JSON numbers as Go reads them: one too big for a float64 does not decode."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"json: cannot unmarshal number {text} into Go value of type float64")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are JavaScript, not JSON; Python's reader would take them."""
+    raise ValueError(f"invalid character {name[0]!r} looking for beginning of value")
+
+
 def load_json(text: str) -> Any:
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except ValueError as error:
         raise BodyRefused("syntax", f"error decoding json body: {str(error)[:300]}") from None
     except RecursionError:
