@@ -217,7 +217,7 @@ def check_resource_version(value: str) -> int:
     """The revision to start after; 0 means 'send the current state first'."""
     if value in ("", "0"):
         return 0
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise errors.bad_request(f'invalid resource version "{value}"')
     return int(value)
 
@@ -240,8 +240,9 @@ async def events(
     """The event stream of one watch request, until timeoutSeconds (or the client) ends it."""
     watch_filter = Filter(kind, namespace, query)
     timeout = query.get("timeoutSeconds", "")
-    seconds = min(int(timeout), MAX_TIMEOUT) if timeout.isdigit() else DEFAULT_TIMEOUT
-    if not timeout.isdigit():
+    given = timeout.isascii() and timeout.isdigit()
+    seconds = min(int(timeout), MAX_TIMEOUT) if given else DEFAULT_TIMEOUT
+    if not given:
         seconds = int(seconds * (1 + random.random()) / 2) + DEFAULT_TIMEOUT // 2
     deadline = time.monotonic() + seconds
     bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
