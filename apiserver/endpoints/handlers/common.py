@@ -100,6 +100,53 @@ def _merge_for_subresource(
     return desired
 
 
+def json_type(value: Any) -> str:
+    """What Go's encoding/json calls a value's JSON type in its errors."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return f"number {value}"
+    return {dict: "object", list: "array", str: "string"}.get(type(value), "value")
+
+
+def _scale_part(scale: dict[str, Any], field: str, go_type: str) -> dict[str, Any]:
+    """One of a Scale's objects, as Go decodes it: a wrong JSON type does not decode."""
+    value = scale.get(field)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise errors.bad_request(
+            'Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal '
+            f"{json_type(value)} into Go struct field Scale.{field} of type {go_type}"
+        )
+    return value
+
+
+def _scaled(current: dict[str, Any], scale: Any, name: str) -> dict[str, Any]:
+    """The object with the replicas a written Scale asks for."""
+    if not isinstance(scale, dict):
+        raise errors.bad_request("the patched object must be a JSON object")
+    replicas = _scale_part(scale, "spec", "v1.ScaleSpec").get("replicas")
+    wanted = _scale_part(scale, "metadata", "v1.ObjectMeta").get("resourceVersion")
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+        raise errors.invalid(
+            "Scale",
+            name,
+            [
+                {
+                    "reason": "FieldValueInvalid",
+                    "field": "spec.replicas",
+                    "message": f"Invalid value: {replicas}: must be greater than or equal to 0",
+                }
+            ],
+            "autoscaling",
+        )
+    desired = copy.deepcopy(current)
+    desired["spec"]["replicas"] = replicas
+    desired["metadata"]["resourceVersion"] = wanted
+    return desired
+
+
 def write(
     request: ApiRequest,
     target: Route,
@@ -113,29 +160,7 @@ def write(
 
     def change(current: dict[str, Any]) -> dict[str, Any]:
         if target.subresource == "scale":
-            scale = transform(scale_of(current))
-            replicas = (
-                (scale.get("spec") or {}).get("replicas") if isinstance(scale, dict) else None
-            )
-            if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
-                raise errors.invalid(
-                    "Scale",
-                    target.name,
-                    [
-                        {
-                            "reason": "FieldValueInvalid",
-                            "field": "spec.replicas",
-                            "message": f"Invalid value: {replicas}: "
-                            "must be greater than or equal to 0",
-                        }
-                    ],
-                    "autoscaling",
-                )
-            desired = copy.deepcopy(current)
-            desired["spec"]["replicas"] = replicas
-            wanted = (scale.get("metadata") or {}).get("resourceVersion")
-            desired["metadata"]["resourceVersion"] = wanted
-            return desired
+            return _scaled(current, transform(scale_of(current)), target.name)
         desired = transform(copy.deepcopy(current))
         # Like kube-apiserver, a stale resourceVersion is a conflict before it is anything else.
         metadata = desired.get("metadata") if isinstance(desired, dict) else None
