@@ -2,9 +2,10 @@
 
 Answered from the same rules the authorization filter applies, and never stored."""
 
-from apiserver import errors
+from apiserver import admission, errors
 from apiserver.endpoints import identity
 from apiserver.endpoints.bodies import parse_body
+from apiserver.endpoints.handlers import common
 from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters.authorization import authorize
 from apiserver.filters.requestinfo import Route
@@ -19,13 +20,14 @@ def handle(request: ApiRequest, target: Route, user: ClusterUser) -> ApiResponse
     if not isinstance(review, dict):
         raise errors.bad_request("the request body must be a JSON object")
     review = identity.check_identity(kind, review, "")
+    warnings = admission.decode(kind, review, common.field_validation(request.query))
     review["metadata"] = {"creationTimestamp": None}
     if kind.plural == "selfsubjectreviews":
         groups = ["system:authenticated"]
         if user.role != ClusterUser.Role.LEARNER:
             groups.insert(0, f"warehouse:{user.role}s")
         review["status"] = {"userInfo": {"username": user.username, "groups": groups}}
-        return ApiResponse(201, review)
+        return ApiResponse(201, review, common.warning_header(warnings))
     attributes = (review.get("spec") or {}).get("resourceAttributes") or {}
     allowed, reason = True, ""
     asked = kinds.index().by_resource.get(
@@ -46,4 +48,4 @@ def handle(request: ApiRequest, target: Route, user: ClusterUser) -> ApiResponse
     elif user.role == ClusterUser.Role.LEARNER and attributes:
         allowed, reason = False, "no such resource in this cluster"
     review["status"] = {"allowed": allowed} | ({"reason": reason} if reason else {})
-    return ApiResponse(201, review)
+    return ApiResponse(201, review, common.warning_header(warnings))
