@@ -10,6 +10,7 @@ proper `Status`; afterwards alice's namespace still lists and the control plane 
 a pass. WAREHOUSE_FUZZ_EXAMPLES=1000 makes a longer hunt.
 """
 
+import copy
 import json
 import os
 from dataclasses import dataclass
@@ -249,7 +250,8 @@ def misshapen(draw, manifest: dict) -> dict:
     """The kind's own object, with one to three fields replaced by wrong types."""
     obj = json.loads(json.dumps(manifest))
     for path in draw(st.lists(st.sampled_from(PATHS), min_size=1, max_size=3, unique=True)):
-        obj = plant(obj, path, draw(WRONG))
+        # A copy: sampled constants are shared between examples.
+        obj = plant(obj, path, copy.deepcopy(draw(WRONG)))
     return obj
 
 
@@ -902,6 +904,78 @@ def test_the_loopback_client_and_the_https_views_take_the_same_junk(world):
         if answer.status_code >= 400 and answer["Content-Type"].startswith("application/json"):
             status = json.loads(answer.content)
             assert status["kind"] == "Status" and status["code"] == answer.status_code, status
+
+    run()
+    still_serving(world)
+
+
+CRD_PATHS = [
+    "spec.group",
+    "spec.scope",
+    "spec.names",
+    "spec.names.plural",
+    "spec.names.kind",
+    "spec.names.shortNames",
+    "spec.names.categories",
+    "spec.versions",
+    "spec.versions.0",
+    "spec.versions.0.name",
+    "spec.versions.0.served",
+    "spec.versions.0.storage",
+    "spec.versions.0.schema",
+    "spec.versions.0.schema.openAPIV3Schema",
+    "spec.versions.0.schema.openAPIV3Schema.type",
+    "spec.versions.0.schema.openAPIV3Schema.properties",
+    "spec.versions.0.schema.openAPIV3Schema.properties.spec",
+    "spec.versions.0.schema.openAPIV3Schema.properties.spec.properties.size",
+    "spec.versions.0.schema.openAPIV3Schema.properties.spec.properties.size.minimum",
+    "spec.versions.0.schema.openAPIV3Schema.properties.spec.properties.color.enum",
+    "spec.versions.0.schema.openAPIV3Schema.properties.spec.properties.parts.items",
+    "spec.versions.0.schema.openAPIV3Schema.required",
+    "spec.versions.0.subresources",
+    "spec.versions.0.subresources.status",
+    "spec.versions.0.subresources.scale",
+    "spec.versions.0.additionalPrinterColumns",
+    "spec.versions.0.additionalPrinterColumns.0",
+    "spec.versions.0.additionalPrinterColumns.0.jsonPath",
+    "spec.versions.0.additionalPrinterColumns.0.type",
+    "spec.versions.1",
+    "spec.conversion",
+    "metadata.name",
+]
+
+
+@st.composite
+def crds(draw) -> dict:
+    """A CRD for `gizmos.fuzz.example.com` with one to three fields of the wrong type."""
+    crd = copy.deepcopy(WIDGET_CRD)
+    crd["metadata"]["name"] = "gizmos.fuzz.example.com"
+    crd["spec"]["names"] = {"plural": "gizmos", "singular": "gizmo", "kind": "Gizmo"}
+    crd["spec"]["versions"][0]["additionalPrinterColumns"] = [
+        {"name": "Size", "type": "integer", "jsonPath": ".spec.size"}
+    ]
+    for path in draw(st.lists(st.sampled_from(CRD_PATHS), min_size=1, max_size=3, unique=True)):
+        crd = plant(crd, path, copy.deepcopy(draw(WRONG | json_values)))
+    return crd
+
+
+def test_custom_resource_definitions_of_the_wrong_shape(world):
+    """CRD registration reads deep into its body; an instructor's typo must not be a 500."""
+
+    @fuzz(200)
+    @given(crd=crds(), method=st.sampled_from(["POST", "PUT", "PATCH"]))
+    def run(crd, method):
+        path = CRDS if method == "POST" else f"{CRDS}/{WIDGET_CRD['metadata']['name']}"
+        if method != "POST":
+            crd["metadata"]["name"] = WIDGET_CRD["metadata"]["name"]
+            crd["spec"]["names"] = copy.deepcopy(WIDGET_CRD["spec"]["names"])
+        media = "application/merge-patch+json" if method == "PATCH" else "application/json"
+        response = _send(world.carol, method, path, encoded(crd), media)
+        check(response, method, crd)
+        if method == "POST" and response.status == 201:
+            check(_send(world.carol, "DELETE", f"{CRDS}/gizmos.fuzz.example.com"))
+        gadgets = "/apis/fuzz.example.com/v1/namespaces/alice/gadgets"
+        check(_send(world.alice, "GET", gadgets, accept=ACCEPTS[1]), "gadgets after", crd)
 
     run()
     still_serving(world)
