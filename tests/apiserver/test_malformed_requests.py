@@ -15,6 +15,7 @@ from apiserver.endpoints.protobuf import MAGIC
 from apiserver.models import ClusterUser
 from apiserver.pipeline import ApiRequest, ApiResponse, handle, open_watch
 from apiserver.registry import store
+from controlplane.controllers.endpoints import _target_port
 from tests.apiserver.conftest import configmap, deployment, pod
 
 PODS = "/api/v1/namespaces/alice/pods"
@@ -247,3 +248,37 @@ def test_binding_with_fields_of_the_wrong_type_is_422(made, scheduler, binding, 
 def test_binding_with_null_metadata_binds(made, scheduler):
     binding = {"metadata": None, "target": {"kind": "Node", "name": "node-1"}}
     assert send(scheduler, "POST", f"{PODS}/web/binding", binding).status == 201
+
+
+# --- what the control plane reads back -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "wording"),
+    [
+        ("\u00b2", "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"),
+        ("1234", "must contain at least one letter (a-z)"),
+        ("a-very-long-port-name", "must be no more than 15 characters"),
+        (70000, "must be between 1 and 65535, inclusive"),
+    ],
+)
+def test_service_target_port_that_is_no_port_is_422(alice, target, wording):
+    """`"²"` used to be stored, and the endpoints controller then failed on `int("²")`."""
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "svc"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": target}]},
+    }
+    response = send(alice, "POST", "/api/v1/namespaces/alice/services", service)
+    assert "spec.ports[0].targetPort: Invalid value: " in refused(response, 422, "Invalid")
+    assert wording in response.body["message"]
+
+
+def test_endpoints_controller_reads_only_ascii_digits_as_a_port_number():
+    pod_with_ports = {
+        "spec": {"containers": [{"ports": [{"name": "http", "containerPort": 8080}]}]}
+    }
+    assert _target_port({"targetPort": "\u00b2"}, pod_with_ports) is None
+    assert _target_port({"targetPort": "80"}, pod_with_ports) == 80
+    assert _target_port({"targetPort": "http"}, pod_with_ports) == 8080
