@@ -22,9 +22,20 @@ PROTOBUF = "application/vnd.kubernetes.protobuf"
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", APPLY_PATCH)
 
 try:
-    _YamlLoader: type = yaml.CSafeLoader
+    _SafeLoader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _YamlLoader = yaml.SafeLoader
+    _SafeLoader = yaml.SafeLoader
+TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class _YamlLoader(_SafeLoader):
+    """The safe loader, minus reading plain dates: Kubernetes' YAML-to-JSON keeps them as
+    the text they are, and an impossible one (2001-02-30) is no error."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != TIMESTAMP]
+        for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
+    }
 
 
 class BodyRefused(ValueError):
@@ -133,6 +144,11 @@ def load_yaml(text: str, limit: int | None = None) -> Any:
         raise _syntax(error) from None
     except yaml.YAMLError as error:
         raise _syntax(error) from None
+    except BodyRefused:
+        raise
+    except ValueError as error:
+        # A scalar its tag cannot hold (`!!int x`, a number of 5000 digits).
+        raise BodyRefused("syntax", f"error decoding yaml body: {str(error)[:300]}") from None
     except RecursionError:
         raise BodyRefused("too_deep", "the request body is nested too deeply") from None
     if not _depth_ok(value):
