@@ -101,6 +101,26 @@ def test_yaml_nan_and_infinity_are_400(alice, text):
     assert "error converting YAML to JSON: json: unsupported value" in message
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["a: !!int x\n", "a: !!float x\n", "a: !!timestamp 2001-99-99\n", "a: " + "9" * 5000 + "\n"],
+    ids=["int-tag", "float-tag", "timestamp-tag", "5000-digits"],
+)
+def test_yaml_scalar_its_tag_cannot_hold_is_400(alice, text):
+    response = send(alice, "POST", CONFIGMAPS, text.encode(), "application/yaml")
+    assert "error decoding yaml body" in refused(response, 400, "BadRequest")
+
+
+def test_yaml_impossible_date_is_a_string(alice):
+    """Kubernetes' YAML-to-JSON keeps plain dates as their text; 2001-02-30 is no error."""
+    text = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dates\ndata:\n  day: 2001-02-30\n"
+    response = send(alice, "POST", CONFIGMAPS, text, "application/yaml")
+    assert response.status == 201, response.body
+    assert response.body["data"] == {"day": "2001-02-30"}
+    stamp = bodies.load_yaml("at: 2001-12-14t21:59:43.10-05:00\n")
+    assert stamp == {"at": "2001-12-14t21:59:43.10-05:00"}
+
+
 # --- query options ---------------------------------------------------------------------
 
 

@@ -293,7 +293,23 @@ YAML_TEXTS = [
     "- - - - -\n",
     "\ufeffapiVersion: v1\n",
     "metadata:\n  name: " + "9" * 400 + "\n",
+    "metadata:\n  name: " + "9" * 5000 + "\n",
+    "metadata:\n  labels:\n    day: 2001-02-30\n",
+    "a: !!int x\n",
+    "a: !!float x\n",
+    "a: !!timestamp 2001-99-99\n",
+    "a: !!bool maybe\n",
+    "a: !!null x\n",
+    "a: !!str [1]\n",
+    "a: 0b2\n",
+    "a: 1.0e99999\n",
 ]
+TAGS = ["", "!!int ", "!!float ", "!!bool ", "!!null ", "!!timestamp ", "!!binary ", "!!str "]
+yaml_scalars = st.builds(
+    lambda tag, text: f"apiVersion: v1\nmetadata:\n  name: {tag}{text}\n",
+    st.sampled_from(TAGS),
+    st.text(alphabet="0123456789-:.+eExXbBoO_tTZ =!&*", max_size=24),
+)
 PROTOBUF_BODIES = [
     MAGIC,
     MAGIC + b"\x0a",
@@ -327,7 +343,7 @@ def bodies(manifest: dict) -> st.SearchStrategy[tuple[bytes, str]]:
         st.tuples(st.binary(max_size=64), json_media),
         st.tuples(truncated(manifest), json_media),
         st.tuples(
-            st.sampled_from(YAML_TEXTS).map(str.encode),
+            (st.sampled_from(YAML_TEXTS) | yaml_scalars).map(str.encode),
             st.sampled_from(["application/yaml", "application/apply-patch+yaml", "text/yaml"]),
         ),
         st.tuples(
