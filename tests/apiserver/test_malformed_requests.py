@@ -302,3 +302,47 @@ def test_endpoints_controller_reads_only_ascii_digits_as_a_port_number():
     assert _target_port({"targetPort": "\u00b2"}, pod_with_ports) is None
     assert _target_port({"targetPort": "80"}, pod_with_ports) == 80
     assert _target_port({"targetPort": "http"}, pod_with_ports) == 8080
+
+
+WIDGET_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.shop.example.com"},
+    "spec": {
+        "group": "shop.example.com",
+        "scope": "Namespaced",
+        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {"openAPIV3Schema": {"type": "object"}},
+            }
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("meta", "field"),
+    [
+        ({"ownerReferences": [5]}, "metadata.ownerReferences[0]"),
+        ({"ownerReferences": [{"uid": 5}]}, "metadata.ownerReferences[0].uid"),
+        ({"finalizers": {"a": 1}}, "metadata.finalizers"),
+        ({"labels": [1]}, "metadata.labels"),
+    ],
+)
+def test_custom_object_metadata_of_the_wrong_type_is_422(alice, carol, meta, field):
+    """A custom object's metadata is an ObjectMeta too; garbage collection reads it."""
+    registered = send(
+        carol, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", WIDGET_CRD
+    )
+    assert registered.status == 201, registered.body
+    widget = {
+        "apiVersion": "shop.example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w", **meta},
+    }
+    response = send(alice, "POST", "/apis/shop.example.com/v1/namespaces/alice/widgets", widget)
+    assert f"{field}: Invalid value" in refused(response, 422, "Invalid")
