@@ -7,6 +7,7 @@ matters: the pure-Python one takes tens of seconds of CPU on a few kilobytes of 
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -36,6 +37,33 @@ class _YamlLoader(_SafeLoader):
         first: [(tag, pattern) for tag, pattern in resolvers if tag != TIMESTAMP]
         for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
     }
+
+
+def _short(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
+
+
+def _scalar_or_refuse(construct: Callable) -> Callable:
+    """PyYAML's scalar constructors fail every which way on a value their tag cannot hold
+    (`!!bool maybe`, `!!int x`, 5000 digits); that is the body's error, as in go-yaml."""
+
+    def construct_or_refuse(loader: yaml.BaseLoader, node: yaml.Node) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"cannot decode {str(node.value)[:50]!r} as a {_short(node.tag)}",
+                node.start_mark,
+            ) from None
+
+    return construct_or_refuse
+
+
+for _tag in ("null", "bool", "int", "float", "binary", "timestamp"):
+    _full = f"tag:yaml.org,2002:{_tag}"
+    _YamlLoader.add_constructor(_full, _scalar_or_refuse(_SafeLoader.yaml_constructors[_full]))
 
 
 class BodyRefused(ValueError):
@@ -80,7 +108,7 @@ def _depth_ok(value: Any) -> bool:
             return False
         if isinstance(current, dict):
             stack.extend((v, depth + 1) for v in current.values())
-        elif isinstance(current, list):
+        elif isinstance(current, list | tuple):
             stack.extend((v, depth + 1) for v in current)
     return True
 
@@ -97,12 +125,13 @@ def _refuse_aliases(text: str) -> None:
 def _plain_json(value: Any) -> Any:
     """What Kubernetes' YAML-to-JSON conversion makes of what YAML may hold besides JSON.
 
-    Dates become strings, `!!binary` its text, a `!!set` a map of nulls (as go-yaml reads
-    it), keys strings; NaN and infinities have no JSON form, so they refuse the body.
+    Dates stay strings, `!!binary` becomes its text, `!!omap` pairs lists, a `!!set` a map
+    of nulls (as go-yaml reads it), keys strings; NaN and infinities have no JSON form, so
+    they refuse the body.
     """
     if isinstance(value, dict):
         return {_key(k): _plain_json(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_plain_json(v) for v in value]
     if isinstance(value, set | frozenset):
         return {_key(k): None for k in sorted(value, key=str)}
@@ -144,11 +173,6 @@ def load_yaml(text: str, limit: int | None = None) -> Any:
         raise _syntax(error) from None
     except yaml.YAMLError as error:
         raise _syntax(error) from None
-    except BodyRefused:
-        raise
-    except ValueError as error:
-        # A scalar its tag cannot hold (`!!int x`, a number of 5000 digits).
-        raise BodyRefused("syntax", f"error decoding yaml body: {str(error)[:300]}") from None
     except RecursionError:
         raise BodyRefused("too_deep", "the request body is nested too deeply") from None
     if not _depth_ok(value):
