@@ -103,12 +103,24 @@ def test_yaml_nan_and_infinity_are_400(alice, text):
 
 @pytest.mark.parametrize(
     "text",
-    ["a: !!int x\n", "a: !!float x\n", "a: !!timestamp 2001-99-99\n", "a: " + "9" * 5000 + "\n"],
-    ids=["int-tag", "float-tag", "timestamp-tag", "5000-digits"],
+    [
+        "a: !!int x\n",
+        "a: !!float x\n",
+        'a: !!int ""\n',
+        "a: !!bool maybe\n",
+        "a: !!timestamp 2001-99-99\n",
+        "a: !!timestamp .\n",
+        "a: " + "9" * 5000 + "\n",
+    ],
+    ids=["int-tag", "float-tag", "empty-int", "bool-tag", "bad-date", "dot-date", "5000-digits"],
 )
 def test_yaml_scalar_its_tag_cannot_hold_is_400(alice, text):
     response = send(alice, "POST", CONFIGMAPS, text.encode(), "application/yaml")
-    assert "error decoding yaml body" in refused(response, 400, "BadRequest")
+    assert "error decoding yaml body: cannot decode" in refused(response, 400, "BadRequest")
+
+
+def test_yaml_ordered_map_reads_as_a_list_of_pairs():
+    assert bodies.load_yaml("a: !!omap [{b: 1}]\n") == {"a": [["b", 1]]}
 
 
 def test_yaml_impossible_date_is_a_string(alice):
