@@ -222,6 +222,14 @@ def check_resource_version(value: str) -> int:
     return int(value)
 
 
+def timeout_seconds(value: str) -> int:
+    """How long a watch stays open: timeoutSeconds as asked (capped) when it is a count of
+    ASCII digits, else a default spread over time so the clients do not all come back at once."""
+    if value.isascii() and value.isdigit():
+        return min(int(value), MAX_TIMEOUT)
+    return int(DEFAULT_TIMEOUT * (1 + random.random()) / 2) + DEFAULT_TIMEOUT // 2
+
+
 def too_old(revision: int) -> dict[str, Any] | None:
     """The 410 Gone status when the log no longer holds every change after `revision`
     (it was compacted), else None."""
@@ -239,12 +247,7 @@ async def events(
 ) -> AsyncIterator[bytes]:
     """The event stream of one watch request, until timeoutSeconds (or the client) ends it."""
     watch_filter = Filter(kind, namespace, query)
-    timeout = query.get("timeoutSeconds", "")
-    given = timeout.isascii() and timeout.isdigit()
-    seconds = min(int(timeout), MAX_TIMEOUT) if given else DEFAULT_TIMEOUT
-    if not given:
-        seconds = int(seconds * (1 + random.random()) / 2) + DEFAULT_TIMEOUT // 2
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + timeout_seconds(query.get("timeoutSeconds", ""))
     bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
     send_initial = query.get("sendInitialEvents") in ("true", "1")
     include = query.get("includeObject", "Metadata")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from apiserver.endpoints import bodies
+from apiserver.endpoints import bodies, watch
 from apiserver.endpoints.protobuf import MAGIC
 from apiserver.models import ClusterUser
 from apiserver.pipeline import ApiRequest, ApiResponse, handle, open_watch
@@ -358,3 +358,11 @@ def test_custom_object_metadata_of_the_wrong_type_is_422(alice, carol, meta, fie
     }
     response = send(alice, "POST", "/apis/shop.example.com/v1/namespaces/alice/widgets", widget)
     assert f"{field}: Invalid value" in refused(response, 422, "Invalid")
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661", "-1", "soon", ""])
+def test_watch_timeout_that_is_no_ascii_count_gets_the_default(value):
+    """`"²".isdigit()` is true, and the stream used to fail on `int("²")` after its headers."""
+    assert watch.DEFAULT_TIMEOUT // 2 <= watch.timeout_seconds(value) <= watch.DEFAULT_TIMEOUT * 2
+    assert watch.timeout_seconds("5") == 5
+    assert watch.timeout_seconds("99999999") == watch.MAX_TIMEOUT
