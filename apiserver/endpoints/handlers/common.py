@@ -1,6 +1,7 @@
 """What the verb handlers share: reading query options, shaping answers, the write loop."""
 
 import copy
+import json
 from typing import Any
 
 from apiserver import errors
@@ -28,6 +29,36 @@ def field_validation(query: dict[str, str]) -> str:
             f'invalid fieldValidation directive "{value}": must be Strict, Warn or Ignore'
         )
     return value
+
+
+OPTIONS_KINDS = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions"}
+FIELD_MANAGER_MAX_BYTES = 128
+
+
+def check_field_manager(request: ApiRequest) -> None:
+    """ValidateFieldManager: at most 128 bytes, every character printable; else 422."""
+    value = request.query.get("fieldManager", "")
+    causes = []
+    if len(value.encode()) > FIELD_MANAGER_MAX_BYTES:
+        causes.append(
+            {
+                "reason": "FieldValueTooLong",
+                "message": f"Too long: may not be more than {FIELD_MANAGER_MAX_BYTES} bytes",
+                "field": "fieldManager",
+            }
+        )
+    if not value.isprintable():
+        causes.append(
+            {
+                "reason": "FieldValueInvalid",
+                "message": f"Invalid value: {json.dumps(value)}: must only contain printable "
+                "characters",
+                "field": "fieldManager",
+            }
+        )
+    if causes:
+        kind = OPTIONS_KINDS.get(request.method, "CreateOptions")
+        raise errors.invalid(kind, "", causes, "meta.k8s.io")
 
 
 def warning_header(warnings: list[str]) -> dict[str, str]:
@@ -156,6 +187,7 @@ def write(
     kind = target.kind
     namespace = target.namespace or ""
     validation = field_validation(request.query)
+    check_field_manager(request)
     warnings: list[str] = []
 
     def change(current: dict[str, Any]) -> dict[str, Any]:
