@@ -366,3 +366,34 @@ def test_watch_timeout_that_is_no_ascii_count_gets_the_default(value):
     assert watch.DEFAULT_TIMEOUT // 2 <= watch.timeout_seconds(value) <= watch.DEFAULT_TIMEOUT * 2
     assert watch.timeout_seconds("5") == 5
     assert watch.timeout_seconds("99999999") == watch.MAX_TIMEOUT
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "options"),
+    [
+        ("POST", CONFIGMAPS, "CreateOptions"),
+        ("PUT", f"{CONFIGMAPS}/cm", "UpdateOptions"),
+        ("PATCH", f"{CONFIGMAPS}/cm", "PatchOptions"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("manager", "wording"),
+    [
+        ("x" * 129, "fieldManager: Too long: may not be more than 128 bytes"),
+        ("kube\x00ctl", "must only contain printable characters"),
+    ],
+    ids=["long", "unprintable"],
+)
+def test_field_manager_too_long_or_unprintable_is_422(
+    alice, made, method, path, options, manager, wording
+):
+    media = "application/merge-patch+json" if method == "PATCH" else "application/json"
+    body = (
+        {"data": {"a": "c"}}
+        if method == "PATCH"
+        else configmap("fresh" if method == "POST" else "cm", a="c")
+    )
+    response = send(alice, method, path, body, media, fieldManager=manager)
+    message = refused(response, 422, "Invalid")
+    assert message.startswith(f'{options}.meta.k8s.io "" is invalid: ') and wording in message
+    assert send(alice, method, path, body, media, fieldManager="x" * 128).status < 300
