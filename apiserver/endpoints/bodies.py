@@ -209,7 +209,9 @@ def load_json(text: str) -> Any:
     try:
         value = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except ValueError as error:
-        raise BodyRefused("syntax", f"error decoding json body: {str(error)[:300]}") from None
+        raise BodyRefused(
+            "syntax", f"couldn't get version/kind; json parse error: {str(error)[:300]}"
+        ) from None
     except RecursionError:
         raise BodyRefused("too_deep", "the request body is nested too deeply") from None
     if not _depth_ok(value):

@@ -91,7 +91,7 @@ def test_yaml_set_in_a_selfsubjectaccessreview_spec_is_a_map_of_unknown_fields(a
 def test_json_nan_infinity_and_overflowing_numbers_are_400(alice, text):
     """Go's JSON reader takes none of these; Python's would, and then write invalid JSON."""
     response = send(alice, "POST", CONFIGMAPS, text.encode())
-    assert "error decoding json body" in refused(response, 400, "BadRequest")
+    assert "couldn't get version/kind; json parse error" in refused(response, 400, "BadRequest")
 
 
 @pytest.mark.parametrize("text", ["a: .nan\n", "a: .inf\n", "a: -.inf\n"])
@@ -397,3 +397,19 @@ def test_field_manager_too_long_or_unprintable_is_422(
     message = refused(response, 422, "Invalid")
     assert message.startswith(f'{options}.meta.k8s.io "" is invalid: ') and wording in message
     assert send(alice, method, path, body, media, fieldManager="x" * 128).status < 300
+
+
+def test_unknown_patch_type_names_the_accepted_ones(alice, made):
+    response = send(alice, "PATCH", f"{CONFIGMAPS}/cm", {"data": {}}, "text/plain")
+    message = refused(response, 415, "UnsupportedMediaType")
+    assert message.startswith(
+        "the body of the request was in an unknown format - accepted media types include: "
+        "application/json-patch+json, application/merge-patch+json, "
+        "application/apply-patch+yaml, application/strategic-merge-patch+json"
+    )
+
+
+def test_truncated_json_is_400_in_kube_apiserver_words(alice):
+    response = send(alice, "POST", CONFIGMAPS, b'{"kind": "ConfigMap",')
+    message = refused(response, 400, "BadRequest")
+    assert message.startswith("couldn't get version/kind; json parse error: ")
