@@ -413,3 +413,16 @@ def test_truncated_json_is_400_in_kube_apiserver_words(alice):
     response = send(alice, "POST", CONFIGMAPS, b'{"kind": "ConfigMap",')
     message = refused(response, 400, "BadRequest")
     assert message.startswith("couldn't get version/kind; json parse error: ")
+
+
+def test_content_length_of_superscript_digits_is_no_500(api, alice):
+    """The body-size gate read `"²".isdigit()` as a number and failed on `int("²")`."""
+    response = api.client.generic(
+        "POST",
+        CONFIGMAPS,
+        data=json.dumps(configmap("sized")).encode(),
+        content_type="application/json",
+        headers={"authorization": f"Bearer {alice.token}"},
+        CONTENT_LENGTH="\u00b2",
+    )
+    assert response.status_code < 500
