@@ -69,7 +69,8 @@ for _tag in ("null", "bool", "int", "float", "binary", "timestamp"):
 class BodyRefused(ValueError):
     """Why the gate refused a body: `why` names the rule, `code` the HTTP status.
 
-    `why` is one of empty, too_large, not_utf8, alias, many_documents, syntax, too_deep;
+    `why` is one of empty, too_large, not_utf8, alias, many_documents, syntax, too_deep,
+    not_json (a value JSON has no form for, like .nan);
     `line` and `column` (1-based) point at a YAML syntax error when known.
     """
 
@@ -140,7 +141,7 @@ def _plain_json(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         shown = "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
         raise BodyRefused(
-            "syntax", f"error converting YAML to JSON: json: unsupported value: {shown}"
+            "not_json", f"error converting YAML to JSON: json: unsupported value: {shown}"
         )
     if hasattr(value, "isoformat"):
         return value.isoformat()
