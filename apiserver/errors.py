@@ -140,12 +140,18 @@ def too_large(limit: int) -> ApiError:
     )
 
 
-def unsupported_media_type(content_type: str) -> ApiError:
+BODY_MEDIA_TYPES = ("application/json", "application/yaml")
+
+
+def unsupported_media_type(
+    content_type: str, accepted: tuple[str, ...] = BODY_MEDIA_TYPES
+) -> ApiError:
+    """415, worded as kube-apiserver words it, naming what came instead."""
     return ApiError(
         415,
         "UnsupportedMediaType",
-        f"the body of the request was in an unknown format: "
-        f'accepted media types include: application/json, application/yaml, got "{content_type}"',
+        "the body of the request was in an unknown format - accepted media types include: "
+        f'{", ".join(accepted)}; got "{content_type}"',
     )
 
 

@@ -111,10 +111,13 @@ def parse_manifest(text: str) -> dict[str, Any]:
     try:
         return json.loads(json.dumps(data, default=str, allow_nan=False))
     except (TypeError, ValueError):
-        raise ManifestError(
-            "Some values cannot be sent as JSON (for example .nan, .inf, or keys that are "
-            "lists). Use plain text, numbers, lists and mappings."
-        ) from None
+        raise ManifestError(NOT_JSON) from None
+
+
+NOT_JSON = (
+    "Some values cannot be sent as JSON (for example .nan, .inf, or keys that are "
+    "lists). Use plain text, numbers, lists and mappings."
+)
 
 
 REFUSALS = {
@@ -131,6 +134,7 @@ REFUSALS = {
         "This text holds more than one document (separated by ---). Order one object at a time."
     ),
     "too_deep": "The text is nested too deeply to be an order.",
+    "not_json": NOT_JSON,
 }
 
 

@@ -52,3 +52,14 @@ def admit(
                     causes.required(path)
     causes.raise_if_any(kind, decoding.name_of(obj))
     return attributes.warnings
+
+
+def decode(kind: Kind, obj: dict[str, Any], field_validation: str) -> list[str]:
+    """Only the decoding step, for objects answered and never stored (the self reviews)."""
+    attributes = Attributes(kind, obj, None, field_validation)
+    causes = Causes()
+    for plugin in CHAIN:
+        if plugin.stage == "decoding" and plugin.handles(attributes):
+            plugin.run(attributes, causes)
+    causes.raise_if_any(kind, decoding.name_of(obj))
+    return attributes.warnings

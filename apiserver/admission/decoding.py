@@ -15,7 +15,8 @@ from apiserver.registry.validation import INT32_MAX, Causes, at, is_integer
 
 
 def name_of(obj: dict[str, Any]) -> str:
-    name = obj.get("metadata", {}).get("name")
+    meta = obj.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
     return name if isinstance(name, str) else ""
 
 

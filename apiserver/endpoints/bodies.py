@@ -6,6 +6,8 @@ matters: the pure-Python one takes tens of seconds of CPU on a few kilobytes of 
 """
 
 import json
+import math
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -21,15 +23,54 @@ PROTOBUF = "application/vnd.kubernetes.protobuf"
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", APPLY_PATCH)
 
 try:
-    _YamlLoader: type = yaml.CSafeLoader
+    _SafeLoader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _YamlLoader = yaml.SafeLoader
+    _SafeLoader = yaml.SafeLoader
+TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class _YamlLoader(_SafeLoader):
+    """The safe loader, minus reading plain dates: Kubernetes' YAML-to-JSON keeps them as
+    the text they are, and an impossible one (2001-02-30) is no error."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != TIMESTAMP]
+        for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+def _short(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
+
+
+def _scalar_or_refuse(construct: Callable) -> Callable:
+    """PyYAML's scalar constructors fail every which way on a value their tag cannot hold
+    (`!!bool maybe`, `!!int x`, 5000 digits); that is the body's error, as in go-yaml."""
+
+    def construct_or_refuse(loader: yaml.BaseLoader, node: yaml.Node) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"cannot decode {str(node.value)[:50]!r} as a {_short(node.tag)}",
+                node.start_mark,
+            ) from None
+
+    return construct_or_refuse
+
+
+for _tag in ("null", "bool", "int", "float", "binary", "timestamp"):
+    _full = f"tag:yaml.org,2002:{_tag}"
+    _YamlLoader.add_constructor(_full, _scalar_or_refuse(_SafeLoader.yaml_constructors[_full]))
 
 
 class BodyRefused(ValueError):
     """Why the gate refused a body: `why` names the rule, `code` the HTTP status.
 
-    `why` is one of empty, too_large, not_utf8, alias, many_documents, syntax, too_deep;
+    `why` is one of empty, too_large, not_utf8, alias, many_documents, syntax, too_deep,
+    not_json (a value JSON has no form for, like .nan);
     `line` and `column` (1-based) point at a YAML syntax error when known.
     """
 
@@ -68,7 +109,7 @@ def _depth_ok(value: Any) -> bool:
             return False
         if isinstance(current, dict):
             stack.extend((v, depth + 1) for v in current.values())
-        elif isinstance(current, list):
+        elif isinstance(current, list | tuple):
             stack.extend((v, depth + 1) for v in current)
     return True
 
@@ -83,14 +124,36 @@ def _refuse_aliases(text: str) -> None:
 
 
 def _plain_json(value: Any) -> Any:
-    """YAML may produce dates and non-string keys; make it what JSON would have given."""
+    """What Kubernetes' YAML-to-JSON conversion makes of what YAML may hold besides JSON.
+
+    Dates stay strings, `!!binary` becomes its text, `!!omap` pairs lists, a `!!set` a map
+    of nulls (as go-yaml reads it), keys strings; NaN and infinities have no JSON form, so
+    they refuse the body.
+    """
     if isinstance(value, dict):
-        return {str(k): _plain_json(v) for k, v in value.items()}
-    if isinstance(value, list):
+        return {_key(k): _plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
         return [_plain_json(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return {_key(k): None for k in sorted(value, key=str)}
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, float) and not math.isfinite(value):
+        shown = "NaN" if math.isnan(value) else ("+Inf" if value > 0 else "-Inf")
+        raise BodyRefused(
+            "not_json", f"error converting YAML to JSON: json: unsupported value: {shown}"
+        )
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def _key(key: Any) -> str:
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(_plain_json(key))
 
 
 def load_yaml(text: str, limit: int | None = None) -> Any:
@@ -130,11 +193,26 @@ def _syntax(error: yaml.YAMLError) -> BodyRefused:
     )
 
 
+def _finite(text: str) -> float:
+    """JSON numbers as Go reads them: one too big for a float64 does not decode."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"json: cannot unmarshal number {text} into Go value of type float64")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are JavaScript, not JSON; Python's reader would take them."""
+    raise ValueError(f"invalid character {name[0]!r} looking for beginning of value")
+
+
 def load_json(text: str) -> Any:
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except ValueError as error:
-        raise BodyRefused("syntax", f"error decoding json body: {str(error)[:300]}") from None
+        raise BodyRefused(
+            "syntax", f"couldn't get version/kind; json parse error: {str(error)[:300]}"
+        ) from None
     except RecursionError:
         raise BodyRefused("too_deep", "the request body is nested too deeply") from None
     if not _depth_ok(value):

@@ -6,6 +6,7 @@ restating the others. The merge keys below are those of the built-in types.
 """
 
 import copy
+import math
 from typing import Any
 
 from apiserver import errors
@@ -57,13 +58,18 @@ def _pointer(path: str) -> list[str]:
     return [part.replace("~1", "/").replace("~0", "~") for part in path[1:].split("/")]
 
 
+def _index(part: str) -> int | float:
+    """A list index in a pointer is ASCII digits (RFC 6901); anything else is past the end."""
+    return int(part) if part.isascii() and part.isdigit() else math.inf
+
+
 def _parent(doc: Any, parts: list[str], path: str) -> Any:
     current = doc
     for part in parts[:-1]:
         if isinstance(current, dict) and part in current:
             current = current[part]
-        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
+        elif isinstance(current, list) and _index(part) < len(current):
+            current = current[_index(part)]
         else:
             raise _patch_failed(f"doc is missing path: {path}")
     return current
@@ -83,8 +89,8 @@ def _get(doc: Any, path: str) -> Any:
     last = parts[-1]
     if isinstance(parent, dict) and last in parent:
         return parent[last]
-    if isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
-        return parent[int(last)]
+    if isinstance(parent, list) and _index(last) < len(parent):
+        return parent[_index(last)]
     raise _patch_failed(f"doc is missing path: {path}")
 
 
@@ -96,8 +102,8 @@ def _remove(doc: Any, path: str) -> Any:
     last = parts[-1]
     if isinstance(parent, dict) and last in parent:
         return parent.pop(last)
-    if isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
-        return parent.pop(int(last))
+    if isinstance(parent, list) and _index(last) < len(parent):
+        return parent.pop(_index(last))
     raise _patch_failed(f"unable to remove nonexistent key: {last}: missing value")
 
 
@@ -114,11 +120,11 @@ def _add(doc: Any, path: str, value: Any, replace: bool = False) -> Any:
     elif isinstance(parent, list):
         if last == "-" and not replace:
             parent.append(value)
-        elif last.isdigit() and int(last) <= len(parent) - (1 if replace else 0):
+        elif _index(last) <= len(parent) - (1 if replace else 0):
             if replace:
-                parent[int(last)] = value
+                parent[_index(last)] = value
             else:
-                parent.insert(int(last), value)
+                parent.insert(_index(last), value)
         else:
             raise _patch_failed(f"index out of bounds: {path}")
     else:

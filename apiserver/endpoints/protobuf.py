@@ -367,14 +367,22 @@ def _scalar(code: str, value: Any) -> Any:
         parts = {n: v for n, _, v in _fields(value)}
         if not parts.get(1):
             return None
-        moment = datetime.fromtimestamp(_signed(parts[1]), UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return _timestamp(_signed(parts[1]))
     if code == "io":
         parts = {n: v for n, _, v in _fields(value)}
         if parts.get(1) == 1:
             return parts.get(3, b"").decode()
         return _signed(parts.get(2, 0))
     return _message(code, value)
+
+
+def _timestamp(seconds: int) -> str:
+    """RFC 3339 seconds; a moment no calendar holds is unreadable, as Go's encoder finds it."""
+    try:
+        moment = datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError):
+        raise ValueError(f"timestamp {seconds} is out of range") from None
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _is_empty(name: str, value: Any) -> bool:

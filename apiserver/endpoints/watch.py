@@ -347,9 +347,17 @@ def check_resource_version(value: str) -> int:
     """The revision to start after; 0 means 'send the current state first'."""
     if value in ("", "0"):
         return 0
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise errors.bad_request(f'invalid resource version "{value}"')
     return int(value)
+
+
+def timeout_seconds(value: str) -> int:
+    """How long a watch stays open: timeoutSeconds as asked (capped) when it is a count of
+    ASCII digits, else a default spread over time so the clients do not all come back at once."""
+    if value.isascii() and value.isdigit():
+        return min(int(value), MAX_TIMEOUT)
+    return int(DEFAULT_TIMEOUT * (1 + random.random()) / 2) + DEFAULT_TIMEOUT // 2
 
 
 def too_old(revision: int) -> dict[str, Any] | None:
@@ -396,11 +404,7 @@ async def events(
     authenticate. `opened` is `first_reads()`'s result when the caller read it already.
     """
     watch_filter = Filter(kind, namespace, query)
-    timeout = query.get("timeoutSeconds", "")
-    seconds = min(int(timeout), MAX_TIMEOUT) if timeout.isdigit() else DEFAULT_TIMEOUT
-    if not timeout.isdigit():
-        seconds = int(seconds * (1 + random.random()) / 2) + DEFAULT_TIMEOUT // 2
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + timeout_seconds(query.get("timeoutSeconds", ""))
     bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
     send_initial = query.get("sendInitialEvents") in ("true", "1")
     include = query.get("includeObject", "Metadata")

@@ -218,6 +218,12 @@ def check_custom(body: dict, schema: dict, prune: bool = True) -> Problems:
     _check_json_schema(
         body, {**schema, "type": "object", "properties": properties}, "", problems, prune
     )
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict):
+        # A custom object's metadata is still an ObjectMeta: the collectors read it as one.
+        _check_object(metadata, model_schema(k8s.V1ObjectMeta), "metadata", problems, prune)
+    elif metadata is not None:
+        problems.invalid.append(("metadata", metadata, "must be of type object"))
     return problems
 
 

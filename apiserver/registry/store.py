@@ -24,6 +24,7 @@ from apiserver.registry.kinds import Kind
 NAMESPACES = "/namespaces"
 EVENT_RESOURCES = ("/events", "events.k8s.io/events")
 COUNTER = "resourceVersion"
+MAX_GRACE_SECONDS = 1000 * 365 * 24 * 3600
 
 # Called after each commit that changed the store (the watch module wakes its streams).
 commit_listeners: list[Callable[[], None]] = []
@@ -484,7 +485,8 @@ def delete(
             )
         obj = json.loads(row.body)
         meta = obj["metadata"]
-        wait = grace(obj, grace_seconds)
+        # kube takes any int64; past a millennium the deletionTimestamp would leave the calendar.
+        wait = min(grace(obj, grace_seconds), MAX_GRACE_SECONDS)
         keep = wait > 0 or bool(meta.get("finalizers"))
         if dry_run or (keep and meta.get("deletionTimestamp")):
             return obj

@@ -19,7 +19,7 @@ JSON = "application/json"
 def _api_request(request: HttpRequest) -> ApiRequest:
     limit = getattr(settings, "WAREHOUSE_MAX_BODY_BYTES", 1024 * 1024)
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if length.isdigit() and int(length) > limit:
+    if length.isascii() and length.isdigit() and int(length) > limit:
         raise errors.too_large(limit)
     try:
         body = request.body

@@ -24,7 +24,9 @@ ENDPOINTS_TRIGGER = "endpoints.kubernetes.io/last-change-trigger-time"
 
 def _target_port(port: dict, pod: dict) -> int | None:
     target = port.get("targetPort", port.get("port"))
-    if isinstance(target, int) or (isinstance(target, str) and target.isdigit()):
+    if isinstance(target, int):
+        return target
+    if isinstance(target, str) and target.isascii() and target.isdigit():
         return int(target)
     for container in (pod.get("spec") or {}).get("containers") or []:
         for container_port in container.get("ports") or []:

@@ -2,17 +2,20 @@
 
 from typing import Any
 
-from apiserver import errors
+from apiserver import admission, errors
 from apiserver.endpoints.bodies import parse_body
 from apiserver.endpoints.handlers import common
 from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters.requestinfo import Route
-from apiserver.registry import cells, store
+from apiserver.registry import cells, kinds, store
 
 
 def handle(request: ApiRequest, target: Route) -> ApiResponse:
     """POST pods/x/binding: the scheduler's way to put a Pod on a node, once."""
     binding = parse_body(request)
+    if isinstance(binding, dict):
+        # Typed like the real Binding before anything reads it: a wrong type is a 422.
+        admission.decode(kinds.by_api_version_kind("v1", "Binding"), binding, "Ignore")
     node = (binding.get("target") or {}).get("name") if isinstance(binding, dict) else None
     if not node:
         raise errors.invalid(

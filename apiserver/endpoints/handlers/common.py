@@ -1,6 +1,7 @@
 """What the verb handlers share: reading query options, shaping answers, the write loop."""
 
 import copy
+import json
 from typing import Any
 
 from apiserver import errors
@@ -28,6 +29,36 @@ def field_validation(query: dict[str, str]) -> str:
             f'invalid fieldValidation directive "{value}": must be Strict, Warn or Ignore'
         )
     return value
+
+
+OPTIONS_KINDS = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions"}
+FIELD_MANAGER_MAX_BYTES = 128
+
+
+def check_field_manager(request: ApiRequest) -> None:
+    """ValidateFieldManager: at most 128 bytes, every character printable; else 422."""
+    value = request.query.get("fieldManager", "")
+    causes = []
+    if len(value.encode()) > FIELD_MANAGER_MAX_BYTES:
+        causes.append(
+            {
+                "reason": "FieldValueTooLong",
+                "message": f"Too long: may not be more than {FIELD_MANAGER_MAX_BYTES} bytes",
+                "field": "fieldManager",
+            }
+        )
+    if not value.isprintable():
+        causes.append(
+            {
+                "reason": "FieldValueInvalid",
+                "message": f"Invalid value: {json.dumps(value)}: must only contain printable "
+                "characters",
+                "field": "fieldManager",
+            }
+        )
+    if causes:
+        kind = OPTIONS_KINDS.get(request.method, "CreateOptions")
+        raise errors.invalid(kind, "", causes, "meta.k8s.io")
 
 
 def warning_header(warnings: list[str]) -> dict[str, str]:
@@ -100,6 +131,53 @@ def _merge_for_subresource(
     return desired
 
 
+def json_type(value: Any) -> str:
+    """What Go's encoding/json calls a value's JSON type in its errors."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return f"number {value}"
+    return {dict: "object", list: "array", str: "string"}.get(type(value), "value")
+
+
+def _scale_part(scale: dict[str, Any], field: str, go_type: str) -> dict[str, Any]:
+    """One of a Scale's objects, as Go decodes it: a wrong JSON type does not decode."""
+    value = scale.get(field)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise errors.bad_request(
+            'Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal '
+            f"{json_type(value)} into Go struct field Scale.{field} of type {go_type}"
+        )
+    return value
+
+
+def _scaled(current: dict[str, Any], scale: Any, name: str) -> dict[str, Any]:
+    """The object with the replicas a written Scale asks for."""
+    if not isinstance(scale, dict):
+        raise errors.bad_request("the patched object must be a JSON object")
+    replicas = _scale_part(scale, "spec", "v1.ScaleSpec").get("replicas")
+    wanted = _scale_part(scale, "metadata", "v1.ObjectMeta").get("resourceVersion")
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+        raise errors.invalid(
+            "Scale",
+            name,
+            [
+                {
+                    "reason": "FieldValueInvalid",
+                    "field": "spec.replicas",
+                    "message": f"Invalid value: {replicas}: must be greater than or equal to 0",
+                }
+            ],
+            "autoscaling",
+        )
+    desired = copy.deepcopy(current)
+    desired["spec"]["replicas"] = replicas
+    desired["metadata"]["resourceVersion"] = wanted
+    return desired
+
+
 def write(
     request: ApiRequest,
     target: Route,
@@ -109,33 +187,12 @@ def write(
     kind = target.kind
     namespace = target.namespace or ""
     validation = field_validation(request.query)
+    check_field_manager(request)
     warnings: list[str] = []
 
     def change(current: dict[str, Any]) -> dict[str, Any]:
         if target.subresource == "scale":
-            scale = transform(scale_of(current))
-            replicas = (
-                (scale.get("spec") or {}).get("replicas") if isinstance(scale, dict) else None
-            )
-            if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
-                raise errors.invalid(
-                    "Scale",
-                    target.name,
-                    [
-                        {
-                            "reason": "FieldValueInvalid",
-                            "field": "spec.replicas",
-                            "message": f"Invalid value: {replicas}: "
-                            "must be greater than or equal to 0",
-                        }
-                    ],
-                    "autoscaling",
-                )
-            desired = copy.deepcopy(current)
-            desired["spec"]["replicas"] = replicas
-            wanted = (scale.get("metadata") or {}).get("resourceVersion")
-            desired["metadata"]["resourceVersion"] = wanted
-            return desired
+            return _scaled(current, transform(scale_of(current)), target.name)
         desired = transform(copy.deepcopy(current))
         # Like kube-apiserver, a stale resourceVersion is a conflict before it is anything else.
         metadata = desired.get("metadata") if isinstance(desired, dict) else None

@@ -16,6 +16,7 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
         return binding.handle(request, target)
     if target.subresource:
         raise errors.method_not_allowed()
+    common.check_field_manager(request)
     body = parse_body(request)
     obj = identity.check_identity(kind, body, target.namespace or "")
     meta = obj["metadata"]

@@ -16,9 +16,12 @@ from apiserver.registry.kinds import Kind
 
 def _decode_continue(token: str) -> str:
     try:
-        return json.loads(base64.urlsafe_b64decode(token.encode()).decode())["start"]
+        start = json.loads(base64.urlsafe_b64decode(token.encode()).decode())["start"]
     except (ValueError, KeyError, TypeError):
-        raise errors.bad_request("continue key is not valid") from None
+        start = None
+    if not isinstance(start, str):
+        raise errors.bad_request("continue key is not valid")
+    return start
 
 
 def _encode_continue(start: str, revision: int) -> str:
@@ -77,7 +80,7 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
         first_key = _decode_continue(start)
         objects = [o for o in objects if _key(o) >= first_key]
     limit = request.query.get("limit", "")
-    if limit.isdigit() and 0 < int(limit) < len(objects):
+    if limit.isascii() and limit.isdigit() and 0 < int(limit) < len(objects):
         rest = objects[int(limit) :]
         objects = objects[: int(limit)]
         meta["continue"] = _encode_continue(_key(rest[0]), revision)

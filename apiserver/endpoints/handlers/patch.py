@@ -18,10 +18,11 @@ STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 def handle(request: ApiRequest, target: Route) -> ApiResponse:
     kind = target.kind
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in (MERGE_PATCH, JSON_PATCH, STRATEGIC_PATCH, APPLY_PATCH):
-        raise errors.unsupported_media_type(content_type)
-    if content_type == STRATEGIC_PATCH and kind.is_custom:
-        raise errors.unsupported_media_type(content_type)
+    accepted = (JSON_PATCH, MERGE_PATCH, APPLY_PATCH)
+    if not kind.is_custom:
+        accepted = (*accepted, STRATEGIC_PATCH)
+    if content_type not in accepted:
+        raise errors.unsupported_media_type(content_type, accepted)
     patch = parse_body(request)
     if content_type == JSON_PATCH:
         return common.write(

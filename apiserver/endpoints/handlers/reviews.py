@@ -6,9 +6,10 @@ Answered by the same RBAC authorizer the authorization filter asks, and never st
 
 from typing import Any
 
-from apiserver import errors
+from apiserver import admission, errors
 from apiserver.endpoints import identity
 from apiserver.endpoints.bodies import parse_body
+from apiserver.endpoints.handlers import common
 from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters.requestinfo import Route
 from apiserver.models import ClusterUser
@@ -64,6 +65,7 @@ def handle(request: ApiRequest, target: Route, user: ClusterUser) -> ApiResponse
     if not isinstance(review, dict):
         raise errors.bad_request("the request body must be a JSON object")
     review = identity.check_identity(kind, review, "")
+    warnings = admission.decode(kind, review, common.field_validation(request.query))
     review["metadata"] = {"creationTimestamp": None}
     spec = review.get("spec") if isinstance(review.get("spec"), dict) else {}
     if kind.plural == "selfsubjectreviews":
@@ -73,4 +75,4 @@ def handle(request: ApiRequest, target: Route, user: ClusterUser) -> ApiResponse
         review["status"] = _rules(_text(spec.get("namespace")), user)
     else:
         review["status"] = _access(spec, user)
-    return ApiResponse(201, review)
+    return ApiResponse(201, review, common.warning_header(warnings))

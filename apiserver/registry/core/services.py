@@ -1,13 +1,16 @@
 """Services: one stable address in front of the Pods a selector picks."""
 
 import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
 from apiserver.registry import cells
 from apiserver.registry.podspec import PROTOCOLS
 from apiserver.registry.strategy import Strategy
-from apiserver.registry.validation import Causes
+from apiserver.registry.validation import Causes, is_integer
+
+PORT_NAME = re.compile(r"[-a-z0-9]+")
 
 
 def _cluster_ip(namespace: str, name: str) -> str:
@@ -45,11 +48,28 @@ def _validate_service(obj: dict[str, Any], causes: Causes) -> None:
             causes.duplicate(f"spec.ports[{position}].name", name)
         elif name:
             seen.add(name)
+        _check_target_port(port.get("targetPort"), f"spec.ports[{position}].targetPort", causes)
         protocol = port.get("protocol")
         if protocol is not None and protocol not in PROTOCOLS:
             causes.unsupported(f"spec.ports[{position}].protocol", protocol, PROTOCOLS)
     if service_type == "ExternalName" and not spec.get("externalName"):
         causes.required("spec.externalName")
+
+
+def _check_target_port(target: Any, field: str, causes: Causes) -> None:
+    """ValidatePortNumOrName: a port number, or an IANA service name the Pod's ports use."""
+    if is_integer(target) and not 0 <= target < 65536:
+        causes.invalid(field, target, "must be between 1 and 65535, inclusive")
+    if not isinstance(target, str):
+        return
+    if len(target) > 15:
+        causes.invalid(field, target, "must be no more than 15 characters")
+    if not PORT_NAME.fullmatch(target):
+        causes.invalid(
+            field, target, "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"
+        )
+    elif not any(char.isalpha() for char in target):
+        causes.invalid(field, target, "must contain at least one letter (a-z)")
 
 
 def _default_service(obj: dict[str, Any], causes: Causes) -> None:
