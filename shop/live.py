@@ -168,6 +168,7 @@ async def stream(
                         yield comment("keep-alive")
                         continue
                     changed: list[WatchEvent] = []
+                    listed = False
                     for event in batch:
                         if event.type == "ERROR":
                             relist, ended = event.code == 410, True
@@ -177,7 +178,7 @@ async def stream(
                             changed.append(event)
                             lines.appendleft(_line(event))
                         elif event.initial_end:
-                            listing = False
+                            listing, listed = False, True
                             name = changed[-1].type if changed else SYNC
                             yield message(await render(list(lines)), event=name, id=rv)
                             changed = []
@@ -187,7 +188,7 @@ async def stream(
                         continue
                     if changed:
                         yield message(await render(list(lines)), event=changed[-1].type, id=rv)
-                    elif rv:
+                    elif rv and not listed:
                         yield message(id=rv)  # a BOOKMARK: the resume point moves on
         finally:
             watch.close()
