@@ -13,8 +13,9 @@ import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-from apiserver.client import ApiError, EventStream, WatchEvent
+from apiserver.client import ApiError, WatchEvent
 
 # A comment line this often keeps proxies and the browser from closing an idle stream.
 KEEPALIVE_SECONDS = 15.0
@@ -52,7 +53,56 @@ class Line:
         return SHOP_WORDS.get(self.type, "")
 
 
-Opener = Callable[[str], Awaitable[EventStream]]
+class Stream(Protocol):
+    """An open watch (`apiserver.client.EventStream`) or several read as one (`Merged`)."""
+
+    def events(self) -> AsyncIterator[WatchEvent]: ...
+
+    def close(self) -> None: ...
+
+
+class Merged:
+    """Several watches read as one stream: a watch follows one kind, a page may need two.
+
+    Each watch starts from the same resourceVersion (one counter numbers every change), and
+    when they list first, only the last one's closing BOOKMARK is passed on, so the region
+    is drawn once everything has been listed. When one watch ends, so does the whole.
+    """
+
+    def __init__(self, streams: list[Stream]) -> None:
+        self.streams = streams
+
+    async def events(self) -> AsyncIterator[WatchEvent]:
+        queue: asyncio.Queue[WatchEvent | None] = asyncio.Queue()
+
+        async def pump(stream: Stream) -> None:
+            try:
+                async for event in stream.events():
+                    queue.put_nowait(event)
+            finally:
+                queue.put_nowait(None)
+
+        tasks = [asyncio.ensure_future(pump(stream)) for stream in self.streams]
+        listed = 0
+        try:
+            while (event := await queue.get()) is not None:
+                if event.initial_end:
+                    listed += 1
+                    if listed < len(self.streams):
+                        continue
+                yield event
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.close()
+
+    def close(self) -> None:
+        for stream in self.streams:
+            stream.close()
+
+
+Opener = Callable[[str], Awaitable[Stream]]
 Renderer = Callable[[list[Line]], Awaitable[str]]
 Check = Callable[[], Awaitable[bool]]
 

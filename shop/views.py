@@ -635,8 +635,7 @@ async def track_events(
     if learner is None:
         return _not_signed_in()
     kind = await sync_to_async(_kind_or_404)(group, version, plural)
-    path = _kind_path(kind, namespace)
-    query = {"fieldSelector": f"metadata.name={name}"}
+    watches = await sync_to_async(_tracking_watches)(learner, kind, namespace, name)
     shown = {"signature": ""}
 
     def region(lines: list[live.Line]) -> str:
@@ -648,7 +647,29 @@ async def track_events(
         shown["signature"] = signature
         return render_to_string("shop/tracking.html#live", context, request=request)
 
-    return await _event_stream(request, learner, path, query, region)
+    return await _event_stream(request, learner, watches, region)
+
+
+def _tracking_watches(
+    learner: ClusterUser, kind: ResourceKind, namespace: str, name: str
+) -> list[tuple[str, dict[str, str]]]:
+    """What a tracking page watches: the order, and whatever its journey is read from.
+
+    A Service is delivered by its Endpoints, a workload by its Pods: each is one more
+    watch (as `kubectl get` would need one per kind), so their changes redraw the page too.
+    """
+    watches = [(_kind_path(kind, namespace), {"fieldSelector": f"metadata.name={name}"})]
+    found = (kind.api_version.group.name, kind.kind)
+    if found == ("", "Service"):
+        path = api.collection_path("", "v1", "endpoints", namespace)
+        watches.append((path, {"fieldSelector": f"metadata.name={name}"}))
+    elif found in tracking.WORKLOADS:
+        exchange = api.call(learner, "GET", _kind_path(kind, namespace, name))
+        selector = tracking.pod_selector(exchange.body) if exchange.ok else ""
+        if selector:
+            path = api.collection_path("", "v1", "pods", namespace)
+            watches.append((path, {"labelSelector": selector}))
+    return watches
 
 
 @require_GET
@@ -657,7 +678,10 @@ async def orders_events(request: HtmxHttpRequest) -> HttpResponse:
     learner, _, _ = await sync_to_async(_live_session)(request)
     if learner is None:
         return _not_signed_in()
-    path = api.collection_path("", "v1", "pods", learner.namespace)
+    watches = [
+        (api.collection_path("", "v1", plural, learner.namespace), {})
+        for plural in ("pods", "endpoints")
+    ]
 
     def region(lines: list[live.Line]) -> str:
         context = _orders_context(learner) or {}
@@ -665,7 +689,7 @@ async def orders_events(request: HtmxHttpRequest) -> HttpResponse:
         context["oob"] = True
         return render_to_string("shop/orders.html#live", context, request=request)
 
-    return await _event_stream(request, learner, path, {}, region)
+    return await _event_stream(request, learner, watches, region)
 
 
 def _live_session(
@@ -691,28 +715,35 @@ def _not_signed_in() -> HttpResponse:
 async def _event_stream(
     request: HtmxHttpRequest,
     learner: ClusterUser,
-    path: str,
-    query: dict[str, str],
+    watches: list[tuple[str, dict[str, str]]],
     region: Callable[[list[live.Line]], str],
 ) -> HttpResponse:
-    """Open the first watch now (so a refusal is a plain HTTP error), then stream events."""
-    query = {**query, "allowWatchBookmarks": "true", "timeoutSeconds": str(live.WATCH_SECONDS)}
+    """Open the watches now (so a refusal is a plain HTTP error), then stream their events."""
+    common = {"allowWatchBookmarks": "true", "timeoutSeconds": str(live.WATCH_SECONDS)}
     resume = request.headers.get("Last-Event-ID", "").strip()
 
-    def watch_query(resource_version: str) -> dict[str, str]:
-        return query if resource_version else {**query, "sendInitialEvents": "true"}
+    async def open_all(resource_version: str) -> live.Stream:
+        listing = {} if resource_version else {"sendInitialEvents": "true"}
+        opened: list[live.Stream] = []
+        try:
+            for path, query in watches:
+                sent = {**query, **common, **listing}
+                opened.append(await api.open_watch(learner, path, sent, resource_version))
+        except BaseException:
+            for stream in opened:
+                stream.close()
+            raise
+        return opened[0] if len(opened) == 1 else live.Merged(opened)
 
     try:
-        first = await api.open_watch(learner, path, watch_query(resume), resume)
+        first = await open_all(resume)
     except api.ApiError as error:
         message = str(error.status.get("message", "")) or error.reason
         return HttpResponse(message, status=error.code, content_type="text/plain; charset=utf-8")
     opened = [first]
 
-    async def open_watch(resource_version: str) -> api.EventStream:
-        if opened:
-            return opened.pop()
-        return await api.open_watch(learner, path, watch_query(resource_version), resource_version)
+    async def open_watch(resource_version: str) -> live.Stream:
+        return opened.pop() if opened else await open_all(resource_version)
 
     async def render(lines: list[live.Line]) -> str:
         return await sync_to_async(region)(lines)

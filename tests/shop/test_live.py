@@ -16,9 +16,15 @@ from apiserver.filters import fairness
 from apiserver.models import AuditRecord
 from apiserver.pipeline import ApiRequest, handle
 from apiserver.registry import store
+from controlplane.clock import FakeClock
+from controlplane.config import Config
+from controlplane.kubelet import Timing
+from controlplane.runner import ControlPlane, Driver
 from learning import workshops
 from shop import live
+from tests.controlplane.conftest import Cluster, pod_manifest
 from tests.shop.conftest import learner
+from tests.shop.test_tracking import order
 
 PODS = "/api/v1/namespaces/alice/pods"
 STREAM = "/orders/alice/core/v1/pods/web/track/events/"
@@ -320,3 +326,52 @@ def test_messages_split_multi_line_data():
     )
     assert live.message(id="9") == b"id: 9\n\n"
     assert live.comment("keep-alive") == b": keep-alive\n\n"
+
+
+@pytest.fixture
+def plane(alice) -> Cluster:
+    """A control plane on a hand-wound clock, one second per kubelet step."""
+    clock = FakeClock()
+    control = ControlPlane(clock=clock, config=Config(nodes=1, timing=Timing(step=1.0)))
+    control.start()
+    return Cluster(plane=control, clock=clock, alice=learner("alice"), driver=Driver(control))
+
+
+def test_a_service_page_watches_its_endpoints_too(alice, plane):
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "shopfront"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
+    }
+    order(alice, service, "/order/core/v1/services/")
+    plane.settle()
+
+    def deliver() -> None:
+        order(alice, pod_manifest("web"))
+        plane.settle()
+        plane.step(1, times=2)
+
+    @async_to_sync
+    async def run():
+        _, reader = await _open(alice, "/orders/alice/core/v1/services/shopfront/track/events/")
+        first = await reader.event()
+        await sync_to_async(deliver)()
+        later = [await reader.event()]
+        while "Endpoints ready" not in later[-1]["data"]:
+            later.append(await reader.event())
+        await reader.close()
+        return first, later
+
+    first, later = run()
+
+    assert "No ready endpoints" in first["data"]
+    assert "Endpoints/shopfront" in later[-1]["data"]
+    assert "Endpoints ready: 1 Pod address(es)" in later[-1]["data"]
+    watched = set(
+        AuditRecord.objects.filter(verb="watch", user="alice").values_list("path", flat=True)
+    )
+    assert watched == {
+        "/api/v1/namespaces/alice/services",
+        "/api/v1/namespaces/alice/endpoints",
+    }
