@@ -320,6 +320,26 @@ def test_your_orders_stream_shows_a_pod_created_through_the_api(alice):
     assert watch.client == "browser"
 
 
+def test_the_stream_ends_at_the_watch_timeout_and_gives_its_seats_back(alice, seats, monkeypatch):
+    monkeypatch.setattr(live, "WATCH_SECONDS", 1)
+
+    @async_to_sync
+    async def run():
+        _, reader = await _open(alice, ORDERS_STREAM)
+        listed = await reader.event()
+        watching = await sync_to_async(fairness.open_watches)("alice")
+        ended = await reader.next(timeout=5)
+        await reader.close()
+        return listed, watching, ended
+
+    listed, watching, ended = run()
+
+    assert listed["event"] == live.SYNC
+    assert watching == 2  # Pods and Endpoints, one seat each
+    assert ended is None  # the browser reconnects from here with Last-Event-ID
+    assert fairness.open_watches("alice") == 0
+
+
 def test_messages_split_multi_line_data():
     assert live.message("<p>\nhi</p>", event="ADDED", id="7") == (
         b"id: 7\nevent: ADDED\ndata: <p>\ndata: hi</p>\n\n"
