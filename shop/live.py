@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from apiserver.client import ApiError, WatchEvent
+from apiserver.server import lifecycle
 
 # A comment line this often keeps proxies and the browser from closing an idle stream.
 KEEPALIVE_SECONDS = 15.0
@@ -140,16 +141,22 @@ async def batched(
 ) -> AsyncIterator[list[WatchEvent]]:
     """Events in bursts (those within `settle` of the first), or [] after `idle` quiet seconds.
 
-    The next event is awaited in a task, so a quiet stream can still say it is alive;
-    the task and the watch are closed however the reader goes (disconnect, shutdown).
+    The next event is awaited in a task, so a quiet stream can still say it is alive, and
+    ends as soon as the server begins to shut down; the task and the watch are closed
+    however the reader goes (disconnect, shutdown).
     """
     loop = asyncio.get_running_loop()
     pending: asyncio.Future[WatchEvent] | None = None
+    stopping = asyncio.ensure_future(lifecycle.shutdown())
     try:
         while True:
             if pending is None:
                 pending = asyncio.ensure_future(anext(events))
-            done, _ = await asyncio.wait({pending}, timeout=idle)
+            done, _ = await asyncio.wait(
+                {pending, stopping}, timeout=idle, return_when=asyncio.FIRST_COMPLETED
+            )
+            if stopping in done:
+                return
             if not done:
                 yield []
                 continue
@@ -175,6 +182,7 @@ async def batched(
             if ended:
                 return
     finally:
+        stopping.cancel()
         if pending is not None:
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):

@@ -16,6 +16,7 @@ from apiserver.filters import fairness
 from apiserver.models import AuditRecord
 from apiserver.pipeline import ApiRequest, handle
 from apiserver.registry import store
+from apiserver.server import lifecycle
 from controlplane.clock import FakeClock
 from controlplane.config import Config
 from controlplane.kubelet import Timing
@@ -337,6 +338,22 @@ def test_the_stream_ends_at_the_watch_timeout_and_gives_its_seats_back(alice, se
     assert listed["event"] == live.SYNC
     assert watching == 2  # Pods and Endpoints, one seat each
     assert ended is None  # the browser reconnects from here with Last-Event-ID
+    assert fairness.open_watches("alice") == 0
+
+
+def test_a_stream_ends_cleanly_when_the_server_begins_to_shut_down(alice, web, seats):
+    @async_to_sync
+    async def run():
+        _, reader = await _open(alice)
+        await reader.event()
+        lifecycle.begin_shutdown()
+        try:
+            return await reader.next(timeout=2)
+        finally:
+            lifecycle.reset()
+            await reader.close()
+
+    assert run() is None
     assert fairness.open_watches("alice") == 0
 
 
