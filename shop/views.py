@@ -674,7 +674,11 @@ def _tracking_watches(
 
 @require_GET
 async def orders_events(request: HtmxHttpRequest) -> HttpResponse:
-    """ "Your orders" as Server-Sent Events: a watch on the learner's Pods redraws the list."""
+    """The order list as Server-Sent Events: watches on the learner's Pods and Endpoints.
+
+    Pods are where every delivery ends, and Endpoints say when a Service is delivered;
+    the other kinds on the list are read again whenever either changes.
+    """
     learner, _, _ = await sync_to_async(_live_session)(request)
     if learner is None:
         return _not_signed_in()
