@@ -7,6 +7,7 @@ within two seconds, pushed down its watch stream (Server-Sent Events), not polle
 """
 
 import json
+import os
 import re
 import secrets
 import ssl
@@ -18,6 +19,7 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.e2e
 
 WITHIN = 2_000  # milliseconds
+SCREENSHOT = os.environ.get("E2E_SCREENSHOT_DIR", "/tmp")
 COUNT_SSE = """
 window.sseOpened = 0; window.sseMessages = 0;
 document.addEventListener('htmx:sseOpen', () => { window.sseOpened += 1; });
@@ -71,6 +73,7 @@ def test_a_pod_made_through_the_api_appears_on_the_open_pages(live_cluster, page
     )
     assert page.evaluate("window.stillTheSamePage") is True
     assert requests == [], "the list was polled rather than pushed"
+    page.screenshot(path=f"{SCREENSHOT}/warehouse-orders-live.png", full_page=True)
 
     page.get_by_role("link", name="Track Pod from-the-api").click()
     expect(page).to_have_url(re.compile(rf"/orders/{name}/core/v1/pods/from-the-api/track/$"))
@@ -95,6 +98,7 @@ def test_a_pod_made_through_the_api_appears_on_the_open_pages(live_cluster, page
     expect(page.locator("#object-yaml")).to_contain_text("seen: 'yes'", timeout=WITHIN)
     assert page.evaluate("window.stillTheSamePage") is True
     assert page.evaluate("window.sseOpened") == 1  # one stream, never reopened
+    page.screenshot(path=f"{SCREENSHOT}/warehouse-tracking-live.png", full_page=True)
 
 
 def _pod(name: str) -> dict:
