@@ -152,6 +152,25 @@ def test_the_tracking_stream_sends_the_order_then_each_change(alice, web):
     assert "x: &#x27;1&#x27;" in modified["data"]  # the object's YAML, swapped out of band
 
 
+def test_a_cancelled_order_is_shown_gone_with_its_last_state(alice, web):
+    @async_to_sync
+    async def run():
+        _, reader = await _open(alice)
+        await reader.event()
+        await sync_to_async(_send)("alice", "DELETE", f"{PODS}/web")
+        gone = await reader.event()
+        while gone["event"] != "DELETED":
+            gone = await reader.event()
+        await reader.close()
+        return gone
+
+    gone = run()
+
+    assert _lines(gone["data"])[0][0] == "DELETED"
+    assert "This order no longer exists." in gone["data"]
+    assert "Below is the last state this browser saw." in gone["data"]
+
+
 def test_last_event_id_resumes_the_watch_without_gaps_or_repeats(alice, web):
     @async_to_sync
     async def run():
