@@ -149,6 +149,8 @@ def test_the_tracking_stream_sends_the_order_then_each_change(alice, web):
     assert modified["event"] == "MODIFIED"
     assert modified["id"] == changed_at
     assert _lines(modified["data"]) == [("MODIFIED", changed_at), ("ADDED", web)]
+    # Only the newest line is announced: the list itself is not a live region.
+    assert f"MODIFIED Pod web, resourceVersion {changed_at}: A new note" in modified["data"]
     assert "x: &#x27;1&#x27;" in modified["data"]  # the object's YAML, swapped out of band
 
 
