@@ -126,6 +126,13 @@ def comment(text: str) -> bytes:
     return f": {text}\n\n".encode()
 
 
+def _later(current: str, seen: str) -> str:
+    """The newer of two resourceVersions: merged watches may hand them over out of order."""
+    if not seen.isdigit():
+        return current
+    return seen if not current.isdigit() or int(seen) > int(current) else current
+
+
 def _line(event: WatchEvent) -> Line:
     meta = event.object.get("metadata") or {}
     return Line(
@@ -195,7 +202,6 @@ async def stream(
     render: Renderer,
     resource_version: str,
     allowed: Check,
-    recent: list[Line] | None = None,
 ) -> AsyncIterator[bytes]:
     """The SSE body of one live page: the region again after each change, until the end.
 
@@ -203,9 +209,10 @@ async def stream(
     and the region is rendered once when its closing BOOKMARK arrives. A 410 Gone (the
     log no longer reaches back that far) lists again and re-renders the whole region.
     The stream ends at the watch's timeout, when the learner may no longer watch (their
-    token was revoked), or when the client goes; the browser reconnects by itself.
+    token was revoked), when the client goes or the server stops; the browser reconnects
+    by itself, from the last id it saw.
     """
-    lines: deque[Line] = deque(recent or [], maxlen=RECENT)
+    lines: deque[Line] = deque(maxlen=RECENT)
     rv = resource_version
     yield message(retry=RETRY_MS) + comment("watching")
     while True:
@@ -231,7 +238,7 @@ async def stream(
                         if event.type == "ERROR":
                             relist, ended = event.code == 410, True
                             break
-                        rv = event.resource_version or rv
+                        rv = _later(rv, event.resource_version)
                         if event.type in EVENT_TYPES:
                             changed.append(event)
                             lines.appendleft(_line(event))

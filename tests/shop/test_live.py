@@ -433,3 +433,10 @@ def test_a_service_page_watches_its_endpoints_too(alice, plane):
         "/api/v1/namespaces/alice/services",
         "/api/v1/namespaces/alice/endpoints",
     }
+
+
+def test_the_resume_point_only_moves_forward():
+    assert live._later("", "7") == "7"
+    assert live._later("9", "7") == "9"
+    assert live._later("7", "12") == "12"
+    assert live._later("7", "") == "7"
