@@ -13,10 +13,12 @@ a plural is shared, `group/plural` (`events.k8s.io/events`); their paths come fr
 
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any
+
+from asgiref.sync import sync_to_async
 
 from apiserver import errors
 from apiserver.endpoints.request import ApiRequest, ApiResponse
@@ -26,8 +28,10 @@ from catalog.paths import collection_path, object_path
 __all__ = [
     "ApiError",
     "Client",
+    "EventStream",
     "Exchange",
     "Watch",
+    "WatchEvent",
     "collection_path",
     "object_path",
 ]
@@ -200,6 +204,72 @@ class Watch:
             self._stream.seat.release()
 
 
+@dataclass(frozen=True)
+class WatchEvent:
+    """One event of a watch as it arrives: ADDED, MODIFIED, DELETED, BOOKMARK or ERROR."""
+
+    type: str
+    object: dict[str, Any]
+
+    @property
+    def resource_version(self) -> str:
+        """Where a watch resumed after this event starts ("" for an ERROR)."""
+        meta = self.object.get("metadata")
+        return str(meta.get("resourceVersion", "")) if isinstance(meta, dict) else ""
+
+    @property
+    def initial_end(self) -> bool:
+        """The BOOKMARK that ends the current state of a `sendInitialEvents` watch."""
+        meta = self.object.get("metadata")
+        notes = meta.get("annotations") if isinstance(meta, dict) else None
+        return (
+            self.type == "BOOKMARK"
+            and isinstance(notes, dict)
+            and notes.get("k8s.io/initial-events-end") == "true"
+        )
+
+    @property
+    def code(self) -> int:
+        """The HTTP code an ERROR event carries (410 when the resourceVersion is too old)."""
+        return int(self.object.get("code") or 0) if self.type == "ERROR" else 0
+
+
+class EventStream:
+    """A watch opened through the pipeline, read by async code as it happens.
+
+    The same stream the HTTPS view sends to kubectl (`endpoints.watch.events`), handed
+    over as `WatchEvent`s; it holds one of its user's watch seats until it ends or
+    `close()` is called, so whoever opens one closes it, however the reader goes away.
+    """
+
+    def __init__(self, opened: Any, query: dict[str, str]) -> None:
+        self._opened = opened
+        self._query = query
+
+    async def events(self) -> AsyncIterator[WatchEvent]:
+        """Events until the watch's timeout, an ERROR, or the reader stops (seat given back)."""
+        from apiserver.endpoints import watch
+
+        opened = self._opened
+        try:
+            stream = watch.events(opened.kind, opened.namespace, self._query, opened.as_table)
+            try:
+                async for chunk in stream:
+                    for line in chunk.splitlines():
+                        if line.strip():
+                            event = json.loads(line)
+                            yield WatchEvent(str(event.get("type", "")), event.get("object") or {})
+            finally:
+                await stream.aclose()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Give the watch seat back; safe to call more than once."""
+        if self._opened.seat is not None:
+            self._opened.seat.release()
+
+
 class Client:
     """Requests as one identity; verbs return plain dicts and raise ApiError on failure.
 
@@ -355,6 +425,41 @@ class Client:
         if isinstance(opened, ApiResponse):
             raise ApiError(opened.status, opened.body)
         return Watch(opened)
+
+    async def open_stream(
+        self, path: str, query: dict[str, str] | None = None, resource_version: str = ""
+    ) -> EventStream:
+        """Open a watch on a collection `path` for async code; refusals raise ApiError.
+
+        Authenticated, authorized, fair-queued and audited once as a `watch` by this
+        client, exactly like `kubectl get -w`; the events come from the same stream.
+        """
+        from apiserver.endpoints import watch
+        from apiserver.pipeline import open_watch
+
+        sent = {"watch": "true", **(query or {})}
+        if resource_version:
+            sent["resourceVersion"] = resource_version
+        request = ApiRequest(
+            method="GET",
+            path=path,
+            query=sent,
+            headers={"accept": JSON, "user-agent": self.user_agent},
+            client=self.client,
+            user=self.user,
+        )
+        opened = await sync_to_async(open_watch)(request)
+        if isinstance(opened, ApiResponse):
+            raise ApiError(opened.status, opened.body)
+        stream = EventStream(opened, sent)
+        try:
+            if watch.pooled():
+                # The stream polls from other threads: this one's connection goes back now.
+                await sync_to_async(watch.release_connection)()
+        except BaseException:
+            stream.close()
+            raise
+        return stream
 
     def _read_modify_write(
         self, resource: str, name: str, namespace: str | None, mutate: Mutation, sub: str

@@ -8,18 +8,29 @@ audit, watchers), and keep both halves so the page can show them to the learner.
 from typing import Any
 
 from apiserver.accounts import ClusterUser
-from apiserver.client import Client, Exchange, collection_path, object_path, redact_secret
+from apiserver.client import (
+    ApiError,
+    Client,
+    EventStream,
+    Exchange,
+    collection_path,
+    object_path,
+    redact_secret,
+)
 
 USER_AGENT = "warehouse-web"
 CLIENT = "browser"
 
 __all__ = [
+    "ApiError",
+    "EventStream",
     "Exchange",
     "call",
     "collection_path",
     "group_name",
     "group_slug",
     "object_path",
+    "open_watch",
     "redact_secret",
 ]
 
@@ -50,3 +61,14 @@ def call(
     """
     client = Client(user, CLIENT, USER_AGENT)
     return client.exchange(method, path, body, query, headers=headers, secret=secret)
+
+
+async def open_watch(
+    user: ClusterUser, path: str, query: dict[str, str], resource_version: str = ""
+) -> EventStream:
+    """Open a watch on a collection as `user`, the way a browser's live page follows it.
+
+    Audited as a `watch` by the `browser` client; a refusal raises `ApiError`.
+    """
+    client = Client(user, CLIENT, USER_AGENT)
+    return await client.open_stream(path, query, resource_version)

@@ -36,3 +36,8 @@ def list_all(resources: list[str], namespace: str) -> str:
 def watch(resource: str, name: str, namespace: str) -> str:
     """Follow one object from a terminal: kubectl keeps a watch open and prints each change."""
     return f"kubectl get {resource} {shlex.quote(name)} -n {shlex.quote(namespace)} --watch"
+
+
+def watch_all(resource: str, namespace: str) -> str:
+    """Follow a whole kind in a namespace: one watch, printing each change as it comes."""
+    return f"kubectl get {resource} -n {shlex.quote(namespace)} --watch"

@@ -338,6 +338,11 @@ def _selector(obj: dict[str, Any]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(match.items()))
 
 
+def pod_selector(obj: dict[str, Any]) -> str:
+    """The label selector of a workload's Pods ("" when it has none to follow)."""
+    return _selector(obj)
+
+
 def _owned_by(obj: dict[str, Any], uids: set[str]) -> bool:
     return any(_dict(ref).get("uid") in uids for ref in _meta(obj).get("ownerReferences") or [])
 

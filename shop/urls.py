@@ -10,6 +10,7 @@ urlpatterns = [
     path("learner/kubeconfig/", views.kubeconfig, name="kubeconfig"),
     path("order/<str:group>/<str:version>/<str:plural>/", views.order, name="order"),
     path("orders/", views.orders, name="orders"),
+    path("orders/events/", views.orders_events, name="orders-events"),
     path(
         "orders/<str:namespace>/<str:group>/<str:version>/<str:plural>/<str:name>/",
         views.receipt,
@@ -24,5 +25,10 @@ urlpatterns = [
         "orders/<str:namespace>/<str:group>/<str:version>/<str:plural>/<str:name>/track/",
         views.track,
         name="track",
+    ),
+    path(
+        "orders/<str:namespace>/<str:group>/<str:version>/<str:plural>/<str:name>/track/events/",
+        views.track_events,
+        name="track-events",
     ),
 ]

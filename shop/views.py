@@ -5,13 +5,15 @@ direct write to the store, so the pages can show the exact HTTP exchange and the
 API server checks a browser exactly as it checks kubectl.
 """
 
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import yaml
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -23,7 +25,7 @@ from apiserver import limits, readmodel
 from apiserver.accounts import ClusterUser
 from apiserver.server.kubeconfig import kubeconfig_for
 from catalog.models import ResourceKind
-from shop import api, kubectl, receipts, tracking
+from shop import api, kubectl, live, receipts, tracking
 from shop.forms import LearnerForm, OrderForm, PodChoiceForm
 from shop.learners import (
     FrontDoorClosed,
@@ -34,6 +36,7 @@ from shop.learners import (
     safe_next,
     sign_in,
     sign_out,
+    still_signed_in,
 )
 from shop.manifests import PodChoice, example_manifest, pod_manifest
 
@@ -359,11 +362,24 @@ def orders(request: HtmxHttpRequest) -> HttpResponse:
     index lookup, the page is left as it is (204) and the other lists are never sent.
     Other learners' writes, or the control plane's elsewhere, no longer re-render it.
     """
-    namespace = request.learner.namespace
     since = request.GET.get("since", "") if request.htmx else ""
-    first_path, first = _conditional_first_list(request.learner, namespace, since)
-    if first is not None and first.status == 304:
+    context = _orders_context(request.learner, since)
+    if context is None:
         return HttpResponse(status=204)
+    if not request.htmx:
+        context["last_action"] = request.session.pop(SESSION_LAST_CANCEL, None)
+    context["stream_url"] = reverse("shop:orders-events")
+    context["sse_events"] = ",".join([*live.EVENT_TYPES, live.SYNC])
+    template = "shop/orders.html#orders" if request.htmx else "shop/orders.html"
+    return render(request, template, context)
+
+
+def _orders_context(learner: ClusterUser, since: str = "") -> dict[str, Any] | None:
+    """The order list read as the learner; None when nothing changed since `since`."""
+    namespace = learner.namespace
+    first_path, first = _conditional_first_list(learner, namespace, since)
+    if first is not None and first.status == 304:
+        return None
     revision = _etag_revision(first.response.headers.get("etag", "")) if first else ""
     order_kinds = _order_kinds()
     found: list[tuple[ResourceKind, dict[str, Any]]] = []
@@ -375,24 +391,22 @@ def orders(request: HtmxHttpRequest) -> HttpResponse:
         if first is not None and path == first_path:
             exchange = first
         else:
-            exchange = api.call(request.learner, "GET", path, secret=_is_secret(kind))
+            exchange = api.call(learner, "GET", path, secret=_is_secret(kind))
         calls.append({"method": "GET", "path": path, "status": exchange.status})
         if not exchange.ok:
             continue
         found.extend((kind, item) for item in exchange.body.get("items") or [])
-    endpoints = _endpoints_by_name(request.learner, namespace, found, calls)
+    endpoints = _endpoints_by_name(learner, namespace, found, calls)
     rows = [_order_row(kind, namespace, item, endpoints) for kind, item in found]
     rows.sort(key=lambda row: (row["sort_key"], row["kind"], row["name"]), reverse=True)
-    context = {
+    return {
         "namespace": namespace,
         "rows": rows,
         "calls": calls,
         "revision": revision,
         "kubectl_list": kubectl.list_all([_resource_arg(k) for k in order_kinds], namespace),
-        "last_action": None if request.htmx else request.session.pop(SESSION_LAST_CANCEL, None),
+        "kubectl_watch": kubectl.watch_all("pods", namespace),
     }
-    template = "shop/orders.html#orders" if request.htmx else "shop/orders.html"
-    return render(request, template, context)
 
 
 def _conditional_first_list(
@@ -495,16 +509,52 @@ def _order_row(
 def track(
     request: HtmxHttpRequest, namespace: str, group: str, version: str, plural: str, name: str
 ) -> HttpResponse:
-    """Where an order is on its way, refreshed by htmx until nothing more will happen.
+    """Where an order is on its way; the page then watches it (see `track_events`).
 
     Everything is read as the learner through the pipeline, so another learner's order is
     refused by authorization (403), and an order that has gone answers 404: both become
-    friendly pages. A final answer to htmx is 286, which stops the polling.
+    friendly pages. An htmx request gets the live region alone (286 once it is final).
     """
     kind = _kind_or_404(group, version, plural)
+    memory: dict[str, Any] = request.session.get(SESSION_TRACKING) or {}
+    checkout = request.session.get(SESSION_LAST_ORDER) or {}
+    context = _track_context(request.learner, kind, namespace, name, memory, checkout)
+    if context["remembered"]:
+        request.session[SESSION_TRACKING] = memory
+    seen = request.GET.get("seen", "")
+    context["oob"] = bool(request.htmx)
+    context["announce"] = not request.htmx or seen != context["status"].signature
+    if request.htmx:
+        code = STOP_POLLING if context["final"] else 200
+        return render(request, "shop/tracking.html#live", context, status=code)
+    if context["state"] != "forbidden":
+        context["stream_url"] = reverse(
+            "shop:track-events",
+            kwargs={
+                "namespace": namespace,
+                "group": group,
+                "version": version,
+                "plural": plural,
+                "name": name,
+            },
+        )
+        context["sse_events"] = ",".join([*live.EVENT_TYPES, live.SYNC])
+    code = {"gone": 404, "forbidden": 403}.get(context["state"], 200)
+    return render(request, "shop/tracking.html", context, status=code)
+
+
+def _track_context(
+    learner: ClusterUser,
+    kind: ResourceKind,
+    namespace: str,
+    name: str,
+    memory: dict[str, Any],
+    checkout: dict[str, Any],
+) -> dict[str, Any]:
+    """The tracking page's context, read as the learner; `memory` keeps the last timelines."""
     key = _object_key(kind, namespace, name)
     snapshot = tracking.gather(
-        request.learner,
+        learner,
         kind.api_version.group.name,
         kind.api_version.version,
         kind.plural,
@@ -514,19 +564,18 @@ def track(
         secret=_is_secret(kind),
     )
     exchange = snapshot.exchange
-    memory: dict[str, Any] = request.session.get(SESSION_TRACKING) or {}
     track_url = _track_url(kind, namespace, name)
     line: tracking.Timeline | None = None
     object_yaml = ""
+    remembered = False
     if exchange.ok:
         state = "ok"
-        checkout = request.session.get(SESSION_LAST_ORDER) or {}
         if checkout.get("key") == key:
             snapshot.related.first_version = str(checkout.get("resource_version", ""))
         line = tracking.timeline(
             _tracked_kind(kind), exchange.body, snapshot.related, timezone.now()
         )
-        _remember(request, memory, key, line)
+        remembered = _remember(memory, key, line)
         body = api.redact_secret(exchange.body) if _is_secret(kind) else exchange.body
         object_yaml = yaml.safe_dump(body, sort_keys=False, default_flow_style=False)
         status = line.status
@@ -538,43 +587,178 @@ def track(
     else:
         state, status = "unavailable", tracking.Status("Checking", exchange.reason, "problem")
         line = tracking.recall(memory.get(key))
-    final = status.final or state == "forbidden"
-    seen = request.GET.get("seen", "")
-    context = {
+    return {
         "kind": kind,
         "namespace": namespace,
         "name": name,
         "state": state,
         "status": status,
-        "final": final,
+        "final": status.final or state == "forbidden",
         "line": line,
         "message": exchange.message,
         "http_status": exchange.status,
         "calls": snapshot.calls,
         "object_yaml": object_yaml,
         "track_url": track_url,
-        "poll_url": f"{track_url}?{urlencode({'seen': status.signature})}",
         "receipt_url": _receipt_url(kind, namespace, name),
-        "oob": bool(request.htmx),
-        "announce": not request.htmx or seen != status.signature,
         "kubectl_watch": kubectl.watch(_resource_arg(kind), name, namespace),
+        "remembered": remembered,
     }
-    if request.htmx:
-        code = STOP_POLLING if final else 200
-        return render(request, "shop/tracking.html#live", context, status=code)
-    code = {"gone": 404, "forbidden": 403}.get(state, 200)
-    return render(request, "shop/tracking.html", context, status=code)
 
 
-def _remember(
-    request: HtmxHttpRequest, memory: dict[str, Any], key: str, line: tracking.Timeline
-) -> None:
-    """Keep the latest timeline in the session (only when it changed) for when it is gone."""
+def _remember(memory: dict[str, Any], key: str, line: tracking.Timeline) -> bool:
+    """Keep the latest timeline (for when the order is gone); True if it changed."""
     saved = tracking.remember(line)
     if memory.get(key) == saved:
-        return
+        return False
     memory.pop(key, None)
     memory[key] = saved
     while len(memory) > TRACKING_MEMORY:
         memory.pop(next(iter(memory)))
-    request.session[SESSION_TRACKING] = memory
+    return True
+
+
+# Live pages ---------------------------------------------------------------------------
+
+
+@require_GET
+async def track_events(
+    request: HtmxHttpRequest, namespace: str, group: str, version: str, plural: str, name: str
+) -> HttpResponse:
+    """The tracking page's live region as Server-Sent Events, fed by a watch on the order.
+
+    The watch is `GET <collection>?watch=true&fieldSelector=metadata.name=<name>` as the
+    learner, so a refusal (another learner's order: 403) is an ordinary HTTP error here,
+    before any event; `Last-Event-ID` resumes it from the last resourceVersion shown.
+    """
+    learner, memory, checkout = await sync_to_async(_live_session)(request)
+    if learner is None:
+        return _not_signed_in()
+    kind = await sync_to_async(_kind_or_404)(group, version, plural)
+    watches = await sync_to_async(_tracking_watches)(learner, kind, namespace, name)
+    shown = {"signature": ""}
+
+    def region(lines: list[live.Line]) -> str:
+        context = _track_context(learner, kind, namespace, name, memory, checkout)
+        signature = context["status"].signature
+        context.update(
+            oob=True, announce=signature != shown["signature"], watching=True, watch_lines=lines
+        )
+        shown["signature"] = signature
+        return render_to_string("shop/tracking.html#live", context, request=request)
+
+    return await _event_stream(request, learner, watches, region)
+
+
+def _tracking_watches(
+    learner: ClusterUser, kind: ResourceKind, namespace: str, name: str
+) -> list[tuple[str, dict[str, str]]]:
+    """What a tracking page watches: the order, and whatever its journey is read from.
+
+    A Service is delivered by its Endpoints, a workload by its Pods: each is one more
+    watch (as `kubectl get` would need one per kind), so their changes redraw the page too.
+    """
+    watches = [(_kind_path(kind, namespace), {"fieldSelector": f"metadata.name={name}"})]
+    found = (kind.api_version.group.name, kind.kind)
+    if found == ("", "Service"):
+        path = api.collection_path("", "v1", "endpoints", namespace)
+        watches.append((path, {"fieldSelector": f"metadata.name={name}"}))
+    elif found in tracking.WORKLOADS:
+        exchange = api.call(learner, "GET", _kind_path(kind, namespace, name))
+        selector = tracking.pod_selector(exchange.body) if exchange.ok else ""
+        if selector:
+            path = api.collection_path("", "v1", "pods", namespace)
+            watches.append((path, {"labelSelector": selector}))
+    return watches
+
+
+@require_GET
+async def orders_events(request: HtmxHttpRequest) -> HttpResponse:
+    """The order list as Server-Sent Events: watches on the learner's Pods and Endpoints.
+
+    Pods are where every delivery ends, and Endpoints say when a Service is delivered;
+    the other kinds on the list are read again whenever either changes.
+    """
+    learner, _, _ = await sync_to_async(_live_session)(request)
+    if learner is None:
+        return _not_signed_in()
+    watches = [
+        (api.collection_path("", "v1", plural, learner.namespace), {})
+        for plural in ("pods", "endpoints")
+    ]
+
+    def region(lines: list[live.Line]) -> str:
+        context = _orders_context(learner) or {}
+        context["watch_lines"] = lines
+        context["oob"] = True
+        return render_to_string("shop/orders.html#live", context, request=request)
+
+    return await _event_stream(request, learner, watches, region)
+
+
+def _live_session(
+    request: HtmxHttpRequest,
+) -> tuple[ClusterUser | None, dict[str, Any], dict[str, Any]]:
+    """The learner and what the session remembers, read once when a stream opens.
+
+    A streaming response cannot save the session later, so the stream keeps its own copy.
+    """
+    learner = current_learner(request)
+    if learner is not None:
+        request.learner = learner
+    memory = dict(request.session.get(SESSION_TRACKING) or {})
+    return learner, memory, dict(request.session.get(SESSION_LAST_ORDER) or {})
+
+
+def _not_signed_in() -> HttpResponse:
+    return HttpResponse(
+        "Pick a learner name first.", status=403, content_type="text/plain; charset=utf-8"
+    )
+
+
+async def _event_stream(
+    request: HtmxHttpRequest,
+    learner: ClusterUser,
+    watches: list[tuple[str, dict[str, str]]],
+    region: Callable[[list[live.Line]], str],
+) -> HttpResponse:
+    """Open the watches now (so a refusal is a plain HTTP error), then stream their events."""
+    common = {"allowWatchBookmarks": "true", "timeoutSeconds": str(live.WATCH_SECONDS)}
+    resume = request.headers.get("Last-Event-ID", "").strip()
+
+    async def open_all(resource_version: str) -> live.Stream:
+        listing = {} if resource_version else {"sendInitialEvents": "true"}
+        opened: list[live.Stream] = []
+        try:
+            for path, query in watches:
+                sent = {**query, **common, **listing}
+                opened.append(await api.open_watch(learner, path, sent, resource_version))
+        except BaseException:
+            for stream in opened:
+                stream.close()
+            raise
+        return opened[0] if len(opened) == 1 else live.Merged(opened)
+
+    try:
+        first = await open_all(resume)
+    except api.ApiError as error:
+        message = str(error.status.get("message", "")) or error.reason
+        return HttpResponse(message, status=error.code, content_type="text/plain; charset=utf-8")
+    opened = [first]
+
+    async def open_watch(resource_version: str) -> live.Stream:
+        return opened.pop() if opened else await open_all(resource_version)
+
+    async def render(lines: list[live.Line]) -> str:
+        return await sync_to_async(region)(lines)
+
+    async def allowed() -> bool:
+        return await sync_to_async(still_signed_in)(learner)
+
+    body = live.stream(open_watch, render, resume, allowed)
+    response = StreamingHttpResponse(body, content_type="text/event-stream")
+    # Also when the stream never started: the response is closed however it ends.
+    response._resource_closers.append(first.close)
+    response["Cache-Control"] = "no-cache, private"
+    response["X-Accel-Buffering"] = "no"
+    return response

@@ -1,6 +1,7 @@
 """The one loopback client: the same gates as kubectl, and watches an informer can poll."""
 
 import pytest
+from asgiref.sync import async_to_sync, sync_to_async
 
 from apiserver.client import ApiError, Client, path_for
 from apiserver.models import AuditRecord
@@ -102,3 +103,36 @@ def test_a_refused_watch_raises_and_is_audited(bob, alice):
 
     assert refused.value.code == 403
     assert _records("bob") == [("controller", "watch", 403)]
+
+
+def test_an_async_stream_is_a_watch_through_every_gate(alice, bob):
+    """`open_stream` is how async pages follow a kind: audited once, refused like kubectl."""
+    client = Client(alice, "browser")
+    client.create("configmaps", configmap("shelf"), "alice")
+    path = path_for("configmaps", "alice")
+
+    @async_to_sync
+    async def run():
+        stream = await client.open_stream(path, {"sendInitialEvents": "true"})
+        events = stream.events()
+        listed = [await anext(events), await anext(events)]
+        await sync_to_async(client.create)("configmaps", configmap("crate"), "alice")
+        added = await anext(events)
+        await events.aclose()
+        with pytest.raises(ApiError) as refused:
+            await Client(bob, "browser").open_stream(path)
+        return listed, added, refused.value
+
+    listed, added, refused = run()
+
+    assert [(e.type, e.object["metadata"].get("name")) for e in listed] == [
+        ("ADDED", "shelf"),
+        ("BOOKMARK", None),
+    ]
+    assert listed[1].initial_end
+    assert listed[1].resource_version == str(store.current_revision() - 1)
+    assert (added.type, added.object["metadata"]["name"]) == ("ADDED", "crate")
+    assert added.resource_version == str(store.current_revision())
+    assert refused.code == 403
+    assert ("browser", "watch", 200) in _records("alice")
+    assert _records("bob") == [("browser", "watch", 403)]

@@ -2,7 +2,7 @@
 
 The server is `manage.py serve` with its control plane inside, started for this module
 with slower deliveries (two seconds per kubelet step), so the page surely opens while the
-order is still on its way and every later step has to arrive through htmx polling.
+order is still on its way and every later step has to arrive down the page's watch stream.
 """
 
 import os

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.module_loading import import_string
 
 from apiserver import accounts
-from apiserver.server import tls
+from apiserver.server import lifecycle, tls
 
 BackgroundTask = Callable[[asyncio.Event], Awaitable[None]]
 logger = logging.getLogger("warehouse.serve")
@@ -163,6 +163,7 @@ async def _serve(
             for server, _ in servers:
                 server.force_exit = True
         stop.set()
+        lifecycle.begin_shutdown()  # open page streams end now rather than be cancelled
         for server, _ in servers:
             server.should_exit = True
 
@@ -171,6 +172,7 @@ async def _serve(
     background = [asyncio.create_task(task(stop)) for task in tasks]
     for task in background:
         task.add_done_callback(_report_crash)
+    lifecycle.reset()
     serving = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in servers]
     try:
         # If one server stops by itself, stop the rest rather than serve half the app.

@@ -1,0 +1,262 @@
+"""Live pages: a watch opened as the learner, sent to the browser as Server-Sent Events.
+
+Tracking an order is watching it, so the live regions are fed by real watches: each
+stream is `GET <collection>?watch=true` through the API pipeline as the signed-in learner
+(authenticated, authorized, fair-queued, audited as a `watch` by the `browser` client).
+Every change becomes one SSE message whose `id:` is the resourceVersion, whose name is
+the watch event's type and whose data is the live region rendered again. On reconnect
+the browser sends that id back as `Last-Event-ID`, and the watch resumes from it.
+"""
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from apiserver.client import ApiError, WatchEvent
+from apiserver.server import lifecycle
+
+# A comment line this often keeps proxies and the browser from closing an idle stream.
+KEEPALIVE_SECONDS = 15.0
+# Events arriving this close together are shown in one render (a burst from a kubelet).
+SETTLE_SECONDS = 0.15
+# Each watch's timeoutSeconds; the browser then reconnects with Last-Event-ID.
+WATCH_SECONDS = 600
+# How long the browser waits before reconnecting, in milliseconds (the SSE `retry:`).
+RETRY_MS = 1000
+# How many watch events the region lists, newest first.
+RECENT = 8
+
+# The shop's words for each watch event, beside the Kubernetes ones.
+SHOP_WORDS = {
+    "ADDED": "On your list: placed, or seen for the first time",
+    "MODIFIED": "A new note on the order: someone updated it",
+    "DELETED": "Gone from the warehouse: cancelled and cleared away",
+}
+EVENT_TYPES = ("ADDED", "MODIFIED", "DELETED")
+# The name of a message that re-renders the region without a new event (a fresh list).
+SYNC = "SYNC"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One watch event as the page lists it: Kubernetes' words and the shop's."""
+
+    type: str
+    resource_version: str
+    kind: str
+    name: str
+
+    @property
+    def words(self) -> str:
+        return SHOP_WORDS.get(self.type, "")
+
+
+class Stream(Protocol):
+    """An open watch (`apiserver.client.EventStream`) or several read as one (`Merged`)."""
+
+    def events(self) -> AsyncIterator[WatchEvent]: ...
+
+    def close(self) -> None: ...
+
+
+class Merged:
+    """Several watches read as one stream: a watch follows one kind, a page may need two.
+
+    Each watch starts from the same resourceVersion (one counter numbers every change), and
+    when they list first, only the last one's closing BOOKMARK is passed on, so the region
+    is drawn once everything has been listed. When one watch ends, so does the whole.
+    """
+
+    def __init__(self, streams: list[Stream]) -> None:
+        self.streams = streams
+
+    async def events(self) -> AsyncIterator[WatchEvent]:
+        queue: asyncio.Queue[WatchEvent | None] = asyncio.Queue()
+
+        async def pump(stream: Stream) -> None:
+            try:
+                async for event in stream.events():
+                    queue.put_nowait(event)
+            finally:
+                queue.put_nowait(None)
+
+        tasks = [asyncio.ensure_future(pump(stream)) for stream in self.streams]
+        listed = 0
+        try:
+            while (event := await queue.get()) is not None:
+                if event.initial_end:
+                    listed += 1
+                    if listed < len(self.streams):
+                        continue
+                yield event
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.close()
+
+    def close(self) -> None:
+        for stream in self.streams:
+            stream.close()
+
+
+Opener = Callable[[str], Awaitable[Stream]]
+Renderer = Callable[[list[Line]], Awaitable[str]]
+Check = Callable[[], Awaitable[bool]]
+
+
+def message(data: str = "", event: str = "", id: str = "", retry: int = 0) -> bytes:
+    """One SSE message; each line of `data` becomes its own `data:` field."""
+    fields = []
+    if retry:
+        fields.append(f"retry: {retry}")
+    if id:
+        fields.append(f"id: {id}")
+    if event:
+        fields.append(f"event: {event}")
+    if data:
+        fields.extend(f"data: {line}" for line in data.splitlines())
+    return ("\n".join(fields) + "\n\n").encode()
+
+
+def comment(text: str) -> bytes:
+    return f": {text}\n\n".encode()
+
+
+def _later(current: str, seen: str) -> str:
+    """The newer of two resourceVersions: merged watches may hand them over out of order."""
+    if not seen.isdigit():
+        return current
+    return seen if not current.isdigit() or int(seen) > int(current) else current
+
+
+def _line(event: WatchEvent) -> Line:
+    meta = event.object.get("metadata") or {}
+    return Line(
+        event.type,
+        event.resource_version,
+        str(event.object.get("kind", "")),
+        str(meta.get("name", "")),
+    )
+
+
+async def batched(
+    events: AsyncIterator[WatchEvent], idle: float, settle: float
+) -> AsyncIterator[list[WatchEvent]]:
+    """Events in bursts (those within `settle` of the first), or [] after `idle` quiet seconds.
+
+    The next event is awaited in a task, so a quiet stream can still say it is alive, and
+    ends as soon as the server begins to shut down; the task and the watch are closed
+    however the reader goes (disconnect, shutdown).
+    """
+    loop = asyncio.get_running_loop()
+    pending: asyncio.Future[WatchEvent] | None = None
+    stopping = asyncio.ensure_future(lifecycle.shutdown())
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(anext(events))
+            done, _ = await asyncio.wait(
+                {pending, stopping}, timeout=idle, return_when=asyncio.FIRST_COMPLETED
+            )
+            if stopping in done:
+                return
+            if not done:
+                yield []
+                continue
+            batch: list[WatchEvent] = []
+            ended = False
+            deadline = loop.time() + settle
+            while True:
+                task, pending = pending, None
+                try:
+                    batch.append(task.result())
+                except StopAsyncIteration:
+                    ended = True
+                    break
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                pending = asyncio.ensure_future(anext(events))
+                done, _ = await asyncio.wait({pending}, timeout=left)
+                if not done:
+                    break
+            if batch:
+                yield batch
+            if ended:
+                return
+    finally:
+        stopping.cancel()
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await pending
+        await events.aclose()
+
+
+async def stream(
+    open_watch: Opener,
+    render: Renderer,
+    resource_version: str,
+    allowed: Check,
+) -> AsyncIterator[bytes]:
+    """The SSE body of one live page: the region again after each change, until the end.
+
+    Without a resourceVersion the watch starts with the current state (sendInitialEvents)
+    and the region is rendered once when its closing BOOKMARK arrives. A 410 Gone (the
+    log no longer reaches back that far) lists again and re-renders the whole region.
+    The stream ends at the watch's timeout, when the learner may no longer watch (their
+    token was revoked), when the client goes or the server stops; the browser reconnects
+    by itself, from the last id it saw.
+    """
+    lines: deque[Line] = deque(maxlen=RECENT)
+    rv = resource_version
+    yield message(retry=RETRY_MS) + comment("watching")
+    while True:
+        try:
+            watch = await open_watch(rv)
+        except ApiError:
+            return
+        listing = not rv
+        relist = ended = False
+        try:
+            async with contextlib.aclosing(
+                batched(watch.events(), KEEPALIVE_SECONDS, SETTLE_SECONDS)
+            ) as batches:
+                async for batch in batches:
+                    if not await allowed():
+                        return
+                    if not batch:
+                        yield comment("keep-alive")
+                        continue
+                    changed: list[WatchEvent] = []
+                    listed = False
+                    for event in batch:
+                        if event.type == "ERROR":
+                            relist, ended = event.code == 410, True
+                            break
+                        rv = _later(rv, event.resource_version)
+                        if event.type in EVENT_TYPES:
+                            changed.append(event)
+                            lines.appendleft(_line(event))
+                        elif event.initial_end:
+                            listing, listed = False, True
+                            name = changed[-1].type if changed else SYNC
+                            yield message(await render(list(lines)), event=name, id=rv)
+                            changed = []
+                    if ended:
+                        break
+                    if listing:
+                        continue
+                    if changed:
+                        yield message(await render(list(lines)), event=changed[-1].type, id=rv)
+                    elif rv and not listed:
+                        yield message(id=rv)  # a BOOKMARK: the resume point moves on
+        finally:
+            watch.close()
+        if not relist:
+            return
+        rv = ""
