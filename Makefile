@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python bench/api_server.py
 	$(BIN)/python bench/order_form.py
 	$(BIN)/python bench/housekeeping.py
+	$(BIN)/python bench/floor.py
 
 .PHONY: clean
 clean:
