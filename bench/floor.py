@@ -308,6 +308,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="Load per measurement.")
     parser.add_argument("--connections", type=int, default=8, help="Keep-alive connections.")
     parser.add_argument("--no-gzip", action="store_true", help="Pages without Accept-Encoding.")
+    parser.add_argument("--only", choices=["api", "pages"], help="Measure one half only.")
     parser.add_argument("--serve-floor", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_floor:
@@ -336,7 +337,11 @@ def main() -> None:
         app_api = Endpoint("127.0.0.1", api_parts.port, True, ca_file)
         token = cluster.token(NAMESPACE)
         make_configmaps(app_api, token)
-        measured = probes(token, gzip=not args.no_gzip)
+        measured = [
+            probe
+            for probe in probes(token, gzip=not args.no_gzip)
+            if args.only is None or probe.api == (args.only == "api")
+        ]
         answers = {p.path: capture(app_api if p.api else app_web, p) for p in measured}
         tls_dir = Path(cluster.env["WAREHOUSE_STATE_DIR"]) / "tls"
         print(f"Machine: {machine()}; {connections} keep-alive connections, one per process")

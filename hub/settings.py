@@ -73,7 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # API paths leave the chain here (see hub/middleware.py); pages take all of it.
+    # API paths and cached catalog pages leave the chain here (see hub/middleware.py).
     "hub.middleware.ApiFastPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
