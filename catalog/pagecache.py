@@ -71,7 +71,12 @@ def current(request: HttpRequest) -> Page | None:
     moved since it was rendered; for the event loop."""
     if not cacheable(request):
         return None
-    page = _pages.get(request.path)
+    return current_page(request.path)
+
+
+def current_page(path: str) -> Page | None:
+    """The cached page at `path` (of a plain GET) while the catalog has not moved; no query."""
+    page = _pages.get(path)
     if page is None or page.state != readmodel.known_catalog_state():
         return None
     return page

@@ -12,6 +12,8 @@ The catalog pages the store shares between all visitors (`catalog.pagecache`) le
 chain the same way once cached, while the catalog is known not to have moved.
 """
 
+from collections.abc import Callable
+
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
@@ -43,8 +45,16 @@ class ApiFastPathMiddleware:
     async def __call__(self, request: HttpRequest) -> HttpResponse:
         view = view_for(request.path_info)
         page = None if view is not None else pagecache.current(request)
+        response = await self.serve(request, view, page)
+        return response if response is not None else await self.get_response(request)
+
+    async def serve(
+        self, request: HttpRequest, view: Callable | None, page: pagecache.Page | None
+    ) -> HttpResponse | None:
+        """The API view's answer or the cached page, with the headers pages would get; None
+        when there is neither (`hub.asgi` calls this directly for its lean lane)."""
         if view is None and page is None:
-            return await self.get_response(request)
+            return None
         request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware checks it (else 400)
         response = self.security.process_request(request)
         if response is None:
