@@ -345,6 +345,10 @@ def main() -> None:
         answers = {p.path: capture(app_api if p.api else app_web, p) for p in measured}
         tls_dir = Path(cluster.env["WAREHOUSE_STATE_DIR"]) / "tls"
         print(f"Machine: {machine()}; {connections} keep-alive connections, one per process")
+        idle = _process_cpu(cluster.process.pid)
+        time.sleep(2)
+        idle = (_process_cpu(cluster.process.pid) - idle) / 2
+        print(f"The app idles at {idle:.0%} of a core (its control plane), counted in its cpu")
         print(f"{args.seconds:.0f} s per figure; the app is `manage.py serve`, DEBUG off, SQLite")
         with floor_server(workdir, answers, tls_dir / "server.crt", tls_dir / "server.key") as (
             floor_process,
