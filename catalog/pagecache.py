@@ -27,8 +27,8 @@ from apiserver import readmodel
 
 VARY = "Accept-Encoding, HX-Request, HX-History-Restore-Request"
 CACHE_CONTROL = "no-cache"
-# Enough for every product page of a catalog with a few hundred third-party kinds.
-MAX_PAGES = 2000
+# Only pages of real products are kept (a 404 never is); this bounds the memory regardless.
+MAX_PAGES = 500
 _GZIP_LEVEL = 6
 
 
