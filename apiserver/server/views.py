@@ -1,6 +1,8 @@
 """Thin HTTP views: Django request -> ApiRequest -> pipeline -> JSON (or a watch stream)."""
 
+import functools
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -71,12 +73,22 @@ async def _in_thread(request: HttpRequest, work: Callable[[ApiRequest], Any], *a
 
     Django's handler gives each request a thread of its own (started and joined per request)
     and checks database connections as the request starts and ends. `hub.asgi`'s lean lane
-    skips both, marking the request: its work then runs on the loop's pool of long-lived
-    threads, which check their connections after each request as Django would.
+    skips both, marking the request: its work then runs on a pool of long-lived threads of
+    its own, which check their connections after each request as Django would.
     """
     if getattr(request, "lean_lane", False):
-        return await sync_to_async(_then_check_connections, thread_sensitive=False)(work, *args)
+        run = sync_to_async(_then_check_connections, thread_sensitive=False, executor=_pool())
+        return await run(work, *args)
     return await sync_to_async(work)(*args)
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    """The API's worker threads: more than the loop's default (cores + 4), so a few requests
+    waiting on a locked store do not hold up the rest (WAREHOUSE_API_THREADS)."""
+    return ThreadPoolExecutor(
+        max_workers=getattr(settings, "WAREHOUSE_API_THREADS", 16), thread_name_prefix="api"
+    )
 
 
 def _then_check_connections(work: Callable[..., Any], *args: Any) -> Any:
