@@ -78,6 +78,7 @@ bench: install
 	$(BIN)/python bench/order_form.py
 	$(BIN)/python bench/housekeeping.py
 	$(BIN)/python bench/watches.py
+	$(BIN)/python bench/floor.py
 
 .PHONY: clean
 clean:

@@ -22,10 +22,12 @@ from apiserver.registry import kinds
 
 __all__ = [
     "Scope",
+    "catalog_state",
     "client_counts",
     "count_requests",
     "custom_kinds",
     "first_request",
+    "known_catalog_state",
     "requests",
     "resources_in_namespace",
     "serves",
@@ -166,6 +168,19 @@ def resources_in_namespace(namespace: str) -> list[dict[str, Any]]:
 def serves(group: str, version: str, plural: str) -> bool:
     """Whether the API server serves this resource now (from its cached index)."""
     return kinds.lookup(group, version, plural) is not None
+
+
+def catalog_state() -> int:
+    """A number that changes when the catalog the server serves may have: after a CRD
+    changes it (at once in this process, within a moment in others) and every few seconds
+    for edits made outside the API. Pages built from the catalog are cached under it."""
+    return kinds.build()
+
+
+def known_catalog_state() -> int | None:
+    """`catalog_state()` if this process checked it a moment ago, else None; no query, so
+    safe on the event loop."""
+    return kinds.known_build()
 
 
 def custom_kinds() -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from catalog import shelf
+from catalog import pagecache, shelf
 from catalog.models import ApiGroup, ResourceKind
 from catalog.versions import version_rank
 
@@ -25,6 +25,7 @@ def _all_kinds() -> list[ResourceKind]:
 
 @require_GET
 @vary_on_headers("HX-Request", "HX-History-Restore-Request")
+@pagecache.shared
 def storefront(request: HtmxHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[: shelf.MAX_QUERY]
     scope = request.GET.get("scope", "all").strip().lower() or "all"
@@ -56,6 +57,7 @@ def storefront(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
+@pagecache.shared
 def product(request: HtmxHttpRequest, group: str, version: str, plural: str) -> HttpResponse:
     # Names in the API are DNS-like; anything else (even a NUL byte) is simply not stocked.
     if not all(_SEGMENT.match(part) for part in (group, version, plural)):

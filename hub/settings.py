@@ -73,7 +73,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # API paths leave the chain here (see hub/middleware.py); pages take all of it.
+    # API paths and cached catalog pages leave the chain here (see hub/middleware.py).
     "hub.middleware.ApiFastPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -182,6 +182,8 @@ WAREHOUSE_NAMESPACE_QUOTA = envint("WAREHOUSE_NAMESPACE_QUOTA", "200")
 WAREHOUSE_NAMESPACE_EVENT_QUOTA = envint("WAREHOUSE_NAMESPACE_EVENT_QUOTA", "1000")
 WAREHOUSE_MAX_BODY_BYTES = envint("WAREHOUSE_MAX_BODY_BYTES", str(1024 * 1024))
 WAREHOUSE_MAX_OBJECT_BYTES = envint("WAREHOUSE_MAX_OBJECT_BYTES", str(1536 * 1024))
+# Long-lived threads per process that run API requests (each keeps a database connection).
+WAREHOUSE_API_THREADS = envint("WAREHOUSE_API_THREADS", "16")
 
 # Housekeeping (apiserver/housekeeping.py), every WAREHOUSE_HOUSEKEEPING_SECONDS: compact the
 # revision log to its last minutes or rows, expire Events an hour after their last write

@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 
 from apiserver.rbac import authorizer
+from catalog import pagecache
 from catalog.management.commands.seed_catalog import seed
 from catalog.models import ResourceKind
 from catalog.sources import KindInfo, discover_kinds
@@ -50,6 +51,15 @@ def _fresh_rbac_policy():
     authorizer.invalidate()
     yield
     authorizer.invalidate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_catalog_pages():
+    """Each test renders the catalog pages from its own database (a rolled-back catalog can
+    come back with a state number another test's pages were cached under)."""
+    pagecache.clear()
+    yield
+    pagecache.clear()
 
 
 @pytest.fixture

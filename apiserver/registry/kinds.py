@@ -75,6 +75,8 @@ _index: Index | None = None
 _built_at = 0.0
 _checked_at = 0.0
 _generation = -1
+# How many times this process built the index: what the catalog pages' cache is keyed by.
+_builds = 0
 
 
 def invalidate() -> None:
@@ -98,7 +100,7 @@ def bump_generation() -> None:
 
 def index() -> Index:
     """The current index; rebuilt after a catalog change anywhere, or when old."""
-    global _index, _built_at, _checked_at, _generation
+    global _index, _built_at, _checked_at, _generation, _builds
     now = time.monotonic()
     current = _index
     if current is not None and now - _checked_at < CHECK_SECONDS:
@@ -108,10 +110,26 @@ def index() -> Index:
         stale = _index is None or seen != _generation or now - _built_at >= CACHE_SECONDS
         if stale:
             _index = _build()
+            _builds += 1
             _built_at = now
             _generation = seen
         _checked_at = now
         return _index
+
+
+def build() -> int:
+    """A number that moves whenever this process's index is rebuilt (after any catalog change,
+    and every CACHE_SECONDS); costs what `index()` does."""
+    index()
+    return _builds
+
+
+def known_build() -> int | None:
+    """`build()` without touching the database (callable on the event loop): None when the
+    index was invalidated or is due a check, which only `build()` can make."""
+    if _index is None or time.monotonic() - _checked_at >= CHECK_SECONDS:
+        return None
+    return _builds
 
 
 def lookup(group: str, version: str, plural: str) -> Kind | None:

@@ -131,3 +131,23 @@ def test_kubectl_auth_whoami(api, alice, carol):
     assert mine == {"username": "alice", "groups": ["warehouse:learners", "system:authenticated"]}
     theirs = api.post(path, carol, review).json_body["status"]["userInfo"]
     assert theirs["groups"][0] == "warehouse:instructors"
+
+
+def test_the_token_owner_comes_back_whole_and_only_while_active(alice):
+    from apiserver.filters.authentication import _active_owner
+
+    found = _active_owner(alice.token)
+
+    assert found is not None
+    assert (found.pk, found.name, found.role, found.namespace) == (
+        alice.pk,
+        alice.name,
+        alice.role,
+        alice.namespace,
+    )
+    assert found.is_active is True
+    assert found.created == alice.created  # left deferred, read on use
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+    assert _active_owner(alice.token) is None
+    assert _active_owner("no-such-token") is None

@@ -214,7 +214,7 @@ def test_a_busy_store_when_opening_a_watch_is_503_not_500(limits, alice):
 
 def test_a_locked_store_over_http_is_503_with_retry_after(limits, alice):
     with mock.patch(
-        "apiserver.filters.authentication.ClusterUser.objects.filter",
+        "apiserver.filters.authentication._active_owner",
         side_effect=OperationalError("database is locked"),
     ):
         status = _stream(alice, None)
