@@ -24,44 +24,19 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
-
-@dataclass
-class Target:
-    host: str
-    port: int
-    token: str
-    namespace: str
-    context: ssl.SSLContext
-
-    def connect(self) -> http.client.HTTPSConnection:
-        return http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=30)
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self.token}",
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "User-Agent": "warehouse-bench",
-        }
-
-    def collection(self) -> str:
-        return f"/api/v1/namespaces/{self.namespace}/configmaps"
+from support.benchclient import ApiTarget as Target  # noqa: E402 - needs the repo on the path
 
 
 def request(
     conn: http.client.HTTPSConnection, target: Target, method: str, path: str, body=None
 ) -> tuple[int, dict]:
-    data = json.dumps(body).encode() if body is not None else None
-    conn.request(method, path, body=data, headers=target.headers())
-    response = conn.getresponse()
-    payload = response.read()
-    return response.status, json.loads(payload) if payload else {}
+    return target.send(conn, method, path, body)
 
 
 def configmap(name: str, index: int) -> dict:
@@ -253,7 +228,6 @@ def own_server(database: str) -> Iterator[Target]:
     requests would be 429s measured in microseconds (priority and fairness have their own
     tests and `bench/workshop_load.py`).
     """
-    sys.path.insert(0, str(REPO))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
     from support.livecluster import running_cluster
 

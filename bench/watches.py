@@ -40,6 +40,8 @@ from urllib.parse import urlsplit
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from support.benchclient import ApiTarget as Learner  # noqa: E402 - needs the repo on the path
+
 PROBES = 5
 OPENING_AT_ONCE = 50  # TLS handshakes in flight while opening
 SETTLE_SECONDS = 3.0
@@ -136,36 +138,6 @@ def database_connections(url: str) -> Counter:
 
 
 # -- the other learner: plain keep-alive HTTPS in a thread ------------------------------
-
-
-@dataclass
-class Learner:
-    host: str
-    port: int
-    token: str
-    namespace: str
-    context: ssl.SSLContext
-
-    def connect(self) -> http.client.HTTPSConnection:
-        return http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=30)
-
-    def headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self.token}",
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "User-Agent": "warehouse-bench/watches",
-        }
-
-    def collection(self) -> str:
-        return f"/api/v1/namespaces/{self.namespace}/configmaps"
-
-    def send(self, conn, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-        data = json.dumps(body).encode() if body is not None else None
-        conn.request(method, path, body=data, headers=self.headers())
-        response = conn.getresponse()
-        payload = response.read()
-        return response.status, json.loads(payload) if payload else {}
 
 
 def configmap(name: str) -> dict:
@@ -365,7 +337,9 @@ def run(args: argparse.Namespace) -> None:
         people = {}
         for role in ("watcher", "other"):
             name = f"{role}-{suffix}"
-            people[role] = Learner(api.hostname, api.port, server.token(name), name, context)
+            people[role] = Learner(
+                api.hostname, api.port, server.token(name), name, context, "warehouse-bench/watches"
+            )
         watched, other = people["watcher"], people["other"]
         session = server.process.pid
         pids = lambda: server_pids(session, api.port)  # noqa: E731 - re-read: workers may change
