@@ -10,6 +10,7 @@ import pytest
 from apiserver import accounts
 from apiserver.models import ClusterUser
 from apiserver.rbac import authorizer
+from tests.crds.conftest import widget, widget_crd
 from tests.hostile.conftest import call_as
 
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
@@ -217,51 +218,17 @@ def test_can_i_asks_about_paths_too(alice):
 
 
 def test_a_custom_kind_reaches_learners_through_an_aggregated_role(carol, alice):
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": "parcels.post.example.com"},
-        "spec": {
-            "group": "post.example.com",
-            "scope": "Namespaced",
-            "names": {"plural": "parcels", "singular": "parcel", "kind": "Parcel"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "x-kubernetes-preserve-unknown-fields": True,
-                        }
-                    },
-                }
-            ],
-        },
-    }
-    assert (
-        call_as(
-            carol, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd
-        ).status
-        == 201
-    )
-    role = call_as(
-        carol, "GET", f"{RBAC}/clusterroles/warehouse:custom:parcels.post.example.com"
-    ).body
+    crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    role_path = f"{RBAC}/clusterroles/warehouse:custom:widgets.shop.example.com"
+    assert call_as(carol, "POST", crds, widget_crd()).status == 201
+    role = call_as(carol, "GET", role_path).body
     assert role["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-admin"] == "true"
 
-    parcel = {"apiVersion": "post.example.com/v1", "kind": "Parcel", "metadata": {"name": "p"}}
-    path = "/apis/post.example.com/v1/namespaces/alice/parcels"
-    assert call_as(alice, "POST", path, parcel).status == 201
+    path = "/apis/shop.example.com/v1/namespaces/alice/widgets"
+    assert call_as(alice, "POST", path, widget("w")).status == 201
 
-    call_as(
-        carol,
-        "DELETE",
-        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/parcels.post.example.com",
-    )
-    gone = call_as(carol, "GET", f"{RBAC}/clusterroles/warehouse:custom:parcels.post.example.com")
-    assert gone.status == 404
+    call_as(carol, "DELETE", f"{crds}/widgets.shop.example.com")
+    assert call_as(carol, "GET", role_path).status == 404
 
 
 def test_the_policy_is_read_again_after_a_write_elsewhere(alice, bob):
