@@ -29,6 +29,9 @@ MAX_GRACE_SECONDS = 1000 * 365 * 24 * 3600
 # Called after each commit that changed the store (the watch module wakes its streams).
 commit_listeners: list[Callable[[], None]] = []
 
+# The PostgreSQL channel every committed write is announced on, payload its resourceVersion.
+REVISIONS_CHANNEL = "warehouse_revisions"
+
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
@@ -91,6 +94,20 @@ def namespace_revision(namespace: str) -> int:
 
 
 def _notify_after_commit() -> None:
+    """Wake the watches: this process's at once after the commit, every other process's
+    (on PostgreSQL) through a NOTIFY carrying the new resourceVersion.
+
+    The NOTIFY is sent inside the write's transaction, not from an on-commit hook:
+    PostgreSQL then delivers it only if the write commits, at commit time and in commit
+    order, and a process that dies between its commit and a hook cannot lose it. The
+    counter row it reads is the one this transaction already holds locked.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT pg_notify(%s, value::text) FROM {Counter._meta.db_table} WHERE name = %s",
+                [REVISIONS_CHANNEL, COUNTER],
+            )
     for listener in commit_listeners:
         transaction.on_commit(listener)
 
