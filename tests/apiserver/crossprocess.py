@@ -1,15 +1,16 @@
 """The two sides of the cross-process wake-up test, each run as a process of its own.
 
-    python -m tests.apiserver.crossprocess watch STREAMS IDLE_SECONDS WRITES
-    python -m tests.apiserver.crossprocess write WRITES
+    python -m tests.apiserver.crossprocess watch STREAMS IDLE_SECONDS
+    python -m tests.apiserver.crossprocess write WRITES PREFIX
 
 Both use DATABASE_URL (a throwaway PostgreSQL database). The watcher opens STREAMS idle
 subscribers on its process's feed plus one on the namespace the writer writes to, counts
 every SQL statement on the revisions table while idle, then reports when each write
-reached it. Each side prints JSON lines; the wall clock is shared (one machine).
+reaches it, until it is killed. Each side prints JSON lines; the wall clock is shared (one machine).
 """
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -23,7 +24,7 @@ def _say(**fields: object) -> None:
     print(json.dumps(fields), flush=True)
 
 
-def watch(streams: int, idle: float, writes: int) -> None:
+def watch(streams: int, idle: float) -> None:
     from django.db.backends import utils
 
     from apiserver.endpoints import watch as feeds
@@ -56,16 +57,16 @@ def watch(streams: int, idle: float, writes: int) -> None:
             subscribers=len(feed.subscribers),
             idle_statements=statements[0] - before,
         )
-        for _ in range(writes):
-            row = await asyncio.wait_for(target.rows.get(), 60)
-            _say(woke=time.time(), revision=row[0])
-        for subscriber in [*idle_ones, target]:
-            feed.unsubscribe(subscriber)
+        while idle_ones:
+            row = await target.rows.get()
+            if row is not None:
+                _say(woke=time.time(), revision=row[0], listening=feed.listening)
 
     asyncio.run(main())
 
 
-def write(writes: int) -> None:
+def write(writes: int, prefix: str) -> None:
+    from apiserver.errors import ApiError
     from apiserver.registry import store
     from apiserver.registry.kinds import Kind
 
@@ -87,9 +88,10 @@ def write(writes: int) -> None:
         namespaced=False,
         verbs=("create",),
     )
-    store.create(
-        namespaces, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
-    )
+    with contextlib.suppress(ApiError):  # made by an earlier run
+        store.create(
+            namespaces, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
+        )
     time.sleep(0.3)
     for index in range(writes):
         started = time.time()
@@ -98,7 +100,7 @@ def write(writes: int) -> None:
             {
                 "apiVersion": "v1",
                 "kind": "ConfigMap",
-                "metadata": {"name": f"crossing-{index}", "namespace": NAMESPACE},
+                "metadata": {"name": f"{prefix}-{index}", "namespace": NAMESPACE},
             },
         )
         revision = int(obj["metadata"]["resourceVersion"])
@@ -110,6 +112,6 @@ if __name__ == "__main__":
     django.setup()
     role, *args = sys.argv[1:]
     if role == "watch":
-        watch(int(args[0]), float(args[1]), int(args[2]))
+        watch(int(args[0]), float(args[1]))
     else:
-        write(int(args[0]))
+        write(int(args[0]), args[1])

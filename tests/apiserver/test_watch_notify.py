@@ -54,7 +54,6 @@ def test_a_write_from_another_process_wakes_idle_watches_that_never_poll(tmp_pat
                 "watch",
                 str(STREAMS),
                 str(IDLE_SECONDS),
-                str(WRITES),
             ],
             cwd=REPO,
             env=env,
@@ -69,13 +68,14 @@ def test_a_write_from_another_process_wakes_idle_watches_that_never_poll(tmp_pat
             # Polling would have read the log ~20 times in the idle seconds.
             assert ready["idle_statements"] == 0
 
-            written = [
-                json.loads(line)
-                for line in _run(env, "-m", "tests.apiserver.crossprocess", "write", str(WRITES))
-                .strip()
-                .splitlines()
-            ]
+            written = _write(env, "first")
             woken = [_line(watcher, 30) for _ in range(WRITES)]
+
+            # The listening connection is cut: the feed reconnects, re-reads what was
+            # committed meanwhile, and is woken by NOTIFY again afterwards.
+            assert _cut_listeners(url) == 1
+            rewritten = _write(env, "after-the-cut")
+            rewoken = [_line(watcher, 30) for _ in range(WRITES)]
         finally:
             watcher.kill()
             watcher.wait(timeout=10)
@@ -85,3 +85,23 @@ def test_a_write_from_another_process_wakes_idle_watches_that_never_poll(tmp_pat
     print("cross-process wake-up after commit (s):", [round(x, 4) for x in latencies])
     # Prompt: well under the old poll interval plus slack for a busy two-core machine.
     assert max(latencies) < 1.0
+    assert [w["revision"] for w in rewoken] == [w["revision"] for w in rewritten]
+    assert rewoken[-1]["listening"]
+
+
+def _write(env: dict[str, str], prefix: str) -> list[dict]:
+    out = _run(env, "-m", "tests.apiserver.crossprocess", "write", str(WRITES), prefix)
+    return [json.loads(line) for line in out.strip().splitlines()]
+
+
+def _cut_listeners(url: str) -> int:
+    """End the watch feeds' listening connections from the server side; how many."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = %s",
+            ["warehouse watch listener"],
+        ).fetchall()
+    return len(rows)
