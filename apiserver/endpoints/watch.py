@@ -2,20 +2,20 @@
 
 The revisions table is the source of truth; what changes is how a process learns that
 it has new rows. A commit in this process wakes its feed at once. On PostgreSQL every
-committed write also sends a NOTIFY (see `store._notify_after_commit`), and each process
+committed write also sends a NOTIFY (see `store._next_revision`), and each process
 holds one listening connection, so a write made by another process, or another host
 sharing the database, wakes the feed too: it then reads the new rows by id, and while
 nothing is written it reads nothing (bar a slow safety re-read, and one after each
 reconnect of the listening connection). SQLite is one host: there the feed polls.
 
 The reading is shared: all the streams of one event loop (one server process) subscribe
-to one `_Feed`, whose one task reads every new revision once per interval and hands each
-stream the rows of its kind and namespace through an asyncio queue. A thousand idle
-watches cost one small query per interval per process, not a thousand, and an idle
+to one `_Feed`, whose one task reads every new revision once and hands each stream the
+rows of its kind and namespace through an asyncio queue. A thousand idle watches cost
+one small query per interval per process on SQLite and none on PostgreSQL, and an idle
 stream does nothing at all until its queue has something: no thread, no timer, no
 pooled database connection (every read gives its connection straight back). A stream
 catches up from its own resourceVersion by itself first, so resuming works as before,
-and writes made by other processes are still seen, by the shared poll.
+and writes made by other processes are still seen, by the shared feed.
 
 The feed also checks, every few seconds and in one query, that the users with open
 streams still hold the token they opened them with: rotating a learner's token or

@@ -47,12 +47,21 @@ def clock_now() -> datetime:
 
 def _next_revision(count: int = 1) -> int:
     """Take the next resourceVersion (the last of the next `count`, taken at once); the row
-    stays locked until the transaction commits."""
+    stays locked until the transaction commits.
+
+    On PostgreSQL the same statement announces the new resourceVersion on
+    REVISIONS_CHANNEL: no extra query, and, being part of the write's transaction, the
+    NOTIFY is delivered only if the write commits, at commit time, in commit order, and
+    no process dying between its commit and an on-commit hook can lose it.
+    """
     table = Counter._meta.db_table
+    returning, params = "value", [count, COUNTER]
+    if count and connection.vendor == "postgresql":
+        returning, params = "value, pg_notify(%s, value::text)", [*params, REVISIONS_CHANNEL]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET value = value + %s WHERE name = %s RETURNING value",
-            [count, COUNTER],
+            f"UPDATE {table} SET value = value + %s WHERE name = %s RETURNING {returning}",
+            params,
         )
         row = cursor.fetchone()
     if row is None:
@@ -94,20 +103,8 @@ def namespace_revision(namespace: str) -> int:
 
 
 def _notify_after_commit() -> None:
-    """Wake the watches: this process's at once after the commit, every other process's
-    (on PostgreSQL) through a NOTIFY carrying the new resourceVersion.
-
-    The NOTIFY is sent inside the write's transaction, not from an on-commit hook:
-    PostgreSQL then delivers it only if the write commits, at commit time and in commit
-    order, and a process that dies between its commit and a hook cannot lose it. The
-    counter row it reads is the one this transaction already holds locked.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT pg_notify(%s, value::text) FROM {Counter._meta.db_table} WHERE name = %s",
-                [REVISIONS_CHANNEL, COUNTER],
-            )
+    """Wake this process's watches once the write commits (other processes are told by
+    the NOTIFY that `_next_revision` sends on PostgreSQL)."""
     for listener in commit_listeners:
         transaction.on_commit(listener)
 
