@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from apiserver.endpoints import watch
 from support.databases import POSTGRES, environment, postgres_available
 from support.livecluster import REPO, throwaway_postgres
 
@@ -20,7 +21,7 @@ STREAMS = 1000
 IDLE_SECONDS = 3.0
 WRITES = 5
 
-pytestmark = pytest.mark.skipif(not postgres_available(), reason=f"no PostgreSQL at {POSTGRES}")
+needs_postgres = pytest.mark.skipif(not postgres_available(), reason=f"no PostgreSQL at {POSTGRES}")
 
 
 def _run(env: dict[str, str], *args: str) -> str:
@@ -42,6 +43,7 @@ def _line(process: subprocess.Popen, seconds: float) -> dict:
     raise AssertionError(f"no answer from the watcher: {process.stderr.read()}")
 
 
+@needs_postgres
 def test_a_write_from_another_process_wakes_idle_watches_that_never_poll(tmp_path: Path):
     with throwaway_postgres(POSTGRES, "warehouse_notify") as url:
         env = environment(url, WAREHOUSE_STATE_DIR=str(tmp_path / "state"))
@@ -105,3 +107,25 @@ def _cut_listeners(url: str) -> int:
             ["warehouse watch listener"],
         ).fetchall()
     return len(rows)
+
+
+def _feed(cursor: int, listening: bool) -> watch._Feed:
+    feed = watch._Feed(None)
+    feed.cursor, feed.listening = cursor, listening
+    return feed
+
+
+def test_a_notify_for_a_revision_already_read_costs_nothing():
+    feed = _feed(cursor=7, listening=True)
+    feed.notified("7")  # a local commit kicked the feed first
+    assert not feed.kicked.is_set()
+    feed.notified("8")
+    assert feed.kicked.is_set()
+
+
+def test_a_listening_feed_waits_for_the_safety_read_a_polling_one_does_not():
+    assert _feed(0, listening=True)._wait_seconds() > watch.SAFETY_SECONDS - 1
+    assert _feed(0, listening=False)._wait_seconds() <= watch.POLL_SECONDS
+    with_owner = _feed(0, listening=True)
+    with_owner.subscribers.add(watch._Subscriber("/configmaps", "alice", (1, "token")))
+    assert with_owner._wait_seconds() <= watch.CREDENTIALS_SECONDS
