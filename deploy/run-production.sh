@@ -7,6 +7,8 @@
 # Environment (all optional but DATABASE_URL): HOST (127.0.0.1), PORT (8000, pages),
 # API_PORT (6443), API_WORKERS (4), WEB_WORKERS (2), REDIS_URL, WAREHOUSE_STATE_DIR (var/),
 # SEED (1: load the catalog), CONTROLPLANE (1: run it, and with it the store's housekeeping).
+# A second host on the same PostgreSQL and Redis: the same SECRET_KEY, CONTROLPLANE=0,
+# SEED=0 (README, "Two hosts, one store"); writes reach its watches by LISTEN/NOTIFY.
 # Stops everything on SIGINT/SIGTERM, or when any one part exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."

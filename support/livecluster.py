@@ -139,10 +139,11 @@ def database_kind() -> tuple[str, str]:
     return "sqlite", os.environ.get("WAREHOUSE_TEST_POSTGRES", DEFAULT_POSTGRES)
 
 
-def start_serving(cluster: "LiveCluster", mode: str = "ab") -> None:
+def start_serving(cluster: "LiveCluster", mode: str = "ab", *options: str) -> None:
     """Start `manage.py serve` for `cluster` on its own ports, logging to its log file.
 
-    Used at start-up, and again by tests that kill the server and bring it back.
+    Used at start-up, and again by tests that kill the server and bring it back;
+    `options` go to `serve` as well (``--no-controlplane`` for a second host).
     """
     web_port = cluster.web_url.rsplit(":", 1)[1]
     api_port = cluster.api_url.rsplit(":", 1)[1]
@@ -155,6 +156,7 @@ def start_serving(cluster: "LiveCluster", mode: str = "ab") -> None:
                 "--host=127.0.0.1",
                 f"--port={web_port}",
                 f"--api-port={api_port}",
+                *options,
             ],
             cwd=REPO,
             env=cluster.env,

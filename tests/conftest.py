@@ -12,6 +12,7 @@ import functools
 import pytest
 from django.test import Client
 
+from apiserver.endpoints import watch
 from apiserver.rbac import authorizer
 from catalog import pagecache
 from catalog.management.commands.seed_catalog import seed
@@ -42,6 +43,14 @@ def _plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _watch_feeds_poll(monkeypatch):
+    """In-process watch feeds poll, on PostgreSQL too: a test's writes are rolled back,
+    never committed, so no NOTIFY would ever wake them. The NOTIFY path is tested on
+    committed data, by other processes (test_watch_notify.py, test_two_hosts.py)."""
+    monkeypatch.setattr(watch, "listens", lambda: False)
 
 
 @pytest.fixture(autouse=True)

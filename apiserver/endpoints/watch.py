@@ -1,16 +1,21 @@
 """Watch streams: newline-delimited JSON events, fed by the revision log.
 
-Polling the revisions table works across processes and on both databases; an in-process
-wake-up after each commit keeps latency low when the write happened in this process.
+The revisions table is the source of truth; what changes is how a process learns that
+it has new rows. A commit in this process wakes its feed at once. On PostgreSQL every
+committed write also sends a NOTIFY (see `store._next_revision`), and each process
+holds one listening connection, so a write made by another process, or another host
+sharing the database, wakes the feed too: it then reads the new rows by id, and while
+nothing is written it reads nothing (bar a slow safety re-read, and one after each
+reconnect of the listening connection). SQLite is one host: there the feed polls.
 
-The polling is shared: all the streams of one event loop (one server process) subscribe
-to one `_Feed`, whose one task reads every new revision once per interval and hands each
-stream the rows of its kind and namespace through an asyncio queue. A thousand idle
-watches cost one small query per interval per process, not a thousand, and an idle
+The reading is shared: all the streams of one event loop (one server process) subscribe
+to one `_Feed`, whose one task reads every new revision once and hands each stream the
+rows of its kind and namespace through an asyncio queue. A thousand idle watches cost
+one small query per interval per process on SQLite and none on PostgreSQL, and an idle
 stream does nothing at all until its queue has something: no thread, no timer, no
 pooled database connection (every read gives its connection straight back). A stream
 catches up from its own resourceVersion by itself first, so resuming works as before,
-and writes made by other processes are still seen, by the shared poll.
+and writes made by other processes are still seen, by the shared feed.
 
 The feed also checks, every few seconds and in one query, that the users with open
 streams still hold the token they opened them with: rotating a learner's token or
@@ -44,6 +49,10 @@ from apiserver.registry.kinds import Kind
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.15
+# With a listening connection, a re-read this often all the same, should a NOTIFY be lost.
+SAFETY_SECONDS = 45.0
+# The listening connection's reconnect delays: doubling from the first up to the last.
+RECONNECT_SECONDS = (0.25, 15.0)
 CREDENTIALS_SECONDS = 2.0
 BOOKMARK_SECONDS = 30.0
 DEFAULT_TIMEOUT = 1800
@@ -84,6 +93,37 @@ def wake_watchers() -> None:
 
 Row = tuple[int, str, str, str, str]  # id, resource, namespace, event type, body
 Owner = tuple[int, str]  # the user's primary key and the token the stream was opened with
+
+
+def listens() -> bool:
+    """Whether commits reach this process by NOTIFY (PostgreSQL) rather than by polling."""
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def listener_conninfo() -> str:
+    """Where the listening connection goes: the default database, outside Django's pool
+    (a LISTEN holds its connection for good), with keepalives so a dead peer is noticed."""
+    from psycopg.conninfo import make_conninfo
+
+    db = settings.DATABASES["default"]
+    params: dict[str, Any] = {
+        key: value
+        for key, value in db.get("OPTIONS", {}).items()
+        if isinstance(value, str | int) and not isinstance(value, bool)
+    }
+    params.update(
+        dbname=db.get("NAME"),
+        user=db.get("USER"),
+        password=db.get("PASSWORD"),
+        host=db.get("HOST"),
+        port=str(db.get("PORT") or ""),
+        application_name="warehouse watch listener",
+        keepalives=1,
+        keepalives_idle=30,
+        keepalives_interval=10,
+        keepalives_count=3,
+    )
+    return make_conninfo(**{k: v for k, v in params.items() if v not in (None, "")})
 
 
 def pooled() -> bool:
@@ -161,10 +201,12 @@ def _credentials_holding(owners: set[Owner]) -> set[Owner]:
 
 
 class _Feed:
-    """The revision log read once per interval for every watch stream on one event loop.
+    """The revision log read for every watch stream on one event loop, when told of a
+    commit (by this process, or by NOTIFY on PostgreSQL) or, on SQLite, once per interval.
 
-    One task polls, started with the first stream and stopped with the last; a local
-    commit kicks it to poll at once. Streams only wait on their queues.
+    One task reads, started with the first stream and stopped with the last; on PostgreSQL
+    a second task holds the listening connection for as long. Streams only wait on their
+    queues.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -174,6 +216,8 @@ class _Feed:
         self.lock = asyncio.Lock()
         self.kicked = asyncio.Event()
         self.checked_at = time.monotonic()
+        self.read_at = time.monotonic()
+        self.listening = False  # a LISTEN connection is up: no need to poll
         self.task: asyncio.Task | None = None
         self.peak = 0  # the most streams open at once since memory was last given back
 
@@ -214,27 +258,81 @@ class _Feed:
                 self.task = None
 
     def kick(self) -> None:
-        """A commit in this process: poll at once."""
+        """A commit in this process: read at once."""
         self.kicked.set()
 
+    def notified(self, payload: str) -> None:
+        """A NOTIFY: read, unless the feed has read that revision already (a local commit
+        kicked it first)."""
+        if payload.isdigit() and self.cursor is not None and int(payload) <= self.cursor:
+            return
+        self.kicked.set()
+
+    def _wait_seconds(self) -> float:
+        """Until the next read that nothing kicks: a poll, a safety re-read, or a check of
+        the open streams' credentials (only when some stream has an owner)."""
+        now = time.monotonic()
+        due = self.read_at + (SAFETY_SECONDS if self.listening else POLL_SECONDS)
+        if any(s.owner is not None for s in self.subscribers):
+            due = min(due, self.checked_at + CREDENTIALS_SECONDS)
+        return max(due - now, 0.0)
+
     async def run(self) -> None:
-        """Poll every interval (or when kicked) while anyone watches; check credentials."""
-        while self.subscribers:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.kicked.wait(), POLL_SECONDS)
-            self.kicked.clear()
+        """Read when kicked or due while anyone watches; check credentials when due."""
+        listener = (
+            self.loop.create_task(self.listen(), name="watch listener") if listens() else None
+        )
+        try:
+            while self.subscribers:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.kicked.wait(), self._wait_seconds())
+                kicked = self.kicked.is_set()
+                self.kicked.clear()
+                try:
+                    every = SAFETY_SECONDS if self.listening else POLL_SECONDS
+                    if kicked or time.monotonic() - self.read_at >= every:
+                        await self.poll()
+                    if time.monotonic() - self.checked_at >= CREDENTIALS_SECONDS:
+                        await self.check_credentials()
+                except OperationalError as error:
+                    # A busy store: the streams wait a little longer, nothing is lost.
+                    log.warning("watch feed could not read the store: %s", error)
+                    await asyncio.sleep(POLL_SECONDS)
+        finally:
+            if listener is not None:
+                listener.cancel()
+
+    async def listen(self) -> None:
+        """Hold one LISTEN connection and kick the feed on each NOTIFY; on losing it, poll
+        until it is back (reconnecting with growing delays), then re-read once, since
+        commits made meanwhile were announced to nobody."""
+        import psycopg
+
+        first, last = RECONNECT_SECONDS
+        delay = first
+        while True:
             try:
-                await self.poll()
-                if time.monotonic() - self.checked_at >= CREDENTIALS_SECONDS:
-                    await self.check_credentials()
-            except OperationalError as error:
-                # A busy store: the streams wait a little longer, nothing is lost.
-                log.warning("watch feed could not read the store: %s", error)
-                await asyncio.sleep(POLL_SECONDS)
+                async with await psycopg.AsyncConnection.connect(
+                    listener_conninfo(), autocommit=True
+                ) as conn:
+                    await conn.execute(f"LISTEN {store.REVISIONS_CHANNEL}")
+                    self.listening = True
+                    self.kick()
+                    delay = first
+                    async for notice in conn.notifies():
+                        self.notified(notice.payload)
+            except (psycopg.Error, OSError) as error:
+                log.warning("watch listener lost its connection (retry in %.2fs): %s", delay, error)
+            finally:
+                self.listening = False
+                self.kick()  # poll meanwhile, from now
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, last)
 
     async def poll(self) -> None:
         """Read the new revisions and offer each to the streams that want it."""
         async with self.lock:
+            self.read_at = time.monotonic()
             if self.cursor is None:
                 return
             while True:
