@@ -146,15 +146,21 @@ def _scratch(prefix: str, owner: dict) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _installed(find, package: str, program: str):
+    """What `find` finds, installing the Debian `package` first when it finds nothing."""
+    found = find()
+    if found is None:
+        apt_install(package)
+        found = find()
+        if found is None:
+            raise RuntimeError(f"installed {package}, but found no {program}")
+    return found
+
+
 @contextlib.contextmanager
 def throwaway_postgres(url: str) -> Iterator[str]:
     """A fresh PostgreSQL server on a free port, with `url`'s user and database; its URL."""
-    bindir = postgres_bindir()
-    if bindir is None:
-        apt_install("postgresql")
-        bindir = postgres_bindir()
-        if bindir is None:
-            raise RuntimeError("installed postgresql, but found no initdb")
+    bindir = _installed(postgres_bindir, "postgresql", "initdb")
     parts = urlsplit(url)
     user, database = parts.username or "postgres", parts.path.lstrip("/") or "postgres"
     owner = unprivileged()
@@ -200,12 +206,7 @@ def throwaway_postgres(url: str) -> Iterator[str]:
 @contextlib.contextmanager
 def throwaway_redis(url: str) -> Iterator[str]:
     """A fresh Redis server on a free port, nothing saved to disk; `url` pointing at it."""
-    program = redis_server()
-    if program is None:
-        apt_install("redis-server")
-        program = redis_server()
-        if program is None:
-            raise RuntimeError("installed redis-server, but found no redis-server")
+    program = _installed(redis_server, "redis-server", "redis-server")
     port = free_port()
     with _scratch("warehouse-redis-", {}) as folder:
         log = folder / "redis.log"

@@ -35,6 +35,7 @@ from apiserver.registry import kinds
 from apiserver.registry.kinds import Kind
 from tests.controlplane.conftest import pod_manifest
 from tests.controlplane.test_workloads import deployment
+from tests.hostile.test_property import _set
 
 EXAMPLES = int(os.environ.get("WAREHOUSE_FUZZ_EXAMPLES", "0"))
 
@@ -237,16 +238,6 @@ def plant(obj: Any, path: str, value: Any) -> Any:
         here = child
     _set(here, last, value)
     return obj
-
-
-def _set(container: dict | list, step: str, value: Any) -> None:
-    if isinstance(container, list):
-        index = int(step)
-        while len(container) <= index:
-            container.append({})
-        container[index] = value
-    else:
-        container[step] = value
 
 
 @st.composite
