@@ -106,7 +106,7 @@ def test_a_cached_page_from_the_lean_lane_has_the_page_headers(shopper, catalog,
     assert headers[b"content-length"] == str(len(body)).encode()
 
 
-def test_the_lean_lane_checks_the_host_like_every_page():
+def test_the_lean_lane_checks_the_host_like_every_page(db):
     scope = _scope("/healthz")
     scope["headers"] = [(b"host", b"evil.example.com")]
 
@@ -115,7 +115,7 @@ def test_the_lean_lane_checks_the_host_like_every_page():
     assert status == 400
 
 
-def test_the_lean_lane_answers_health_checks():
+def test_the_lean_lane_answers_health_checks(db):
     status, headers, body = _serve(_scope("/healthz"))
 
     assert (status, body) == (200, b"ok")
