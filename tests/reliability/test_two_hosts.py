@@ -117,11 +117,12 @@ class _Lines:
         except (OSError, ValueError, AttributeError, http.client.HTTPException):
             return  # the test closed the connection
 
-    def wait_for(self, text: str, seconds: float = 15) -> float:
+    def wait_for(self, text: str, seconds: float = 15, after: float = 0.0) -> float:
+        """When the first line holding `text` arrived (at or after the time `after`)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             for arrived, line in list(self.lines):
-                if text in line:
+                if text in line and arrived >= after:
                     return arrived
             time.sleep(0.005)
         raise AssertionError(f"{text!r} never came; got {self.lines[-5:]}")
@@ -223,7 +224,9 @@ def test_a_write_on_host_a_reaches_a_live_page_on_host_b(hosts):
         }
         sent = time.time()
         _post(a, token, f"/api/v1/namespaces/{namespace}/pods", pod)
-        arrived = page.wait_for("event: ADDED")
+        # The new order on the page; the control plane on host A may already have moved it
+        # on (the burst's event is then MODIFIED), so look for the Pod, not the event type.
+        arrived = page.wait_for("crossing", after=sent)
     finally:
         connection.close()
     # The page waits live.SETTLE_SECONDS (0.15 s) to gather a burst into one render.
