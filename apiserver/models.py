@@ -23,6 +23,8 @@ class ClusterUser(models.Model):
         LEARNER = "learner"
         INSTRUCTOR = "instructor"
         SYSTEM = "system"
+        # Never stored: a ServiceAccount's token names the account, not a row here.
+        SERVICE_ACCOUNT = "serviceaccount"
 
     name = models.CharField(max_length=63, unique=True, help_text="A DNS label, e.g. alice.")
     display_name = models.CharField(max_length=100, blank=True)
@@ -45,6 +47,8 @@ class ClusterUser(models.Model):
         """The user name Kubernetes would report, e.g. in audit records."""
         if self.role == self.Role.SYSTEM:
             return f"system:{self.name}"
+        if self.role == self.Role.SERVICE_ACCOUNT:
+            return f"system:serviceaccount:{self.namespace}:{self.name}"
         return self.name
 
     def rotate_token(self) -> str:

@@ -34,6 +34,9 @@ __all__ = ["ApiRequest", "ApiResponse", "Prepared", "guess_client", "handle", "o
 
 log = logging.getLogger(__name__)
 
+# Subresources that are only ever POSTed: a Pod's binding, a ServiceAccount's token.
+CREATED_ONLY = ("binding", "token")
+
 
 def _admit_lane(request: ApiRequest, prepared: Prepared) -> None:
     """Priority and fairness: the caller's lane, any classroom fault, then its rate limit."""
@@ -78,7 +81,7 @@ def prepare(request: ApiRequest, into: Prepared | None = None) -> Prepared:
         raise errors.method_not_allowed()
     if target.kind is not None and verb not in target.kind.verbs and not target.subresource:
         raise errors.method_not_allowed()
-    if target.subresource and (verb == "create") != (target.subresource == "binding"):
+    if target.subresource and (verb == "create") != (target.subresource in CREATED_ONLY):
         raise errors.method_not_allowed()
     authorize(prepared.user, verb, target, request.path)
     return prepared

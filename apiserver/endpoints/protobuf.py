@@ -273,6 +273,18 @@ MESSAGES: dict[str, Schema] = {
     "SelfSubjectReview": {1: ("metadata", "ObjectMeta")},
     "SelfSubjectRulesReview": {1: ("metadata", "ObjectMeta"), 2: ("spec", "RulesReviewSpec")},
     "RulesReviewSpec": {1: ("namespace", "s")},
+    "TokenRequest": {1: ("metadata", "ObjectMeta"), 2: ("spec", "TokenRequestSpec")},
+    "TokenRequestSpec": {
+        1: ("audiences", "[]s"),
+        3: ("boundObjectRef", "BoundObjectReference"),
+        4: ("expirationSeconds", "i"),
+    },
+    "BoundObjectReference": {
+        1: ("kind", "s"),
+        2: ("apiVersion", "s"),
+        3: ("name", "s"),
+        4: ("uid", "s"),
+    },
     "HorizontalPodAutoscaler": {1: ("metadata", "ObjectMeta"), 2: ("spec", "HPASpec")},
     "HPASpec": {
         1: ("scaleTargetRef", "ScaleTarget"),
@@ -307,6 +319,7 @@ KEEP_ZERO = {
     "controller",
     "blockOwnerDeletion",
     "manualSelector",
+    "expirationSeconds",
 }
 KEEP_EMPTY_MESSAGES = {"resources", "strategy", "securityContext", "template", "spec"}
 

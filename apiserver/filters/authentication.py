@@ -1,10 +1,15 @@
-"""Authentication: who is this? A bearer token names one active identity, or nobody."""
+"""Authentication: who is this? A bearer token names one active identity, or nobody.
+
+Two kinds of token: the opaque one each learner, instructor and control-plane component
+holds (looked up in the API server's records), and a ServiceAccount's signed token
+(`apiserver.serviceaccounts`), which names its account itself.
+"""
 
 import functools
 
 from django.db import connection
 
-from apiserver import errors
+from apiserver import errors, serviceaccounts
 from apiserver.endpoints.request import ApiRequest
 from apiserver.models import ClusterUser
 
@@ -23,7 +28,10 @@ def authenticate(request: ApiRequest) -> ClusterUser:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise errors.unauthorized()
-    user = _active_owner(token)
+    if serviceaccounts.looks_like_token(token):
+        user = serviceaccounts.authenticate(token)
+    else:
+        user = _active_owner(token)
     if user is None:
         raise errors.unauthorized()
     return user

@@ -241,7 +241,10 @@ def buckets_for(
     burst = max(1.0, _setting("WAREHOUSE_LEARNER_BURST", 40) * capacity)
     lane_qps = _setting("WAREHOUSE_LEARNER_LANE_QPS", 500) * capacity
     lane_burst = max(1.0, _setting("WAREHOUSE_LEARNER_LANE_BURST", 1000) * capacity)
-    return [Bucket(f"user:{user.name}", qps, burst), Bucket("lane:learner", lane_qps, lane_burst)]
+    return [
+        Bucket(f"user:{user.username}", qps, burst),
+        Bucket("lane:learner", lane_qps, lane_burst),
+    ]
 
 
 def too_many_requests(wait: float, message: str = "") -> errors.ApiError:
@@ -377,7 +380,7 @@ def take_watch_seat(user: ClusterUser | None, lane: Lane) -> WatchSeat | None:
     limit = watch_limit(lane)
     if not limit:
         return None
-    name = user.name if user is not None else ""
+    name = user.username if user is not None else ""
     with _watch_lock:
         if _watching.get(name, 0) >= limit:
             raise _too_many_watches(limit)

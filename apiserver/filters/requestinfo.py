@@ -102,7 +102,7 @@ def verb_for(method: str, target: Route, query: dict[str, str]) -> str:
         if query.get("watch") in ("true", "1"):
             return "watch"
         return "get" if item else "list"
-    if method == "POST" and target.subresource == "binding":
+    if method == "POST" and target.subresource in ("binding", "token"):
         return "create"
     verb = {
         ("POST", False): "create",

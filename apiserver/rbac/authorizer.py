@@ -38,6 +38,12 @@ def user_info(user: ClusterUser) -> tuple[str, tuple[str, ...]]:
         groups: tuple[str, ...] = (bootstrap.SUPERUSERS, bootstrap.AUTHENTICATED)
     elif user.role == ClusterUser.Role.INSTRUCTOR:
         groups = (bootstrap.INSTRUCTORS, bootstrap.AUTHENTICATED)
+    elif user.role == ClusterUser.Role.SERVICE_ACCOUNT:
+        groups = (
+            "system:serviceaccounts",
+            f"system:serviceaccounts:{user.namespace}",
+            bootstrap.AUTHENTICATED,
+        )
     else:
         groups = (bootstrap.LEARNERS, bootstrap.AUTHENTICATED)
     return user.username, groups

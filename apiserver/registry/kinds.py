@@ -53,8 +53,10 @@ class Kind:
 
     @property
     def served_subresources(self) -> tuple[str, ...]:
-        """The subresources this server really answers (status, scale, a Pod's binding)."""
-        return tuple(s for s in self.subresources if s in ("status", "scale", "binding"))
+        """The subresources this server really answers (status, scale, a Pod's binding, a
+        ServiceAccount's token)."""
+        served = ("status", "scale", "binding", "token")
+        return tuple(s for s in self.subresources if s in served)
 
 
 @dataclass

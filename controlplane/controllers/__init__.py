@@ -18,6 +18,7 @@ from controlplane.controllers.endpoints import EndpointsController
 from controlplane.controllers.garbagecollector import GarbageCollector, finish_orphaned_pods
 from controlplane.controllers.job import JobController
 from controlplane.controllers.replicaset import ReplicaSetController
+from controlplane.controllers.serviceaccounts import ServiceAccountsController
 from controlplane.controllers.statefulset import StatefulSetController
 from controlplane.events import EventRecorder
 
@@ -42,6 +43,7 @@ REGISTRY = (
     Registration(CronJobController, ("cronjobs", "jobs")),
     Registration(JobController, ("jobs", "pods")),
     Registration(EndpointsController, ("services", "endpoints", "endpointslices", "pods")),
+    Registration(ServiceAccountsController, ("namespaces", "serviceaccounts")),
     Registration(GarbageCollector, ("pods",)),
 )
 

@@ -4,7 +4,10 @@ Names here (erin, frank) are this file's own, so the shared live server's other 
 are untouched.
 """
 
+import base64
+import json
 import re
+import time
 
 import pytest
 
@@ -72,3 +75,33 @@ def test_whoami_names_the_learner_and_their_groups(erin):
 
     assert re.search(r"Username\s+erin", out)
     assert re.search(r"Groups\s+\[warehouse:learners system:authenticated\]", out)
+
+
+def test_a_service_account_token_acts_with_the_accounts_rights(erin):
+    """`kubectl create token` for the `default` account the control plane made."""
+    deadline = time.monotonic() + 20
+    while erin.run("get", "serviceaccount", "default").returncode != 0:
+        assert time.monotonic() < deadline, "no default ServiceAccount in erin's namespace"
+        time.sleep(0.2)
+    token = erin.ok("create", "token", "default", "--duration=15m").strip()
+    as_robot = ("--token", token)
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["exp"] - claims["iat"] == 15 * 60
+
+    whoami = erin.ok("auth", "whoami", *as_robot)
+    assert re.search(r"Username\s+system:serviceaccount:erin:default", whoami)
+    assert "system:serviceaccounts:erin" in whoami
+    assert "forbidden" in erin.fails("get", "configmaps", *as_robot)
+
+    erin.ok(
+        "create",
+        "rolebinding",
+        "robot-views",
+        "--clusterrole=view",
+        "--serviceaccount=erin:default",
+    )
+    erin.ok("create", "configmap", "for-the-robot", "--from-literal=a=b")
+    listed = erin.ok("get", "configmaps", "-o", "name", *as_robot)
+    assert "configmap/for-the-robot" in listed
+    assert erin.run("auth", "can-i", "delete", "configmaps", *as_robot).stdout.strip() == "no"

@@ -1,8 +1,8 @@
 """One handler per verb: what the API server does once a request has passed every gate.
 
 `get`, `list`, `create`, `update`, `patch`, `delete` and `deletecollection` answer at
-once; `watch` opens a stream. Subresources ride on their verb (a Pod's binding is a
-create, status and scale are get, update and patch).
+once; `watch` opens a stream. Subresources ride on their verb (a Pod's binding and a
+ServiceAccount's token are creates, status and scale are get, update and patch).
 """
 
 from collections.abc import Callable
