@@ -186,3 +186,8 @@ def internal(
     message: str = "an error on the server prevented the request from succeeding",
 ) -> ApiError:
     return ApiError(500, "InternalError", message)
+
+
+class NotReadable(Exception):
+    """A container log that cannot be read (not started, no earlier run): the message is
+    the kubelet's, and the API server answers it as a 400."""

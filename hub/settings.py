@@ -57,6 +57,8 @@ WAREHOUSE_API_HOSTS = envlist("WAREHOUSE_API_HOSTS", "")
 # Dotted paths to `async def task(stop: asyncio.Event)` run beside the server by `serve`.
 # `serve` runs them in development; `manage.py controlplane` runs them in production.
 WAREHOUSE_BACKGROUND_TASKS: list[str] = ["controlplane.runner.run", "apiserver.housekeeping.run"]
+# Where the API server reads a container's log (`kubectl logs`), as it would ask a kubelet.
+WAREHOUSE_CONTAINER_LOGS = "controlplane.logs.read"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

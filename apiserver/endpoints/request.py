@@ -5,6 +5,7 @@ client), it becomes an `ApiRequest`; every stage answers with an `ApiResponse`.
 """
 
 import json
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -54,8 +55,13 @@ class ApiResponse:
     status: int
     body: dict[str, Any] | None
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # a body that is not JSON (a container's log)
+    # What follows the body, for as long as it lasts (`kubectl logs -f`): served as a stream.
+    more: Callable[[], AsyncIterator[bytes]] | None = None
 
     def content(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
         return b"" if self.body is None else dumps(self.body).encode()
 
     def as_http(self, indent: bool = True) -> str:
@@ -67,7 +73,9 @@ class ApiResponse:
         headers = {"content-type": JSON, **self.headers}
         lines.extend(f"{_header_case(k)}: {v}" for k, v in headers.items())
         text = "\r\n".join(lines) + "\r\n\r\n"
-        if self.body is not None:
+        if self.raw is not None:
+            text += self.raw.decode("utf-8", "replace")
+        elif self.body is not None:
             text += json.dumps(self.body, indent=2 if indent else None, ensure_ascii=False)
         return text
 

@@ -746,3 +746,15 @@ def _bookmark(kind: Kind, revision: int, initial_end: bool = False) -> dict[str,
     if initial_end:
         meta["annotations"] = {"k8s.io/initial-events-end": "true"}
     return {"kind": kind.kind, "apiVersion": kind.api_version, "metadata": meta}
+
+
+@contextlib.asynccontextmanager
+async def changes(resource: str, namespace: str | None) -> AsyncIterator[asyncio.Queue]:
+    """A queue that wakes at each committed change to `resource` in `namespace`, fed by
+    this process's feed like any watch (a follower of a Pod's log waits on it)."""
+    feed = _feed()
+    subscriber = await feed.subscribe(resource, namespace)
+    try:
+        yield subscriber.rows
+    finally:
+        feed.unsubscribe(subscriber)

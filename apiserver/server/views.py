@@ -41,10 +41,26 @@ def _api_request(request: HttpRequest) -> ApiRequest:
 def _http(response: ApiResponse) -> HttpResponse:
     headers = dict(response.headers)
     content_type = headers.pop("content-type", JSON)
-    http = HttpResponse(response.content(), status=response.status, content_type=content_type)
+    if response.more is not None:
+        body = _then(response.content(), response.more())
+        http = StreamingHttpResponse(body, status=response.status, content_type=content_type)
+        http["Cache-Control"] = "no-cache, private"
+    else:
+        http = HttpResponse(response.content(), status=response.status, content_type=content_type)
     for name, value in headers.items():
         http[name] = value
     return http
+
+
+async def _then(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The body so far, then the rest as it comes (a followed log)."""
+    try:
+        if first:
+            yield first
+        async for chunk in rest:
+            yield chunk
+    finally:
+        await rest.aclose()
 
 
 def _error(error: errors.ApiError) -> HttpResponse:
