@@ -41,3 +41,9 @@ def watch(resource: str, name: str, namespace: str) -> str:
 def watch_all(resource: str, namespace: str) -> str:
     """Follow a whole kind in a namespace: one watch, printing each change as it comes."""
     return f"kubectl get {resource} -n {shlex.quote(namespace)} --watch"
+
+
+def logs(name: str, namespace: str, container: str = "") -> str:
+    """Read what a Pod's container printed; kubectl asks the API server, which asks the node."""
+    chosen = f" -c {shlex.quote(container)}" if container else ""
+    return f"kubectl logs {shlex.quote(name)}{chosen} -n {shlex.quote(namespace)}"

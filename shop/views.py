@@ -597,6 +597,34 @@ def _track_context(
         "receipt_url": _receipt_url(kind, namespace, name),
         "kubectl_watch": kubectl.watch(_resource_arg(kind), name, namespace),
         "remembered": remembered,
+        "log": _pod_log(learner, kind, namespace, name, exchange.body) if state == "ok" else None,
+    }
+
+
+# How many of a container's last lines the tracking page shows.
+LOG_LINES = 20
+
+
+def _pod_log(
+    learner: ClusterUser, kind: ResourceKind, namespace: str, name: str, pod: dict[str, Any]
+) -> dict[str, str] | None:
+    """A Pod's first container's last lines, read through the API as `kubectl logs` does;
+    None for other kinds. A container that has not started says so in the kubelet's words."""
+    if kind.is_custom or (kind.api_version.group.name, kind.kind) != ("", "Pod"):
+        return None
+    containers = (pod.get("spec") or {}).get("containers") or [{}]
+    container = str(containers[0].get("name", ""))
+    exchange = api.call(
+        learner,
+        "GET",
+        _kind_path(kind, namespace, name) + "/log",
+        query={"container": container, "tailLines": str(LOG_LINES)},
+    )
+    text = exchange.response.content().decode("utf-8", "replace") if exchange.ok else ""
+    return {
+        "command": kubectl.logs(name, namespace, container if len(containers) > 1 else ""),
+        "text": text,
+        "refusal": "" if exchange.ok else exchange.message or exchange.reason,
     }
 
 

@@ -508,3 +508,41 @@ def test_a_finished_pod_from_hand_made_objects(phase, state, last):
     ]
     assert line.steps[3].when == datetime(2026, 1, 1, 12, 0, 1, tzinfo=UTC)
     assert line.status.final
+
+
+def test_a_pods_tracking_page_shows_what_its_container_says(alice, plane):
+    order(alice, pod_manifest("web"))
+
+    waiting = alice.get(TRACK_WEB).content.decode()
+    assert "What the container says" in waiting
+    assert "kubectl logs web -n alice" in waiting
+    assert "is waiting to start: ContainerCreating" in waiting
+
+    plane.settle()
+    plane.step(1, times=2)
+    running = alice.get(TRACK_WEB).content.decode()
+    assert plane.pod("web")["status"]["phase"] == "Running"
+    assert "start worker processes" in running
+    assert page_log(running) == plane_log(plane)
+
+
+def page_log(html: str) -> str:
+    start = html.index('<div id="pod-log"')
+    return html[html.index("<code>", start) + 6 : html.index("</code>", start)]
+
+
+def plane_log(plane) -> str:
+    """The same log through the API as kubectl logs reads it, HTML-escaped as the page is."""
+    from django.utils.html import escape
+
+    from apiserver.pipeline import ApiRequest, handle
+
+    response = handle(
+        ApiRequest(
+            method="GET",
+            path="/api/v1/namespaces/alice/pods/web/log",
+            query={"tailLines": "20"},
+            user=learner("alice"),
+        )
+    )
+    return escape(response.content().decode())
