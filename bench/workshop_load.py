@@ -653,6 +653,21 @@ def usage_lines(before, after, roles: dict[int, str], seconds: float) -> list[st
     return lines
 
 
+def log_summary(path: Path, offset: int) -> tuple[list[str], int]:
+    """The server log's failures since `offset`, counted: which requests, which errors."""
+    with open(path, "rb") as log:
+        log.seek(offset)
+        text = log.read().decode(errors="replace")
+        offset = log.tell()
+    found = Counter()
+    for line in text.splitlines():
+        if re.match(r"(Internal Server Error|Service Unavailable|ERROR|WARNING)\b", line) or (
+            re.match(r"[\w.]+(Error|Exception|Timeout)\b", line)
+        ):
+            found[re.sub(r"\d+\.\d+ sec", "N sec", line)[:200]] += 1
+    return [f"{n:6} x {line}" for line, n in found.most_common(12)], offset
+
+
 def bench(database: str, levels: list[int], args: argparse.Namespace) -> None:
     from support.production import production_server, redis_url_for_tests
 
@@ -679,6 +694,7 @@ def bench(database: str, levels: list[int], args: argparse.Namespace) -> None:
     ) as server:
         web_port, api_port = urlsplit(server.web_url).port, urlsplit(server.api_url).port
         print(f"  server log: {server.log_file}")
+        log_offset = 0
         cards: list[Card] = []
         holding: list[int] = []
         for number, level in enumerate([min(levels[0], 10), *levels]):
@@ -715,26 +731,23 @@ def bench(database: str, levels: list[int], args: argparse.Namespace) -> None:
                 sampled = sampler.submit(sample_usage, roles, plan)
                 tally, busiest = run_level(cards[:level], plan, args.processes)
                 before, after = sampled.result()
+            errors, log_offset = log_summary(server.log_file, log_offset)
             if warm_up:
                 continue
             usage = usage_lines(before, after, roles, seconds)
             if report(level, tally, seconds, busiest, usage):
                 holding.append(level)
-            print(f"    load average after {load_average()}", flush=True)
+            print(f"    load average after {load_average()}")
+            print(f"    server log during the level: {'' if errors else 'no errors'}")
+            for line in errors:
+                print(f"      {line}")
+            sys.stdout.flush()
             if not server.alive():
                 print(f"  the server exited:\n{server.log_tail()}")
                 break
         tried = ", ".join(str(n) for n in holding) or "none of those tried"
         best = max(holding, default=0)
         print(f"\n  levels that hold on {database}: {tried}; highest N: {best or 'none'}")
-        errors = [
-            line
-            for line in server.log_file.read_text(errors="replace").splitlines()
-            if re.search(r"error|exception|traceback|warning", line, re.IGNORECASE)
-        ]
-        print(f"  server log: {len(errors)} error/warning lines")
-        for line in errors[-15:]:
-            print(f"    {line[:300]}")
 
 
 def main() -> None:
