@@ -247,12 +247,15 @@ class EventStream:
         self._query = query
 
     async def events(self) -> AsyncIterator[WatchEvent]:
-        """Events until the watch's timeout, an ERROR, or the reader stops (seat given back)."""
+        """Events until the watch's timeout, an ERROR (a 401 when the token that opened it is
+        revoked), or the reader stops (seat given back)."""
         from apiserver.endpoints import watch
 
         opened = self._opened
         try:
-            stream = watch.events(opened.kind, opened.namespace, self._query, opened.as_table)
+            stream = watch.events(
+                opened.kind, opened.namespace, self._query, opened.as_table, owner=opened.owner
+            )
             try:
                 async for chunk in stream:
                     for line in chunk.splitlines():

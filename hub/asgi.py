@@ -6,8 +6,9 @@ a thread and the end joins it; the signals themselves hop to that thread and bac
 Kubernetes API's requests (watches aside) and the cached catalog pages need none of that:
 they are served by `ApiFastPathMiddleware.serve` straight from here, the API's pipeline on
 the loop's long-lived worker threads (see `apiserver.server.views`). Everything else, and
-anything the lean lane cannot answer, takes Django's usual path; a watch's synchronous
-steps run on a few shared threads (`apiserver.server.asgi`), so an open watch holds none.
+anything the lean lane cannot answer, takes Django's usual path; the synchronous steps of
+a stream (an API watch, a live page's events) run on a few shared threads
+(`apiserver.server.asgi`), so an open stream holds none.
 """
 
 import os
@@ -87,5 +88,5 @@ def _lean_lane(scope) -> tuple | None:
     return None if page is None else (None, page)
 
 
-# Watches skip the lean lane; their synchronous steps share a few threads instead.
+# Streams skip the lean lane; their synchronous steps share a few threads instead.
 application = SharedWatchThreads(WarehouseHandler())

@@ -49,13 +49,6 @@ def current_learner(request: HttpRequest) -> ClusterUser | None:
     return learner
 
 
-def still_signed_in(learner: ClusterUser) -> bool:
-    """True while the learner is active with the same token (a revocation rotates it)."""
-    return ClusterUser.objects.filter(
-        pk=learner.pk, is_active=True, token=learner.token, role=ClusterUser.Role.LEARNER
-    ).exists()
-
-
 def sign_in(request: HttpRequest, name: str, display_name: str = "") -> tuple[ClusterUser, bool]:
     """Create or resume the learner `name` for this browser; return it and whether it is new.
 

@@ -105,7 +105,6 @@ class Merged:
 
 Opener = Callable[[str], Awaitable[Stream]]
 Renderer = Callable[[list[Line]], Awaitable[str]]
-Check = Callable[[], Awaitable[bool]]
 
 
 def message(data: str = "", event: str = "", id: str = "", retry: int = 0) -> bytes:
@@ -201,7 +200,6 @@ async def stream(
     open_watch: Opener,
     render: Renderer,
     resource_version: str,
-    allowed: Check,
 ) -> AsyncIterator[bytes]:
     """The SSE body of one live page: the region again after each change, until the end.
 
@@ -209,8 +207,8 @@ async def stream(
     and the region is rendered once when its closing BOOKMARK arrives. A 410 Gone (the
     log no longer reaches back that far) lists again and re-renders the whole region.
     The stream ends at the watch's timeout, when the learner may no longer watch (their
-    token was revoked), when the client goes or the server stops; the browser reconnects
-    by itself, from the last id it saw.
+    token was revoked: the watch itself ends with a 401), when the client goes or the
+    server stops; the browser reconnects by itself, from the last id it saw.
     """
     lines: deque[Line] = deque(maxlen=RECENT)
     rv = resource_version
@@ -227,8 +225,6 @@ async def stream(
                 batched(watch.events(), KEEPALIVE_SECONDS, SETTLE_SECONDS)
             ) as batches:
                 async for batch in batches:
-                    if not await allowed():
-                        return
                     if not batch:
                         yield comment("keep-alive")
                         continue

@@ -36,7 +36,6 @@ from shop.learners import (
     safe_next,
     sign_in,
     sign_out,
-    still_signed_in,
 )
 from shop.manifests import PodChoice, example_manifest, pod_manifest
 
@@ -752,10 +751,7 @@ async def _event_stream(
     async def render(lines: list[live.Line]) -> str:
         return await sync_to_async(region)(lines)
 
-    async def allowed() -> bool:
-        return await sync_to_async(still_signed_in)(learner)
-
-    body = live.stream(open_watch, render, resume, allowed)
+    body = live.stream(open_watch, render, resume)
     response = StreamingHttpResponse(body, content_type="text/event-stream")
     # Also when the stream never started: the response is closed however it ends.
     response._resource_closers.append(first.close)

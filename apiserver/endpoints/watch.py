@@ -17,9 +17,11 @@ pooled database connection (every read gives its connection straight back). A st
 catches up from its own resourceVersion by itself first, so resuming works as before,
 and writes made by other processes are still seen, by the shared feed.
 
-The feed also checks, every few seconds and in one query, that the users with open
-streams still hold the token they opened them with: rotating a learner's token or
-deactivating them ends their streams in every server process.
+The feed also checks, in one query, that the users with open streams still hold the
+token they opened them with: rotating a learner's token or deactivating them ends their
+streams in every server process. It checks when told that some user's credentials
+changed (in this process at commit; on PostgreSQL by a NOTIFY sent in the change's own
+transaction), and otherwise only with the slow safety re-read; on SQLite every few seconds.
 """
 
 import asyncio
@@ -37,7 +39,7 @@ from typing import Any
 
 from asgiref.sync import AsyncToSync, sync_to_async
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, connections, transaction
 
 from apiserver import errors
 from apiserver.endpoints import tables
@@ -93,6 +95,32 @@ def wake_watchers() -> None:
 
 Row = tuple[int, str, str, str, str]  # id, resource, namespace, event type, body
 Owner = tuple[int, str]  # the user's primary key and the token the stream was opened with
+
+
+# The PostgreSQL channel a change of some user's token or standing is announced on.
+CREDENTIALS_CHANNEL = "warehouse_credentials"
+
+
+def credentials_changed(sender: Any, instance: ClusterUser, **kwargs: Any) -> None:
+    """A user's token or standing changed (or they went): their open streams are checked
+    when the change commits, in this process and, on PostgreSQL, in every other one."""
+    fields = kwargs.get("update_fields")
+    if kwargs.get("created") or (fields is not None and not {"token", "is_active"} & fields):
+        return
+    using = kwargs.get("using") or "default"
+    if listens():
+        with connections[using].cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [CREDENTIALS_CHANNEL, str(instance.pk)])
+    transaction.on_commit(recheck_credentials, using=using)
+
+
+def recheck_credentials() -> None:
+    """Have this process's feeds check their streams' credentials at once."""
+    with _feeds_lock:
+        feeds = list(_feeds.items())
+    for loop, feed in feeds:
+        with contextlib.suppress(RuntimeError):  # the loop has closed
+            loop.call_soon_threadsafe(feed.recheck)
 
 
 def listens() -> bool:
@@ -216,6 +244,7 @@ class _Feed:
         self.lock = asyncio.Lock()
         self.kicked = asyncio.Event()
         self.checked_at = time.monotonic()
+        self.recheck_due = False  # told that some user's credentials changed
         self.read_at = time.monotonic()
         self.listening = False  # a LISTEN connection is up: no need to poll
         self.task: asyncio.Task | None = None
@@ -261,12 +290,24 @@ class _Feed:
         """A commit in this process: read at once."""
         self.kicked.set()
 
-    def notified(self, payload: str) -> None:
-        """A NOTIFY: read, unless the feed has read that revision already (a local commit
-        kicked it first)."""
+    def recheck(self) -> None:
+        """Some user's credentials changed: check the open streams' at once."""
+        self.recheck_due = True
+        self.kicked.set()
+
+    def notified(self, channel: str, payload: str) -> None:
+        """A NOTIFY: a commit (read, unless the feed has read that revision already, a
+        local commit having kicked it first), or a change of credentials."""
+        if channel == CREDENTIALS_CHANNEL:
+            self.recheck()
+            return
         if payload.isdigit() and self.cursor is not None and int(payload) <= self.cursor:
             return
         self.kicked.set()
+
+    def _credentials_every(self) -> float:
+        """Told of every change while listening, the feed checks only for safety then."""
+        return SAFETY_SECONDS if self.listening else CREDENTIALS_SECONDS
 
     def _wait_seconds(self) -> float:
         """Until the next read that nothing kicks: a poll, a safety re-read, or a check of
@@ -274,7 +315,7 @@ class _Feed:
         now = time.monotonic()
         due = self.read_at + (SAFETY_SECONDS if self.listening else POLL_SECONDS)
         if any(s.owner is not None for s in self.subscribers):
-            due = min(due, self.checked_at + CREDENTIALS_SECONDS)
+            due = min(due, self.checked_at + self._credentials_every())
         return max(due - now, 0.0)
 
     async def run(self) -> None:
@@ -292,7 +333,9 @@ class _Feed:
                     every = SAFETY_SECONDS if self.listening else POLL_SECONDS
                     if kicked or time.monotonic() - self.read_at >= every:
                         await self.poll()
-                    if time.monotonic() - self.checked_at >= CREDENTIALS_SECONDS:
+                    overdue = time.monotonic() - self.checked_at >= self._credentials_every()
+                    if self.recheck_due or overdue:
+                        self.recheck_due = False
                         await self.check_credentials()
                 except OperationalError as error:
                     # A busy store: the streams wait a little longer, nothing is lost.
@@ -316,11 +359,12 @@ class _Feed:
                     listener_conninfo(), autocommit=True
                 ) as conn:
                     await conn.execute(f"LISTEN {store.REVISIONS_CHANNEL}")
+                    await conn.execute(f"LISTEN {CREDENTIALS_CHANNEL}")
                     self.listening = True
-                    self.kick()
+                    self.recheck()  # changes made while no one listened
                     delay = first
                     async for notice in conn.notifies():
-                        self.notified(notice.payload)
+                        self.notified(notice.channel, notice.payload)
             except (psycopg.Error, OSError) as error:
                 log.warning("watch listener lost its connection (retry in %.2fs): %s", delay, error)
             finally:

@@ -316,6 +316,12 @@ def test_only_api_watch_requests_take_the_shared_threads():
     assert not asgi.is_watch(scope("GET", PODS, ""))
     assert not asgi.is_watch(scope("POST", PODS, "watch=true"))
     assert not asgi.is_watch(scope("GET", "/orders/", "watch=true"))
+    # A live page's event stream shares them too; the page itself and the API's lists do not.
+    assert asgi.is_stream(scope("GET", "/orders/events/", ""))
+    assert asgi.is_stream(scope("GET", "/orders/alice/core/v1/pods/web/track/events/", ""))
+    assert not asgi.is_stream(scope("GET", "/orders/", ""))
+    assert not asgi.is_stream(scope("POST", "/orders/events/", ""))
+    assert not asgi.is_stream(scope("GET", "/api/v1/events/", ""))
 
 
 def test_memory_is_given_back_when_most_of_a_burst_of_streams_has_gone(api, alice, monkeypatch):

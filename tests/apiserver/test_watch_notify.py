@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from apiserver.endpoints import watch
+from apiserver.registry import store
 from support.databases import POSTGRES, environment, postgres_available
 from support.livecluster import REPO, throwaway_postgres
 
@@ -117,15 +118,28 @@ def _feed(cursor: int, listening: bool) -> watch._Feed:
 
 def test_a_notify_for_a_revision_already_read_costs_nothing():
     feed = _feed(cursor=7, listening=True)
-    feed.notified("7")  # a local commit kicked the feed first
+    feed.notified(store.REVISIONS_CHANNEL, "7")  # a local commit kicked the feed first
     assert not feed.kicked.is_set()
-    feed.notified("8")
+    feed.notified(store.REVISIONS_CHANNEL, "8")
     assert feed.kicked.is_set()
 
 
 def test_a_listening_feed_waits_for_the_safety_read_a_polling_one_does_not():
     assert _feed(0, listening=True)._wait_seconds() > watch.SAFETY_SECONDS - 1
     assert _feed(0, listening=False)._wait_seconds() <= watch.POLL_SECONDS
-    with_owner = _feed(0, listening=True)
-    with_owner.subscribers.add(watch._Subscriber("/configmaps", "alice", (1, "token")))
-    assert with_owner._wait_seconds() <= watch.CREDENTIALS_SECONDS
+    owner = watch._Subscriber("/configmaps", "alice", (1, "token"))
+    # Streams with owners: a listening feed is told of credential changes, so it need
+    # not check them any sooner; a polling one checks every few seconds.
+    told = _feed(0, listening=True)
+    told.subscribers.add(owner)
+    assert told._wait_seconds() > watch.SAFETY_SECONDS - 1
+    polling = _feed(0, listening=False)
+    polling.read_at += 60
+    polling.subscribers.add(owner)
+    assert polling._wait_seconds() <= watch.CREDENTIALS_SECONDS
+
+
+def test_a_notice_of_changed_credentials_has_the_feed_check_them_at_once():
+    feed = _feed(cursor=7, listening=True)
+    feed.notified(watch.CREDENTIALS_CHANNEL, "42")
+    assert feed.recheck_due and feed.kicked.is_set()
