@@ -474,32 +474,35 @@ async def sleep_until(moment: float) -> None:
     await asyncio.sleep(max(0.0, moment - time.monotonic()))
 
 
-async def loop_lag(tally: Tally, until: float) -> None:
-    """How late a 100 ms timer fires: when high, the generator itself is the limit."""
-    while time.monotonic() < until:
+async def loop_lag(tally: Tally, plan: Plan) -> None:
+    """How late a 100 ms timer fires through the window, and the process's CPU meanwhile:
+    when high, the generator itself is the limit."""
+    await sleep_until(plan.starts_at)
+    cpu = time.process_time()
+    while time.monotonic() < plan.starts_at + plan.seconds:
         started = time.monotonic()
         await asyncio.sleep(0.1)
         tally.lag_ms.append((time.monotonic() - started - 0.1) * 1000)
+    tally.cpu_seconds = time.process_time() - cpu
 
 
-async def run_share_async(cards: list[Card], plan: Plan, first: int, total: int) -> Tally:
+async def run_share_async(cards: list[Card], plan: Plan, first: int, stride: int) -> Tally:
     tally = Tally()
     context = ssl.create_default_context(cafile=plan.ca_file)
     learners = [Learner(card, plan, context, tally) for card in cards]
     # Learners' pages open evenly over the ramp, interleaved across the processes.
-    opens = [plan.opens_at + plan.ramp * (first + i) / max(1, total) for i in range(len(cards))]
-    cpu = time.process_time()
-    lag = asyncio.ensure_future(loop_lag(tally, plan.starts_at + plan.seconds))
+    total = len(cards) * stride
+    opens = [plan.opens_at + plan.ramp * (first + i * stride) / total for i in range(len(cards))]
+    lag = asyncio.ensure_future(loop_lag(tally, plan))
     await asyncio.gather(*(learner.run(at) for learner, at in zip(learners, opens, strict=True)))
     await lag
-    tally.cpu_seconds = time.process_time() - cpu
     await asyncio.gather(*(learner.clean_up() for learner in learners))
     return tally
 
 
-def run_share(cards: list[Card], plan: Plan, first: int, total: int) -> Tally:
-    """One generator process's share of the learners, for one level."""
-    return asyncio.run(run_share_async(cards, plan, first, total))
+def run_share(cards: list[Card], plan: Plan, first: int, stride: int) -> Tally:
+    """One generator process's share of the learners (every stride-th, from first)."""
+    return asyncio.run(run_share_async(cards, plan, first, stride))
 
 
 # The server's processes, read from /proc ------------------------------------------------
@@ -548,12 +551,38 @@ def cpu_and_rss(pids: dict[int, str]) -> dict[int, tuple[float, int]]:
     return out
 
 
-def sample_usage(roles: dict[int, str], plan: "Plan"):
-    """The server's CPU and RSS at the window's start and end."""
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (all cores), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    idle = int(fields[3]) + int(fields[4])
+    return (sum(int(f) for f in fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def database_waits(url: str) -> str:
+    """What the run's database sessions are doing right now: active, idle, waiting on what."""
+    import psycopg
+
+    query = (
+        "select state, coalesce(wait_event_type || ':' || wait_event, '-'), count(*) "
+        "from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()"
+        " group by 1, 2 order by 3 desc"
+    )
+    try:
+        with psycopg.connect(url, connect_timeout=3) as conn:
+            rows = conn.execute(query).fetchall()
+    except psycopg.Error as error:
+        return f"(could not ask: {error})"
+    return ", ".join(f"{state} {wait} x{n}" for state, wait, n in rows)
+
+
+def sample_usage(roles: dict[int, str], plan: "Plan", database_url: str):
+    """The server's CPU and RSS at the window's start and end, and the database mid-way."""
     time.sleep(max(0.0, plan.starts_at - time.monotonic()))
-    before = cpu_and_rss(roles)
+    before = cpu_and_rss(roles) | {0: (machine_busy(), 0)}
+    time.sleep(max(0.0, plan.starts_at + plan.seconds / 2 - time.monotonic()))
+    waits = database_waits(database_url)
     time.sleep(max(0.0, plan.starts_at + plan.seconds - time.monotonic()))
-    return before, cpu_and_rss(roles)
+    return before, cpu_and_rss(roles) | {0: (machine_busy(), 0)}, waits
 
 
 def load_average() -> str:
@@ -568,7 +597,7 @@ def run_level(cards: list[Card], plan: Plan, processes: int) -> tuple[Tally, flo
     tallies: list[Tally] = []
     with ProcessPoolExecutor(len(shares), mp_context=get_context("spawn")) as pool:
         futures = [
-            pool.submit(run_share, share, plan, i, len(cards))
+            pool.submit(run_share, share, plan, i, processes)
             for i, share in enumerate(shares)
             if share
         ]
@@ -632,11 +661,14 @@ def report(level: int, tally: Tally, seconds: float, busiest: float, usage: list
     return holds
 
 
-def usage_lines(before, after, roles: dict[int, str], seconds: float) -> list[str]:
-    """CPU (100% = one core) and RSS per server role over the window."""
+def usage_lines(
+    before, after, roles: dict[int, str], seconds: float, generator: float
+) -> list[str]:
+    """CPU (100% = one core) and RSS per server role over the window, and the machine's:
+    other work on the machine takes its share too."""
     by_role: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for pid, (cpu, rss) in after.items():
-        if pid in before:
+        if pid and pid in before:
             by_role[roles[pid]].append(((cpu - before[pid][0]) / seconds, rss))
     lines = []
     for role in ("api", "pages", "control plane", "postgres (all)"):
@@ -648,6 +680,12 @@ def usage_lines(before, after, roles: dict[int, str], seconds: float) -> list[st
                 f"(busiest process {busiest:.0%}, {len(found)} processes), "
                 f"RSS {sum(r for _, r in found) / 2**20:.0f} MiB"
             )
+    machine = (after[0][0] - before[0][0]) / seconds
+    ours = sum(cpu for found in by_role.values() for cpu, _ in found) + generator / seconds
+    lines.append(
+        f"machine busy {machine:.0%} of {os.cpu_count()} cores: server, PostgreSQL and "
+        f"generator {ours:.0%}, anything else {max(0.0, machine - ours):.0%}"
+    )
     return lines
 
 
@@ -728,13 +766,14 @@ def bench(database: str, levels: list[int], args: argparse.Namespace) -> None:
             )
             roles = server_processes(server.process.pid, api_port, web_port)
             with ThreadPoolExecutor(1) as sampler:
-                sampled = sampler.submit(sample_usage, roles, plan)
+                sampled = sampler.submit(sample_usage, roles, plan, server.database_url)
                 tally, busiest = run_level(cards[:level], plan, args.processes)
-                before, after = sampled.result()
+                before, after, waits = sampled.result()
             errors, log_offset = log_summary(server.log_file, log_offset)
             if warm_up:
                 continue
-            usage = usage_lines(before, after, roles, seconds)
+            usage = usage_lines(before, after, roles, seconds, tally.cpu_seconds)
+            usage.append(f"database sessions mid-window: {waits}")
             if report(level, tally, seconds, busiest, usage):
                 holding.append(level)
             print(f"    load average after {load_average()}")
