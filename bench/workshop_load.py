@@ -249,8 +249,11 @@ class Tally:
     notes: Counter = field(default_factory=Counter)
     lag_ms: list[float] = field(default_factory=list)
     cpu_seconds: float = 0.0
+    last_answer: float = 0.0
 
     def add(self, kind: str, started: float, status: int) -> None:
+        if kind in ("create", "list", "delete"):
+            self.last_answer = max(self.last_answer, time.monotonic())
         if 200 <= status < 400:
             self.latencies[kind].append((time.monotonic() - started) * 1000)
         else:
@@ -300,12 +303,16 @@ class Learner:
         self.tally.missed["write-to-watch"] += len(self.on_watch)
 
     async def every(self, period: float, step) -> None:
-        """`step` on the lesson's rhythm through the window, from a random phase."""
+        """`step` on the lesson's rhythm through the window, from a random phase. Like a
+        person at kubectl, a learner waits for each answer, and skips the turns a slow
+        one took rather than catching up in a burst."""
         due = self.plan.starts_at + random.uniform(0, period)
         while due < self.ends_at:
             await sleep_until(due)
             await step()
             due += period
+            while due < time.monotonic():
+                due += period
 
     async def lister(self) -> None:
         conn = self.api_connection()
@@ -612,14 +619,21 @@ def run_level(cards: list[Card], plan: Plan, processes: int) -> tuple[Tally, flo
         merged.notes.update(tally.notes)
         merged.lag_ms.extend(tally.lag_ms)
         merged.cpu_seconds += tally.cpu_seconds
+        merged.last_answer = max(merged.last_answer, tally.last_answer)
     return merged, max(tally.cpu_seconds for tally in tallies)
 
 
-def report(level: int, tally: Tally, seconds: float, busiest: float, usage: list[str]) -> bool:
-    """Print the level's figures; whether it holds."""
+def report(
+    level: int, tally: Tally, seconds: float, span: float, busiest: float, usage: list[str]
+) -> bool:
+    """Print the level's figures; whether it holds. `span` runs from the window's start to
+    the last answer, which a slow server sends after the window's end."""
     requests = sum(len(tally.latencies[k]) for k in ("create", "list", "delete"))
     requests += sum(n for (kind, _), n in tally.failures.items() if kind in TIMED[:3])
-    print(f"\n  N={level}: {requests / seconds:.1f} API requests/s over {seconds:.0f} s")
+    print(
+        f"\n  N={level}: {requests / span:.1f} API requests/s ({requests} in {span:.0f} s: "
+        f"the {seconds:.0f} s window and its last answers)"
+    )
     p99 = {}
     for kind in TIMED + DELAYS:
         values = tally.latencies.get(kind, [])
@@ -762,7 +776,7 @@ def bench(database: str, levels: list[int], args: argparse.Namespace) -> None:
                 ramp=ramp,
                 starts_at=opens_at + ramp + 2.0,
                 seconds=seconds,
-                stream_seconds=int(ramp + seconds + 120),
+                stream_seconds=3600,  # the most a watch may ask for: a slow level still fits
             )
             roles = server_processes(server.process.pid, api_port, web_port)
             with ThreadPoolExecutor(1) as sampler:
@@ -774,7 +788,8 @@ def bench(database: str, levels: list[int], args: argparse.Namespace) -> None:
                 continue
             usage = usage_lines(before, after, roles, seconds, tally.cpu_seconds)
             usage.append(f"database sessions mid-window: {waits}")
-            if report(level, tally, seconds, busiest, usage):
+            span = max(seconds, tally.last_answer - plan.starts_at)
+            if report(level, tally, seconds, span, busiest, usage):
                 holding.append(level)
             print(f"    load average after {load_average()}")
             print(f"    server log during the level: {'' if errors else 'no errors'}")
