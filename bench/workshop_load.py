@@ -570,16 +570,19 @@ def database_waits(url: str) -> str:
     import psycopg
 
     query = (
-        "select state, coalesce(wait_event_type || ':' || wait_event, '-'), count(*) "
+        "select state, coalesce(wait_event_type || ':' || wait_event, '-'), "
+        "case when state = 'active' then left(query, 48) else '' end, count(*) "
         "from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()"
-        " group by 1, 2 order by 3 desc"
+        " group by 1, 2, 3 order by 4 desc"
     )
     try:
         with psycopg.connect(url, connect_timeout=3) as conn:
             rows = conn.execute(query).fetchall()
     except psycopg.Error as error:
         return f"(could not ask: {error})"
-    return ", ".join(f"{state} {wait} x{n}" for state, wait, n in rows)
+    return "; ".join(
+        f"{n} {state} {wait}" + (f" [{text}...]" if text else "") for state, wait, text, n in rows
+    )
 
 
 def sample_usage(roles: dict[int, str], plan: "Plan", database_url: str):
