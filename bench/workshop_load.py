@@ -294,7 +294,8 @@ class Learner:
         ]
         try:
             await asyncio.gather(self.every(CREATE_SECONDS, self.create), self.lister())
-            await sleep_until(self.closes_at)
+            # The last create may be answered after the window: its events get a grace too.
+            await sleep_until(max(self.closes_at, time.monotonic() + GRACE_SECONDS))
         finally:
             for task in streams:
                 task.cancel()
