@@ -50,7 +50,9 @@ CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 # Where the app keeps what must never be committed: its certificate authority, keys.
 STATE_DIR = Path(os.environ.get("WAREHOUSE_STATE_DIR", BASE_DIR / "var"))
 # The API server's address as kubeconfigs name it, and extra names its TLS certificate covers.
-WAREHOUSE_API_URL = os.environ.get("WAREHOUSE_API_URL", "https://127.0.0.1:6443")
+# The API server's address in the kubeconfigs handed out; empty: wherever `serve` serves it
+# (it notes the address in STATE_DIR), else https://127.0.0.1:6443.
+WAREHOUSE_API_URL = os.environ.get("WAREHOUSE_API_URL", "")
 WAREHOUSE_API_HOSTS = envlist("WAREHOUSE_API_HOSTS", "")
 # Dotted paths to `async def task(stop: asyncio.Event)` run beside the server by `serve`.
 # `serve` runs them in development; `manage.py controlplane` runs them in production.

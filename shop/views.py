@@ -10,7 +10,6 @@ from typing import Any
 
 import yaml
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -23,7 +22,7 @@ from django_htmx.middleware import HtmxDetails
 
 from apiserver import limits, readmodel
 from apiserver.accounts import ClusterUser
-from apiserver.server.kubeconfig import kubeconfig_for
+from apiserver.server.kubeconfig import api_url, kubeconfig_for
 from catalog.models import ResourceKind
 from shop import api, kubectl, live, receipts, tracking
 from shop.forms import LearnerForm, OrderForm, PodChoiceForm
@@ -66,10 +65,6 @@ ORDER_KINDS: list[tuple[str, str, str]] = [
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
     learner: ClusterUser
-
-
-def _api_url() -> str:
-    return getattr(settings, "WAREHOUSE_API_URL", "https://127.0.0.1:6443")
 
 
 def _kind_or_404(group: str, version: str, plural: str) -> ResourceKind:
@@ -173,7 +168,7 @@ def learner(request: HtmxHttpRequest) -> HttpResponse:
         "form": form,
         "learner": signed_in,
         "next": next_url or "",
-        "api_url": _api_url(),
+        "api_url": api_url(),
         "kubeconfig_name": f"warehouse-{signed_in.name}.kubeconfig" if signed_in else "",
     }
     return render(request, "shop/learner.html", context)
@@ -190,7 +185,7 @@ def learner_sign_out(request: HtmxHttpRequest) -> HttpResponse:
 @learner_required
 def kubeconfig(request: HtmxHttpRequest) -> HttpResponse:
     """The learner's kubeconfig as a file, so kubectl can shop with the same token."""
-    text = kubeconfig_for(request.learner, _api_url())
+    text = kubeconfig_for(request.learner, api_url())
     response = HttpResponse(text, content_type="application/yaml")
     filename = f"warehouse-{request.learner.name}.kubeconfig"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -6,9 +6,11 @@ context pointing at the learner's own namespace.
 """
 
 import base64
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
+from django.conf import settings
 from django.db import transaction
 
 from apiserver import accounts
@@ -16,6 +18,30 @@ from apiserver.accounts import DNS_LABEL, ClusterUser
 from apiserver.server import tls
 
 CLUSTER_NAME = "warehouse"
+DEFAULT_API_URL = "https://127.0.0.1:6443"
+
+
+def _served_file() -> Path:
+    return Path(settings.STATE_DIR) / "api-url"
+
+
+def note_served_url(url: str) -> None:
+    """`serve` says where it serves the API, for kubeconfigs made by other processes."""
+    path = _served_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(url + "\n")
+
+
+def api_url() -> str:
+    """The API server's address for a kubeconfig: WAREHOUSE_API_URL when set, else where
+    `serve` last served it (so `make run API_PORT=6543` hands out 6543), else the default."""
+    if settings.WAREHOUSE_API_URL:
+        return settings.WAREHOUSE_API_URL
+    try:
+        served = _served_file().read_text().strip()
+    except OSError:
+        served = ""
+    return served or DEFAULT_API_URL
 
 
 class KubeconfigError(ValueError):

@@ -1,61 +1,38 @@
-"""A learner's open pages watch: a Pod made through the API shows up without a reload.
+"""A learner's open pages watch: a Pod made with kubectl shows up without a reload.
 
 Real Chromium against `manage.py serve` (uvicorn, the control plane inside). The learner
 opens "Your orders" and the tracking page in the browser; the Pod is created and changed
-with the learner's own token over HTTPS, as kubectl would, and each page must show it
-within two seconds, pushed down its watch stream (Server-Sent Events), not polled.
+with real kubectl and the learner's own kubeconfig, and each page must show it within
+two seconds, pushed down its watch stream (Server-Sent Events), not polled.
 """
 
-import json
 import os
 import re
 import secrets
-import ssl
-import urllib.request
 
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.e2e
+from tests.e2e.learner import COUNT_SSE, KUBECTL, kubectl
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(KUBECTL is None, reason="kubectl not found (set KUBECTL)"),
+]
 
 WITHIN = 2_000  # milliseconds
 SCREENSHOT = os.environ.get("E2E_SCREENSHOT_DIR", "/tmp")
-COUNT_SSE = """
-window.sseOpened = 0; window.sseMessages = 0;
-document.addEventListener('htmx:sseOpen', () => { window.sseOpened += 1; });
-document.addEventListener('htmx:sseMessage', () => { window.sseMessages += 1; });
-"""
 
 
-def _api(cluster, token: str, method: str, path: str, body: dict) -> dict:
-    """One request to the API server over HTTPS with the learner's bearer token."""
-    request = urllib.request.Request(
-        cluster.api_url + path,
-        data=json.dumps(body).encode(),
-        method=method,
-        headers={
-            "authorization": f"Bearer {token}",
-            "content-type": "application/merge-patch+json"
-            if method == "PATCH"
-            else "application/json",
-            "accept": "application/json",
-        },
-    )
-    context: ssl.SSLContext = cluster.ssl_context()
-    with urllib.request.urlopen(request, timeout=10, context=context) as response:
-        return json.loads(response.read())
-
-
-def test_a_pod_made_through_the_api_appears_on_the_open_pages(live_cluster, page):
+def test_a_pod_made_with_kubectl_appears_on_the_open_pages(live_cluster, page, tmp_path):
     base = live_cluster.web_url
     name = f"watcher-{secrets.token_hex(3)}"
-    pods = f"/api/v1/namespaces/{name}/pods"
     page.add_init_script(COUNT_SSE)
     page.goto(f"{base}/learner/")
     page.get_by_role("textbox", name="Learner name").fill(name)
     page.get_by_role("button", name="Start shopping").click()
     expect(page.locator(".shop-learner")).to_contain_text(name)
-    token = live_cluster.token(name)
+    kubeconfig = live_cluster.kubeconfig(name)
 
     page.goto(f"{base}/orders/")
     expect(page.locator("#orders")).to_contain_text("No orders yet")
@@ -64,7 +41,7 @@ def test_a_pod_made_through_the_api_appears_on_the_open_pages(live_cluster, page
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
 
-    created = _api(live_cluster, token, "POST", pods, _pod("from-the-api"))
+    created = kubectl(kubeconfig, tmp_path, "run", "from-the-api", "--image=nginx:1.27")
 
     expect(page.get_by_role("link", name="from-the-api", exact=True)).to_be_visible(timeout=WITHIN)
     version = created["metadata"]["resourceVersion"]
@@ -83,13 +60,9 @@ def test_a_pod_made_through_the_api_appears_on_the_open_pages(live_cluster, page
     page.wait_for_function("window.sseMessages > 0")
     page.evaluate("window.stillTheSamePage = true")
 
-    patched = _api(
-        live_cluster,
-        token,
-        "PATCH",
-        f"{pods}/from-the-api",
-        {"metadata": {"labels": {"seen": "yes"}}},
-    )
+    kubectl(kubeconfig, tmp_path, "label", "pod", "from-the-api", "seen=yes")
+    # kubectl label prints the object as it read it; the server's newest is what a get shows.
+    patched = kubectl(kubeconfig, tmp_path, "get", "pod", "from-the-api")
 
     version = patched["metadata"]["resourceVersion"]
     expect(page.locator("#watch-log-lines")).to_contain_text(
@@ -99,12 +72,3 @@ def test_a_pod_made_through_the_api_appears_on_the_open_pages(live_cluster, page
     assert page.evaluate("window.stillTheSamePage") is True
     assert page.evaluate("window.sseOpened") == 1  # one stream, never reopened
     page.screenshot(path=f"{SCREENSHOT}/warehouse-tracking-live.png", full_page=True)
-
-
-def _pod(name: str) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name},
-        "spec": {"containers": [{"name": "main", "image": "nginx:1.27"}]},
-    }

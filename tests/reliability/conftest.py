@@ -21,6 +21,7 @@ from tests.apiserver.conftest import (  # noqa: F401 - fixtures, registered by i
     carol,
     scheduler,
 )
+from tests.e2e.conftest import browser, page  # noqa: F401 - real Chromium, for two hosts
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import redis
 import yaml
+from playwright.sync_api import expect
 
 from support.databases import POSTGRES, environment, postgres_available, redis_url
 from support.livecluster import (
@@ -27,6 +28,7 @@ from support.livecluster import (
     throwaway_postgres,
     wait_until_ready,
 )
+from tests.e2e.learner import COUNT_SSE, KUBECTL, kubectl
 
 REDIS = redis_url(12)
 
@@ -232,6 +234,28 @@ def test_a_write_on_host_a_reaches_a_live_page_on_host_b(hosts):
     # The page waits live.SETTLE_SECONDS (0.15 s) to gather a burst into one render.
     print(f"host A POST sent -> host B live page message: {arrived - sent:.4f}s")
     assert arrived - sent < 3.0
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl not found (set KUBECTL)")
+def test_a_kubectl_write_on_host_a_appears_in_a_browser_on_host_b(hosts, page, tmp_path):
+    """Real kubectl against host A; real Chromium showing "Your orders" from host B."""
+    a, b = hosts
+    name = f"learner-{secrets.token_hex(3)}"
+    kubeconfig = a.kubeconfig(name)
+    namespace = yaml.safe_load(kubeconfig.read_text())["contexts"][0]["context"]["namespace"]
+    session = _session_for(a, namespace)
+    page.context.add_cookies([{"name": "sessionid", "value": session, "url": b.web_url}])
+    page.add_init_script(COUNT_SSE)
+    page.goto(f"{b.web_url}/orders/")
+    expect(page.locator(".shop-learner")).to_contain_text(name)
+    page.wait_for_function("window.sseMessages > 0")  # host B's watch is open and has listed
+
+    sent = time.monotonic()
+    kubectl(kubeconfig, tmp_path, "run", "across", "--image=nginx:1.27")
+    expect(page.get_by_role("link", name="across", exact=True)).to_be_visible(timeout=2_000)
+    print(f"kubectl on host A -> Chromium on host B: {time.monotonic() - sent:.3f}s")
+    assert page.evaluate("window.sseOpened") == 1  # pushed down the one stream, not reloaded
 
 
 def test_the_hosts_have_their_own_certificates(hosts):

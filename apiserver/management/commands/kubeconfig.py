@@ -4,11 +4,16 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apiserver.server import tls
-from apiserver.server.kubeconfig import KubeconfigError, check_server, ensure_user, kubeconfig_for
+from apiserver.server.kubeconfig import (
+    KubeconfigError,
+    api_url,
+    check_server,
+    ensure_user,
+    kubeconfig_for,
+)
 
 
 class Command(BaseCommand):
@@ -22,8 +27,10 @@ class Command(BaseCommand):
         parser.add_argument("learner", help="A DNS label such as alice; also their namespace.")
         parser.add_argument(
             "--server",
-            default=settings.WAREHOUSE_API_URL,
-            help="The API server's https URL (default: %(default)s, from WAREHOUSE_API_URL).",
+            help=(
+                "The API server's https URL (default: WAREHOUSE_API_URL if set, else where "
+                "`manage.py serve` serves it, else https://127.0.0.1:6443)."
+            ),
         )
         parser.add_argument(
             "--instructor",
@@ -39,7 +46,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            server = check_server(options["server"])
+            server = check_server(options["server"] or api_url())
             user, created = ensure_user(options["learner"], instructor=options["instructor"])
             text = kubeconfig_for(user, server)
         except (KubeconfigError, RuntimeError) as error:

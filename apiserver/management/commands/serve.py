@@ -9,9 +9,13 @@ WhiteNoise then serves the compressed, hashed files from STATIC_ROOT.
 import asyncio
 import contextlib
 import logging
+import os
+import shlex
 import signal
 import socket
+import sys
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 
 import uvicorn
 from django.conf import settings
@@ -20,7 +24,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.module_loading import import_string
 
 from apiserver import accounts
-from apiserver.server import lifecycle, tls
+from apiserver.server import kubeconfig, lifecycle, tls
 
 BackgroundTask = Callable[[asyncio.Event], Awaitable[None]]
 logger = logging.getLogger("warehouse.serve")
@@ -104,11 +108,14 @@ class Command(BaseCommand):
         shown = _url_host(host)
         web_url = f"http://{shown}:{web_socket.getsockname()[1]}/"
         api_url = f"https://{shown}:{api_socket.getsockname()[1]}"
+        if not settings.WAREHOUSE_API_URL:
+            # Kubeconfigs, from the learner page or `manage.py kubeconfig`, name this port.
+            kubeconfig.note_served_url(api_url)
         lines = [
             "Warehouse is open.",
             f"  Shop pages:  {web_url}",
             f"  API server:  {api_url}  (TLS, signed by the app's own CA)",
-            f"  kubeconfig:  python manage.py kubeconfig alice --server {api_url} > alice.yaml",
+            f"  kubeconfig:  {_kubeconfig_command(api_url)} > alice.yaml",
             "               KUBECONFIG=alice.yaml kubectl get pods",
             f"  Background tasks (control plane): {background}",
             "Press Ctrl+C to stop.",
@@ -116,6 +123,26 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(lines[0]))
         self.stdout.write("\n".join(lines[1:]))
         self.stdout.flush()
+
+
+def _kubeconfig_command(api_url: str) -> str:
+    """The command that makes a learner's kubeconfig, as it can be pasted in another shell:
+    this interpreter (the project's virtualenv), and what the settings need from the
+    environment that a fresh shell lacks."""
+    python = Path(sys.executable)
+    with contextlib.suppress(ValueError):
+        python = python.relative_to(Path.cwd())
+    needs = []
+    if settings.DEBUG and "DEBUG" in os.environ:
+        needs.append("DEBUG=true")
+    if "DATABASE_URL" in os.environ:
+        needs.append(f"DATABASE_URL={shlex.quote(os.environ['DATABASE_URL'])}")
+    if "WAREHOUSE_STATE_DIR" in os.environ:
+        needs.append(f"WAREHOUSE_STATE_DIR={shlex.quote(os.environ['WAREHOUSE_STATE_DIR'])}")
+    command = [*needs, shlex.quote(str(python)), "manage.py", "kubeconfig", "alice"]
+    if settings.WAREHOUSE_API_URL and api_url != settings.WAREHOUSE_API_URL:
+        command += ["--server", api_url]
+    return " ".join(command)
 
 
 def _url_host(host: str) -> str:

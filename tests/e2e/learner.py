@@ -1,0 +1,32 @@
+"""What a learner's browser and terminal do in the browser tests: count the page's
+Server-Sent Events, and run real kubectl with the learner's kubeconfig."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from tests.e2e.test_kubectl import KUBECTL
+
+__all__ = ["COUNT_SSE", "KUBECTL", "kubectl"]
+
+# An init script: how many streams the page opened and how many messages they brought.
+COUNT_SSE = """
+window.sseOpened = 0; window.sseMessages = 0;
+document.addEventListener('htmx:sseOpen', () => { window.sseOpened += 1; });
+document.addEventListener('htmx:sseMessage', () => { window.sseMessages += 1; });
+"""
+
+
+def kubectl(kubeconfig: Path, home: Path, *args: str) -> dict:
+    """Run kubectl as the learner, with their kubeconfig; the object it prints as JSON."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home)}
+    done = subprocess.run(
+        [KUBECTL, "--kubeconfig", str(kubeconfig), *args, "-o", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
