@@ -17,10 +17,13 @@ Per level it prints create/list/delete p50/p99, the write-to-page delay (from se
 create to that Pod's name arriving on the learner's SSE stream) and the write-to-watch
 delay, failures by status, dropped streams (an SSE or watch stream that ends or fails
 before the level ends; it reconnects, but counts), requests/s, the server processes'
-CPU and RSS (from /proc), and the load generator's own CPU and event-loop lag, so one
-can tell when the generator, not the server, is the limit. A level holds when create
-and list p99 < 250 ms, write-to-page p99 < 500 ms, with no 5xx, no dropped stream and
-no Pod missing from its page. Every level given is run, also after one fails.
+CPU and RSS (from /proc), the load generator's own CPU and event-loop lag (so one can
+tell when the generator, not the server, is the limit), how much of the machine other
+work took, what the database's busy sessions wait on mid-window, and the server log's
+errors. Like a person at kubectl, a learner waits for each answer and skips the turns a
+slow one took. A level holds when create and list p99 < 250 ms, write-to-page p99 <
+500 ms, with no 5xx, no dropped stream and no Pod missing from its page. Every level
+given is run, also after one fails, to show the trend.
 
 The generator is --processes processes with asyncio inside (stdlib HTTP/1.1 over
 asyncio streams), one share of the learners each; streams open over a ramp before the
