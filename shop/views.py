@@ -46,6 +46,10 @@ TRACKING_MEMORY = 20
 # htmx stops polling an element whose request answers 286.
 STOP_POLLING = 286
 
+# The kinds "Your orders" watches, one watch each: where deliveries end (Pods, and
+# Endpoints for Services) and the supplies no Pod shows (ConfigMaps, Secrets, claims).
+ORDERS_WATCHED = ("pods", "endpoints", "configmaps", "secrets", "persistentvolumeclaims")
+
 # The kinds a learner usually orders, listed on "Your orders" in this order.
 ORDER_KINDS: list[tuple[str, str, str]] = [
     ("", "v1", "pods"),
@@ -696,17 +700,18 @@ def _tracking_watches(
 
 @require_GET
 async def orders_events(request: HtmxHttpRequest) -> HttpResponse:
-    """The order list as Server-Sent Events: watches on the learner's Pods and Endpoints.
+    """The order list as Server-Sent Events: watches on the learner's `ORDERS_WATCHED`.
 
     Pods are where every delivery ends, and Endpoints say when a Service is delivered;
-    the other kinds on the list are read again whenever either changes.
+    ConfigMaps, Secrets and PersistentVolumeClaims no Pod shows. The other kinds on the
+    list are read again whenever one of these changes.
     """
     learner, _, _ = await sync_to_async(_live_session)(request)
     if learner is None:
         return _not_signed_in()
     watches = [
         (api.collection_path("", "v1", plural, learner.namespace), {})
-        for plural in ("pods", "endpoints")
+        for plural in ORDERS_WATCHED
     ]
 
     def region(lines: list[live.Line]) -> str:

@@ -343,6 +343,28 @@ def test_your_orders_stream_shows_a_pod_created_through_the_api(alice):
     assert watch.client == "browser"
 
 
+def test_your_orders_stream_shows_a_configmap_which_no_pod_would_show(alice):
+    @async_to_sync
+    async def run():
+        _, reader = await _open(alice, ORDERS_STREAM)
+        await reader.event()
+        body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "menu"}}
+        created = await sync_to_async(_send)(
+            "alice", "POST", "/api/v1/namespaces/alice/configmaps", body
+        )
+        added = await reader.event()
+        await reader.close()
+        return created, added
+
+    created, added = run()
+
+    assert added["event"] == "ADDED"
+    assert added["id"] == created["metadata"]["resourceVersion"]
+    assert ">menu</a>" in added["data"]
+    watched = AuditRecord.objects.filter(verb="watch", user="alice")
+    assert {r.resource for r in watched} >= {"configmaps", "secrets", "pods", "endpoints"}
+
+
 def test_the_stream_ends_at_the_watch_timeout_and_gives_its_seats_back(alice, seats, monkeypatch):
     monkeypatch.setattr(live, "WATCH_SECONDS", 1)
 
@@ -358,7 +380,7 @@ def test_the_stream_ends_at_the_watch_timeout_and_gives_its_seats_back(alice, se
     listed, watching, ended = run()
 
     assert listed["event"] == live.SYNC
-    assert watching == 2  # Pods and Endpoints, one seat each
+    assert watching == 5  # Pods, Endpoints, ConfigMaps, Secrets and claims: a seat each
     assert ended is None  # the browser reconnects from here with Last-Event-ID
     assert fairness.open_watches("alice") == 0
 
