@@ -710,8 +710,7 @@ async def orders_events(request: HtmxHttpRequest) -> HttpResponse:
     if learner is None:
         return _not_signed_in()
     watches = [
-        (api.collection_path("", "v1", plural, learner.namespace), {})
-        for plural in ORDERS_WATCHED
+        (api.collection_path("", "v1", plural, learner.namespace), {}) for plural in ORDERS_WATCHED
     ]
 
     def region(lines: list[live.Line]) -> str:
