@@ -7,14 +7,15 @@ Starts ``deploy/run-production.sh`` (uvicorn workers, the control plane, rate li
 Redis) on loopback ports with a fresh database. For each number of learners N, N
 simulated learners run for --seconds: each has signed in on the shop page and downloaded
 their kubeconfig, keeps the "Your orders" page streaming (its SSE stream,
-``/orders/events/``) and a watch on their Pods open (over TLS, with the kubeconfig's
-token), orders a Pod through the API every 5 s and lists their Pods every 5 s. A Pod,
-not a ConfigMap, because the orders stream is fed by Pod and Endpoints watches: a new
-Pod is what a learner waits to see appear. Each learner keeps at most KEEP_PODS, deleting
-the oldest (at once, gracePeriodSeconds=0), so the run measures capacity, not the quota.
+``/orders/events/``) and a watch on their orders open (over TLS, with the kubeconfig's
+token), orders through the API every 5 s and lists their orders every 5 s. The orders
+are ConfigMaps (``--orders configmaps``, the default: the write path alone, which the
+page watches too) or Pods (``--orders pods``: each one also sets the scheduler, a kubelet
+and the events going). Each learner keeps at most KEEP_ORDERS, deleting the oldest (at
+once, gracePeriodSeconds=0), so the run measures capacity, not the quota.
 
 Per level it prints create/list/delete p50/p99, the write-to-page delay (from sending a
-create to that Pod's name arriving on the learner's SSE stream) and the write-to-watch
+create to that order's name arriving on the learner's SSE stream) and the write-to-watch
 delay, failures by status, dropped streams (an SSE or watch stream that ends or fails
 before the level ends; it reconnects, but counts), requests/s, the server processes'
 CPU and RSS (from /proc), the load generator's own CPU and event-loop lag (so one can
@@ -22,7 +23,7 @@ tell when the generator, not the server, is the limit), how much of the machine 
 work took, what the database's busy sessions wait on mid-window, and the server log's
 errors. Like a person at kubectl, a learner waits for each answer and skips the turns a
 slow one took. A level holds when create and list p99 < 250 ms, write-to-page p99 <
-500 ms, with no 5xx, no dropped stream and no Pod missing from its page. Every level
+500 ms, with no 5xx, no dropped stream and no order missing from its page. Every level
 given is run, also after one fails, to show the trend.
 
 The generator is --processes processes with asyncio inside (stdlib HTTP/1.1 over
@@ -59,8 +60,8 @@ sys.path.insert(0, str(REPO))
 
 CREATE_SECONDS = 5.0
 LIST_SECONDS = 5.0
-# Pods a learner keeps: the lessons' share is ten, and deleted ones free it at once.
-KEEP_PODS = 3
+# Orders a learner keeps: the lessons' share is ten, and deleted ones free it at once.
+KEEP_ORDERS = 3
 # After the window, streams stay open this long for the last creates' events.
 GRACE_SECONDS = 3.0
 CREATE_P99_MS = 250.0
@@ -239,6 +240,7 @@ class Plan:
     starts_at: float
     seconds: float
     stream_seconds: int
+    orders: str = "configmaps"  # what learners order: configmaps or pods
 
 
 @dataclass
@@ -271,12 +273,12 @@ class Learner:
         self.web, self.api = urlsplit(plan.web), urlsplit(plan.api)
         self.ends_at = plan.starts_at + plan.seconds
         self.closes_at = self.ends_at + GRACE_SECONDS
-        # Pod name -> when its create was sent; removed when seen (or when it failed).
+        # Order name -> when its create was sent; removed when seen (or when it failed).
         self.on_page: dict[str, float] = {}
         self.on_watch: dict[str, float] = {}
         self.pods: deque[str] = deque()
         self.writes = self.api_connection()
-        self.collection = f"/api/v1/namespaces/{card.namespace}/pods"
+        self.collection = f"/api/v1/namespaces/{card.namespace}/{plan.orders}"
 
     def api_connection(self) -> Connection:
         return Connection(self.api.hostname, self.api.port, self.context)
@@ -336,12 +338,14 @@ class Learner:
 
     async def create(self) -> None:
         name = f"order-{secrets.token_hex(4)}"
-        manifest = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": name, "labels": {"app": "workshop-bench"}},
-            "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
-        }
+        metadata = {"name": name, "labels": {"app": "workshop-bench"}}
+        if self.plan.orders == "pods":
+            containers = [{"name": "web", "image": "nginx:1.27"}]
+            manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": metadata}
+            manifest["spec"] = {"containers": containers}
+        else:
+            manifest = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata}
+            manifest["data"] = {"table": "4", "dish": "soup"}
         started = time.monotonic()
         self.on_page[name] = self.on_watch[name] = started
         body = json.dumps(manifest).encode()
@@ -360,7 +364,7 @@ class Learner:
                 await self.delete(self.pods.popleft() if self.pods else "")
             return
         self.pods.append(name)
-        if len(self.pods) > KEEP_PODS:
+        if len(self.pods) > KEEP_ORDERS:
             await self.delete(self.pods.popleft())
 
     async def delete(self, name: str, timed: bool = True) -> None:
@@ -383,7 +387,7 @@ class Learner:
         self.writes.close()
 
     async def page_stream(self) -> None:
-        """The orders page's SSE stream, held open; a Pod is seen when its name arrives."""
+        """The orders page's SSE stream, held open; an order is seen when its name arrives."""
         headers = {
             "Accept": "text/event-stream",
             "Cookie": "; ".join(f"{k}={v}" for k, v in self.card.cookies.items()),
@@ -435,7 +439,7 @@ class Learner:
             self.tally.latencies[kind].append((now - pending.pop(name)) * 1000)
 
     async def watch_stream(self) -> None:
-        """A watch on the learner's Pods, as `kubectl get pods -w` with the kubeconfig."""
+        """A watch on the learner's orders, as `kubectl get pods -w` with the kubeconfig."""
         version, first = "", True
         while True:
             query = {
@@ -748,7 +752,7 @@ def bench(database: str, levels: list[int], args: argparse.Namespace) -> None:
         # The whole room signs in from one address, and earlier runs' names count too.
         WAREHOUSE_NEW_LEARNERS_LIMIT="1000000",
         # Nodes enough for every learner's Pods, and shares sized for the largest room.
-        WAREHOUSE_NODES=str(max(3, max(levels) * (KEEP_PODS + 1) // 100 + 1)),
+        WAREHOUSE_NODES=str(max(3, max(levels) * (KEEP_ORDERS + 1) // 100 + 1)),
         WAREHOUSE_EXPECTED_LEARNERS=str(max(levels)),
     ) as server:
         web_port, api_port = urlsplit(server.web_url).port, urlsplit(server.api_url).port
@@ -784,6 +788,7 @@ def bench(database: str, levels: list[int], args: argparse.Namespace) -> None:
                 starts_at=opens_at + ramp + 2.0,
                 seconds=seconds,
                 stream_seconds=3600,  # the most a watch may ask for: a slow level still fits
+                orders=args.orders,
             )
             roles = server_processes(server.process.pid, api_port, web_port)
             with ThreadPoolExecutor(1) as sampler:
@@ -818,6 +823,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=45.0, help="measured, per level")
     parser.add_argument("--max-seconds", type=float, default=1500.0, help="per database")
     parser.add_argument("--processes", type=int, default=4, help="load generator processes")
+    parser.add_argument("--orders", choices=["configmaps", "pods"], default="configmaps")
     parser.add_argument("--ramp-rate", type=float, default=25.0, help="streams opened per s")
     parser.add_argument("--sign-in-threads", type=int, default=8)
     parser.add_argument("--api-workers", type=int, default=2)
