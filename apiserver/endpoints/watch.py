@@ -151,6 +151,8 @@ def wake_watchers() -> None:
 def wake_audit_watchers() -> None:
     """Called after every audit record is written: the same, for the audit log's feeds."""
     AUDIT.wake()
+
+
 Owner = tuple[int, str]  # the user's primary key and the token the stream was opened with
 
 
