@@ -108,3 +108,34 @@ def _pod(name: str) -> dict:
         "metadata": {"name": name},
         "spec": {"containers": [{"name": "main", "image": "nginx:1.27"}]},
     }
+
+
+def test_grand_central_shows_a_request_made_with_the_api_without_a_reload(live_cluster, page):
+    base = live_cluster.web_url
+    name = f"station-{secrets.token_hex(3)}"
+    page.add_init_script(COUNT_SSE)
+    page.goto(f"{base}/learner/")
+    page.get_by_role("textbox", name="Learner name").fill(name)
+    page.get_by_role("button", name="Start shopping").click()
+    expect(page.locator(".shop-learner")).to_contain_text(name)
+    token = live_cluster.token(name)
+
+    page.goto(f"{base}/learn/grand-central/")
+    expect(page.locator("#traffic")).to_contain_text(f"your namespace {name}")
+    page.wait_for_function("window.sseMessages > 0")  # the watch is open and has drawn
+    page.evaluate("window.stillTheSamePage = true")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+
+    _api(live_cluster, token, "POST", f"/api/v1/namespaces/{name}/configmaps", _shelf())
+
+    expect(page.locator("#traffic")).to_contain_text(
+        f"POST /api/v1/namespaces/{name}/configmaps", timeout=WITHIN
+    )
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert requests == [], "the traffic was polled rather than pushed"
+    page.screenshot(path=f"{SCREENSHOT}/warehouse-grand-central-live.png", full_page=True)
+
+
+def _shelf() -> dict:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shelf"}}
