@@ -2,8 +2,8 @@
 
 Each person has their own browser context (their own cookies). In the first story Ann's Pod
 is created through the API pipeline as Ann, as her kubectl would; she then presses Check on
-the lesson page, and carol's dashboard, polling with htmx, shows the passed task without a
-reload. The second story runs against the real server (`manage.py serve` with its control
+the lesson page, and carol's dashboard, watching the requests of her learners down its event
+stream, shows the passed task without a reload. The second story runs against the real server (`manage.py serve` with its control
 plane): Ann downloads her kubeconfig and uses the real kubectl.
 """
 
