@@ -42,7 +42,7 @@ from typing import Any
 
 from asgiref.sync import AsyncToSync, sync_to_async
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 
 from apiserver import errors
 from apiserver.endpoints import tables
@@ -149,8 +149,10 @@ def wake_watchers() -> None:
 
 
 def wake_audit_watchers() -> None:
-    """Called after every audit record is written: the same, for the audit log's feeds."""
-    AUDIT.wake()
+    """Called after every audit record is written: the same, for the audit log's feeds, once
+    the row is committed. Costs a dict check while nobody in this process watches it."""
+    if AUDIT.feeds:
+        transaction.on_commit(AUDIT.wake)
 
 
 Owner = tuple[int, str]  # the user's primary key and the token the stream was opened with

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import connection
 
 from apiserver.models import AuditRecord
 
@@ -40,7 +40,8 @@ FIELDS = (
 # AuditEvents in other processes read the new rows when told (`endpoints.watch`).
 CHANNEL = "warehouse_audit"
 
-# Called in this process after each row is written (committed): the watch feeds' wake-up.
+# Called in this process after each row is written: the watch feeds' wake-up, which waits
+# for the commit when the row was written inside a transaction.
 insert_listeners: list[Callable[[], None]] = []
 
 
@@ -134,10 +135,7 @@ def record(request: "ApiRequest", prepared: "Prepared", status: int, started: fl
         log.exception("could not write the audit record")
         return
     for listener in insert_listeners:
-        if connection.in_atomic_block:
-            transaction.on_commit(listener)
-        else:
-            listener()
+        listener()
 
 
 def recent(
