@@ -14,6 +14,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
@@ -269,7 +270,6 @@ def grand_central(request: HtmxHttpRequest) -> HttpResponse:
 
 def _staff_still(user_pk: int) -> Callable[[], bool]:
     """Whether the instructor behind a stream may still watch: active staff."""
-    from django.contrib.auth import get_user_model
 
     def check() -> bool:
         return get_user_model().objects.filter(pk=user_pk, is_active=True, is_staff=True).exists()
