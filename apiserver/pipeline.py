@@ -20,7 +20,7 @@ from django.db import OperationalError
 from apiserver import errors
 from apiserver.endpoints import discovery
 from apiserver.endpoints import watch as streams
-from apiserver.endpoints.handlers import HANDLERS, reviews
+from apiserver.endpoints.handlers import HANDLERS, auditevents, reviews
 from apiserver.endpoints.handlers import watch as watch_handler
 from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters import audit, fairness, faults
@@ -29,6 +29,7 @@ from apiserver.filters.authorization import SELF_REVIEWS, authorize
 from apiserver.filters.requestinfo import Prepared, Route, guess_client, route, verb_for
 from apiserver.rbac import authorizer
 from apiserver.registry import crds
+from apiserver.registry.auditevents import RESOURCE as AUDIT_EVENTS
 
 __all__ = ["ApiRequest", "ApiResponse", "Prepared", "guess_client", "handle", "open_watch"]
 
@@ -96,6 +97,8 @@ def _dispatch(request: ApiRequest, prepared: Prepared) -> ApiResponse:
         raise errors.bad_request("watch requests are served by the streaming endpoint")
     if target.kind.resource in SELF_REVIEWS and prepared.verb == "create":
         return reviews.handle(request, target, prepared.user)
+    if target.kind.resource == AUDIT_EVENTS:
+        return auditevents.handle(request, target, prepared.verb)
     return HANDLERS[prepared.verb](request, target)
 
 

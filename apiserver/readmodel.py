@@ -28,6 +28,7 @@ __all__ = [
     "custom_kinds",
     "first_request",
     "known_catalog_state",
+    "newest_request_id",
     "requests",
     "resources_in_namespace",
     "serves",
@@ -135,6 +136,13 @@ def first_request(
     """The first matching audit record in `order` (the newest by default), or None."""
     found = requests(scope, order=order, limit=1, **match)
     return found[0] if found else None
+
+
+def newest_request_id() -> int:
+    """The newest audit record's id: the resourceVersion a watch of AuditEvents from now
+    starts at (the log is too long to list first)."""
+    value = AuditRecord.objects.order_by("-id").values_list("id", flat=True).first()
+    return int(value or 0)
 
 
 def count_requests(scope: Scope | None = None, **match: Any) -> int:

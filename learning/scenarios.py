@@ -115,8 +115,14 @@ def panel_context(request: HttpRequest, workshop: Workshop) -> dict[str, Any]:
     """What the scenario panel shows: the scenario in force and the buttons to start one."""
     active = faults.active_scenario()
     run = _remember(active)
+    refused = 0
+    if active is not None:
+        since = {"since": active.started}
+        refused = readmodel.count_requests(status=503, **since)
+        refused += readmodel.count_requests(status=429, **since)
     return {
         "active": active,
+        "refused": refused,
         "started_by": run.started_by if run else "",
         "active_choice": BY_NAME.get(active.name) if active else None,
         "choices": CHOICES,
@@ -125,7 +131,7 @@ def panel_context(request: HttpRequest, workshop: Workshop) -> dict[str, Any]:
         "status_url": reverse("learning:scenario", args=[workshop.code]),
         "start_url": reverse("learning:scenario-start", args=[workshop.code]),
         "stop_url": reverse("learning:scenario-stop", args=[workshop.code]),
-        "poll": "every 2s",
+        "stream_url": reverse("learning:scenario-events", args=[workshop.code]),
     }
 
 

@@ -6,16 +6,20 @@ works without JavaScript. Who may see what is decided here, never only in a temp
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -35,6 +39,8 @@ from learning.models import (
     QuizAttempt,
     Workshop,
 )
+from shop import live
+from shop.api import collection_path
 from shop.learners import current_learner, learner_required
 
 SESSION_LAST_CHECK = "learning_last_check"
@@ -49,7 +55,15 @@ CLIENT_KINDS = [
 ]
 FEED_ROWS = 40
 COUNT_WINDOW = timedelta(minutes=5)
-POLL = "every 2s"
+# The live pages watch the audit log through the API: its AuditEvents.
+AUDIT = ("audit.warehouse.dev", "v1", "auditevents")
+# Traffic is heavy: Grand Central draws the events of each half second at once (at most
+# two renders a second), the dashboard and the scenario panel those of each second.
+TRAFFIC_SETTLE = 0.5
+BOARD_SETTLE = 1.0
+# Quiz answers are not API requests, so no watch sees them: a quiet dashboard is drawn
+# again this often, and sent only if it changed.
+BOARD_REFRESH_SECONDS = 10.0
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -167,42 +181,140 @@ def _is_instructor(request: HttpRequest) -> bool:
     return bool(user and user.is_authenticated and user.is_staff)
 
 
-def _visible_traffic(request: HttpRequest, learner: ClusterUser | None, mine: bool) -> Scope:
-    """Instructors see every request; learners their namespace's, their own and the system's."""
-    own = Scope(user=learner.username, namespace=learner.namespace) if learner else Scope()
+@dataclass(frozen=True)
+class Traffic:
+    """What one visitor of Grand Central sees: the AuditEvents RBAC lets them watch.
+
+    An instructor (cluster-admin) watches every namespace; a learner their own namespace
+    (their requests and the control plane's work on their orders there), or with "mine"
+    only their own requests in it. A visitor without a learner name has no identity to
+    watch with, so sees nothing.
+    """
+
+    label: str  # all, yours, mine or none
+    identity: ClusterUser | None = None
+    namespace: str = ""  # "" with an identity: every namespace
+    user: str = ""  # only this user's requests
+
+    @property
+    def scope(self) -> Scope:
+        if self.label == "all":
+            return Scope(everyone=True)
+        return Scope(namespace=self.namespace)
+
+    @property
+    def path(self) -> str:
+        return collection_path(*AUDIT, self.namespace)
+
+    @property
+    def query(self) -> dict[str, str]:
+        return {"fieldSelector": f"user.username={self.user}"} if self.user else {}
+
+
+def _visible_traffic(request: HttpRequest, learner: ClusterUser | None, mine: bool) -> Traffic:
     if mine and learner is not None:
-        return own
+        return Traffic("mine", learner, learner.namespace, learner.username)
     if _is_instructor(request):
-        return Scope(everyone=True)
-    return Scope(user=own.user, namespace=own.namespace, system=True)
+        return Traffic("all", workshops.instructor_identity(request.user))
+    if learner is not None:
+        return Traffic("yours", learner, learner.namespace)
+    return Traffic("none")
+
+
+def _traffic_context(traffic: Traffic, mine: bool) -> dict[str, Any]:
+    """The counts and the newest requests, read from the same log the watch follows."""
+    feed: list[dict[str, Any]] = []
+    counted: dict[str, int] = {}
+    if traffic.identity is not None:
+        match = {"user": traffic.user} if traffic.user else {}
+        since = timezone.now() - COUNT_WINDOW
+        counted = readmodel.client_counts(traffic.scope, since=since, **match)
+        feed = readmodel.requests(traffic.scope, limit=FEED_ROWS, **match)
+    counts = [{"client": c, "count": counted.pop(c, 0)} for c in CLIENT_KINDS]
+    counts[-1]["count"] += sum(counted.values())
+    for record in feed:
+        record["kind"] = record["client"] if record["client"] in CLIENT_KINDS else "other"
+    return {
+        "mine": mine,
+        "scope": traffic.label,
+        "namespace": traffic.namespace,
+        "counts": counts,
+        "busiest": max((c["count"] for c in counts), default=0) or 1,
+        "feed": feed,
+        "feed_url": reverse("learning:grand-central") + ("?mine=1" if mine else ""),
+    }
+
+
+def _traffic_for(request: HttpRequest) -> tuple[Traffic, bool]:
+    learner = current_learner(request)
+    mine = request.GET.get("mine") == "1" and learner is not None
+    return _visible_traffic(request, learner, mine), mine
 
 
 @require_GET
 def grand_central(request: HtmxHttpRequest) -> HttpResponse:
-    """The front door live: the newest requests from every kind of client, polled by htmx."""
-    learner = current_learner(request)
-    mine = request.GET.get("mine") == "1" and learner is not None
-    scope = _visible_traffic(request, learner, mine)
-    counted = readmodel.client_counts(scope, since=timezone.now() - COUNT_WINDOW)
-    counts = [{"client": c, "count": counted.pop(c, 0)} for c in CLIENT_KINDS]
-    counts[-1]["count"] += sum(counted.values())
-    feed = readmodel.requests(scope, limit=FEED_ROWS)
-    for record in feed:
-        record["kind"] = record["client"] if record["client"] in CLIENT_KINDS else "other"
-    context = {
-        "learner": learner,
-        "mine": mine,
-        "scope": "all" if _is_instructor(request) and not mine else "yours",
-        "counts": counts,
-        "busiest": max((c["count"] for c in counts), default=0) or 1,
-        "feed": feed,
-        "poll": POLL,
-        "feed_url": reverse("learning:grand-central") + ("?mine=1" if mine else ""),
-    }
+    """The front door live: the newest requests from every kind of client, then a watch."""
+    traffic, mine = _traffic_for(request)
+    context = _traffic_context(traffic, mine)
+    context["learner"] = current_learner(request)
+    if traffic.identity is not None:
+        context["stream_url"] = reverse("learning:grand-central-events") + (
+            "?mine=1" if mine else ""
+        )
+        context["sse_events"] = ",".join([*live.EVENT_TYPES, live.SYNC])
     template = "learning/grand_central.html"
     if request.htmx:
         template += "#traffic"
     return render(request, template, context)
+
+
+def _staff_still(user_pk: int) -> Callable[[], bool]:
+    """Whether the instructor behind a stream may still watch: active staff."""
+
+    def check() -> bool:
+        return get_user_model().objects.filter(pk=user_pk, is_active=True, is_staff=True).exists()
+
+    return check
+
+
+def _may_still_watch(request: HttpRequest, traffic: Traffic) -> Callable[[], bool] | None:
+    """None for a learner: a revoked token ends the watch itself; an instructor's staff
+    account is asked before each message."""
+    identity = traffic.identity
+    if identity is not None and identity.role == ClusterUser.Role.LEARNER:
+        return None
+    return _staff_still(request.user.pk)
+
+
+@require_GET
+async def grand_central_events(request: HtmxHttpRequest) -> HttpResponse:
+    """Grand Central's traffic as Server-Sent Events, fed by a watch on AuditEvents.
+
+    The watch is opened through the front door as the visitor (an instructor's identity,
+    or the learner), so RBAC decides whose requests arrive. The log is not listed first:
+    the watch starts at its newest record and the region is drawn at once; each half
+    second's requests are then drawn in one render.
+    """
+    traffic, mine = await sync_to_async(_traffic_for)(request)
+    if traffic.identity is None:
+        return HttpResponse(
+            "Pick a learner name first.", status=403, content_type="text/plain; charset=utf-8"
+        )
+    allowed = await sync_to_async(_may_still_watch)(request, traffic)
+
+    def region(lines: list[live.Line]) -> str:
+        context = _traffic_context(traffic, mine)
+        return render_to_string("learning/grand_central.html#traffic", context, request=request)
+
+    return await live.respond(
+        traffic.identity,
+        [(traffic.path, traffic.query)],
+        region,
+        request.headers.get("Last-Event-ID", "").strip(),
+        allowed,
+        now=lambda: str(readmodel.newest_request_id()),
+        settle=TRAFFIC_SETTLE,
+    )
 
 
 # Quizzes ------------------------------------------------------------------------------
@@ -439,15 +551,92 @@ def dashboard(request: HtmxHttpRequest, code: str) -> HttpResponse:
     context = {
         "board": workshops.board(workshop, identity),
         "workshop": workshop,
-        "poll": POLL,
+        "stream_url": reverse("learning:dashboard-events", args=[workshop.code]),
+        "sse_events": ",".join([*live.EVENT_TYPES, live.SYNC]),
         "join_url": request.build_absolute_uri(reverse("learning:join")),
-        # Panels sit outside the polled board and refresh themselves.
+        # Panels sit outside the board and keep themselves up to date.
         "panels": [] if request.htmx else workshops.panels(request, workshop),
     }
     template = "learning/dashboard.html"
     if request.htmx:
         template += "#board"
     return render(request, template, context)
+
+
+def _streamed_workshop(request: HttpRequest, code: str) -> Workshop | HttpResponse:
+    """The workshop a dashboard stream follows, or the refusal its page would get."""
+    try:
+        return _own_workshop(request, code)
+    except NotYourWorkshop:
+        return _forbidden(request)
+
+
+def _everyone_watched(workshop: Workshop) -> tuple[set[str], set[str]]:
+    """The namespaces and user names of the workshop's learners, as the board knows them."""
+    learners = [p.learner for p in workshop.participants.select_related("learner")]
+    return {lr.namespace for lr in learners}, {lr.username for lr in learners}
+
+
+class _Learners:
+    """Which AuditEvents concern a workshop's board: its learners' requests, and those into
+    their namespaces (the control plane's work on their orders). A new namespace may be a
+    new joiner. The board's own reads (cluster-wide, as the instructor) are not among them,
+    or each redraw would cause the next."""
+
+    def __init__(self, workshop: Workshop) -> None:
+        self.namespaces, self.users = _everyone_watched(workshop)
+
+    def keep(self, event: live.WatchEvent) -> bool:
+        obj = event.object
+        namespace = str((obj.get("metadata") or {}).get("namespace", ""))
+        user = str((obj.get("user") or {}).get("username", ""))
+        ref = obj.get("objectRef") or {}
+        joining = ref.get("resource") == "namespaces" and obj.get("verb") == "create"
+        return namespace in self.namespaces or user in self.users or joining
+
+
+def _all_traffic() -> list[tuple[str, dict[str, str]]]:
+    """An instructor's watch: every AuditEvent, in every namespace."""
+    return [(collection_path(*AUDIT), {})]
+
+
+@require_GET
+@staff_member_required
+async def dashboard_events(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    """The dashboard's board as Server-Sent Events, fed by the instructor's watch on every
+    AuditEvent: each learner action through the API (orders, lesson checks, kubectl) and
+    the control plane's work on their orders redraws it, at most once a second.
+
+    Quiz answers are not API requests, so no watch sees them: a quiet board is drawn again
+    every BOARD_REFRESH_SECONDS and sent only if it changed.
+    """
+    found = await sync_to_async(_streamed_workshop)(request, code)
+    if isinstance(found, HttpResponse):
+        return found
+    workshop = found
+    identity = await sync_to_async(workshops.instructor_identity)(request.user)
+    learners = await sync_to_async(_Learners)(workshop)
+
+    def region(lines: list[live.Line]) -> str:
+        learners.namespaces, learners.users = _everyone_watched(workshop)
+        context = {"board": workshops.board(workshop, identity), "workshop": workshop}
+        return render_to_string("learning/dashboard.html#board", context, request=request)
+
+    def watched(opened: live.Stream) -> live.Stream:
+        return live.Only(opened, learners.keep)
+
+    return await live.respond(
+        identity,
+        _all_traffic(),
+        region,
+        request.headers.get("Last-Event-ID", "").strip(),
+        _staff_still(request.user.pk),
+        now=lambda: str(readmodel.newest_request_id()),
+        wrap=watched,
+        settle=BOARD_SETTLE,
+        idle=BOARD_REFRESH_SECONDS,
+        refresh=True,
+    )
 
 
 @require_POST
@@ -539,7 +728,7 @@ def _scenario_panel(
 @require_GET
 @instructor_only
 def scenario(request: HtmxHttpRequest, code: str) -> HttpResponse:
-    """The scenario in force and its time left, polled by htmx; a plain visit sees the board."""
+    """The scenario in force and its time left (for htmx); a plain visit sees the board."""
     workshop = _own_workshop(request, code)
     if not request.htmx:
         return redirect(reverse("learning:dashboard", args=[workshop.code]) + "#scenarios")
@@ -574,3 +763,64 @@ def scenario_stop(request: HtmxHttpRequest, code: str) -> HttpResponse:
     if scenarios.stop():
         return _scenario_panel(request, workshop, notice="Scenario ended: the door is open again.")
     return _scenario_panel(request, workshop, notice="No scenario was running.")
+
+
+def _refused(event: live.WatchEvent) -> bool:
+    """A request the door turned away: what an outage (503) or an overload (429) shows."""
+    return (event.object.get("responseStatus") or {}).get("code") in (429, 503)
+
+
+class _Countdown:
+    """When the scenario last drawn ends: the quiet spell before the panel is drawn again is
+    until then (or a keep-alive), asked on the event loop, so it reads no database."""
+
+    def __init__(self) -> None:
+        self.ends: Any = None
+
+    def seconds(self) -> float:
+        if self.ends is None:
+            return live.KEEPALIVE_SECONDS
+        left = (self.ends - timezone.now()).total_seconds()
+        return min(max(left, 0.0) + 0.2, live.KEEPALIVE_SECONDS)
+
+
+@require_GET
+@staff_member_required
+async def scenario_events(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    """The scenario panel's status as Server-Sent Events.
+
+    Fed by the instructor's watch on AuditEvents, kept to the requests the door refused:
+    a scenario's effects (every 503 of an outage, every 429 of an overload) redraw the
+    panel, with its count of refusals and time left, at most once a second. Starting or
+    ending a scenario is not an API request (it switches the server's fault hook), so no
+    watch sees it: the panel is also drawn when the scenario is due to end, and at each
+    keep-alive (sent only if it changed), which is when another instructor's start shows.
+    """
+    found = await sync_to_async(_streamed_workshop)(request, code)
+    if isinstance(found, HttpResponse):
+        return found
+    workshop = found
+    identity = await sync_to_async(workshops.instructor_identity)(request.user)
+    countdown = _Countdown()
+
+    def region(lines: list[live.Line]) -> str:
+        panel = scenarios.panel_context(request, workshop)
+        countdown.ends = panel["active"].ends if panel["active"] else None
+        context = {"workshop": workshop, "panel": panel}
+        return render_to_string(f"{SCENARIO_PANEL}#status", context, request=request)
+
+    def watched(opened: live.Stream) -> live.Stream:
+        return live.Only(opened, _refused)
+
+    return await live.respond(
+        identity,
+        _all_traffic(),
+        region,
+        request.headers.get("Last-Event-ID", "").strip(),
+        _staff_still(request.user.pk),
+        now=lambda: str(readmodel.newest_request_id()),
+        wrap=watched,
+        settle=BOARD_SETTLE,
+        idle=countdown.seconds,
+        refresh=True,
+    )

@@ -13,10 +13,15 @@ import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from asgiref.sync import sync_to_async
+from django.http import HttpResponse, StreamingHttpResponse
+
+from apiserver.accounts import ClusterUser
 from apiserver.client import ApiError, WatchEvent
 from apiserver.server import lifecycle
+from shop import api
 
 # A comment line this often keeps proxies and the browser from closing an idle stream.
 KEEPALIVE_SECONDS = 15.0
@@ -103,8 +108,30 @@ class Merged:
             stream.close()
 
 
+class Only:
+    """A stream passing on only the changes `keep` picks (bookmarks and errors always).
+
+    The instructor's dashboard watches the whole request log but redraws only for its own
+    learners' requests, not for the reads its own redraws send.
+    """
+
+    def __init__(self, stream: Stream, keep: Callable[[WatchEvent], bool]) -> None:
+        self.stream = stream
+        self.keep = keep
+
+    async def events(self) -> AsyncIterator[WatchEvent]:
+        async for event in self.stream.events():
+            if event.type not in EVENT_TYPES or self.keep(event):
+                yield event
+
+    def close(self) -> None:
+        self.stream.close()
+
+
 Opener = Callable[[str], Awaitable[Stream]]
 Renderer = Callable[[list[Line]], Awaitable[str]]
+Check = Callable[[], Awaitable[bool]]
+Seconds = float | Callable[[], float]
 
 
 def message(data: str = "", event: str = "", id: str = "", retry: int = 0) -> bytes:
@@ -143,9 +170,10 @@ def _line(event: WatchEvent) -> Line:
 
 
 async def batched(
-    events: AsyncIterator[WatchEvent], idle: float, settle: float
+    events: AsyncIterator[WatchEvent], idle: Seconds, settle: float
 ) -> AsyncIterator[list[WatchEvent]]:
-    """Events in bursts (those within `settle` of the first), or [] after `idle` quiet seconds.
+    """Events in bursts (those within `settle` of the first), or [] after `idle` quiet seconds
+    (a number, or a function asked before each wait).
 
     The next event is awaited in a task, so a quiet stream can still say it is alive, and
     ends as soon as the server begins to shut down; the task and the watch are closed
@@ -158,8 +186,9 @@ async def batched(
         while True:
             if pending is None:
                 pending = asyncio.ensure_future(anext(events))
+            quiet = idle() if callable(idle) else idle
             done, _ = await asyncio.wait(
-                {pending, stopping}, timeout=idle, return_when=asyncio.FIRST_COMPLETED
+                {pending, stopping}, timeout=quiet, return_when=asyncio.FIRST_COMPLETED
             )
             if stopping in done:
                 return
@@ -200,6 +229,12 @@ async def stream(
     open_watch: Opener,
     render: Renderer,
     resource_version: str,
+    allowed: Check | None = None,
+    *,
+    settle: float | None = None,
+    idle: Seconds | None = None,
+    refresh: bool = False,
+    now: Callable[[], Awaitable[str]] | None = None,
 ) -> AsyncIterator[bytes]:
     """The SSE body of one live page: the region again after each change, until the end.
 
@@ -208,23 +243,46 @@ async def stream(
     log no longer reaches back that far) lists again and re-renders the whole region.
     The stream ends at the watch's timeout, when the learner may no longer watch (their
     token was revoked: the watch itself ends with a 401), when the client goes or the
-    server stops; the browser reconnects by itself, from the last id it saw.
+    server stops; the browser reconnects by itself, from the last id it saw. `allowed`,
+    when given, is asked before each message too (an instructor who lost their staff
+    account).
+
+    Busy pages pass a longer `settle`: every event within it is drawn in one render, so a
+    region is drawn at most once per `settle` seconds however heavy the traffic. A log (the
+    audit log) is not listed first: `now` says where it stands, the watch starts there and
+    the region is drawn at once. With `refresh`, a quiet spell of `idle` seconds redraws
+    the region too, sent only when it changed: for what no watch can see.
     """
     lines: deque[Line] = deque(maxlen=RECENT)
     rv = resource_version
+    shown = ""
     yield message(retry=RETRY_MS) + comment("watching")
     while True:
+        fresh = now is not None
+        if fresh and not rv:
+            rv = await now()
         try:
             watch = await open_watch(rv)
         except ApiError:
             return
         listing = not rv
         relist = ended = False
+        if fresh:
+            shown = await render(list(lines))
+            yield message(shown, event=SYNC, id=rv)
         try:
-            async with contextlib.aclosing(
-                batched(watch.events(), KEEPALIVE_SECONDS, SETTLE_SECONDS)
-            ) as batches:
+            quiet = KEEPALIVE_SECONDS if idle is None else idle
+            burst = SETTLE_SECONDS if settle is None else settle
+            async with contextlib.aclosing(batched(watch.events(), quiet, burst)) as batches:
                 async for batch in batches:
+                    if allowed is not None and not await allowed():
+                        return
+                    if not batch and refresh and not listing:
+                        region = await render(list(lines))
+                        if region != shown:
+                            shown = region
+                            yield message(region, event=SYNC, id=rv)
+                            continue
                     if not batch:
                         yield comment("keep-alive")
                         continue
@@ -241,14 +299,16 @@ async def stream(
                         elif event.initial_end:
                             listing, listed = False, True
                             name = changed[-1].type if changed else SYNC
-                            yield message(await render(list(lines)), event=name, id=rv)
+                            shown = await render(list(lines))
+                            yield message(shown, event=name, id=rv)
                             changed = []
                     if ended:
                         break
                     if listing:
                         continue
                     if changed:
-                        yield message(await render(list(lines)), event=changed[-1].type, id=rv)
+                        shown = await render(list(lines))
+                        yield message(shown, event=changed[-1].type, id=rv)
                     elif rv and not listed:
                         yield message(id=rv)  # a BOOKMARK: the resume point moves on
         finally:
@@ -256,3 +316,75 @@ async def stream(
         if not relist:
             return
         rv = ""
+
+
+Watches = list[tuple[str, dict[str, str]]]
+
+
+async def respond(
+    user: ClusterUser,
+    watches: Watches,
+    region: Callable[[list[Line]], str],
+    resume: str,
+    still_allowed: Callable[[], bool] | None = None,
+    *,
+    now: Callable[[], str] | None = None,
+    wrap: Callable[[Stream], Stream] | None = None,
+    **options: Any,
+) -> HttpResponse:
+    """Open the watches as `user` now (so a refusal is a plain HTTP error), then stream.
+
+    `region` draws the live region (in a thread); `still_allowed`, if given, is asked
+    before each message (a revoked token ends the watch itself); a log, which is not
+    listed first, starts where `now` says; `wrap` may keep some events from the page
+    (`Only`). `options` go to `stream()`.
+    """
+    common = {"allowWatchBookmarks": "true", "timeoutSeconds": str(WATCH_SECONDS)}
+
+    async def open_all(resource_version: str) -> Stream:
+        listing = {} if resource_version else {"sendInitialEvents": "true"}
+        opened: list[Stream] = []
+        try:
+            for path, query in watches:
+                sent = {**query, **common, **listing}
+                opened.append(await api.open_watch(user, path, sent, resource_version))
+        except BaseException:
+            for each in opened:
+                each.close()
+            raise
+        merged = opened[0] if len(opened) == 1 else Merged(opened)
+        return wrap(merged) if wrap is not None else merged
+
+    start = resume
+    if now is not None and not start:
+        start = await sync_to_async(now)()
+    try:
+        first = await open_all(start)
+    except ApiError as error:
+        text = str(error.status.get("message", "")) or error.reason
+        return HttpResponse(text, status=error.code, content_type="text/plain; charset=utf-8")
+    opened = [first]
+
+    async def open_watch(resource_version: str) -> Stream:
+        return opened.pop() if opened else await open_all(resource_version)
+
+    async def render(lines: list[Line]) -> str:
+        return await sync_to_async(region)(lines)
+
+    async def asked() -> bool:
+        return await sync_to_async(still_allowed)()
+
+    allowed = asked if still_allowed is not None else None
+
+    async def where() -> str:
+        return await sync_to_async(now)() if now is not None else ""
+
+    body = stream(
+        open_watch, render, start, allowed, now=where if now is not None else None, **options
+    )
+    response = StreamingHttpResponse(body, content_type="text/event-stream")
+    # Also when the stream never started: the response is closed however it ends.
+    response._resource_closers.append(first.close)
+    response["Cache-Control"] = "no-cache, private"
+    response["X-Accel-Buffering"] = "no"
+    return response

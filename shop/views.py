@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 from asgiref.sync import sync_to_async
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -748,40 +748,6 @@ async def _event_stream(
     watches: list[tuple[str, dict[str, str]]],
     region: Callable[[list[live.Line]], str],
 ) -> HttpResponse:
-    """Open the watches now (so a refusal is a plain HTTP error), then stream their events."""
-    common = {"allowWatchBookmarks": "true", "timeoutSeconds": str(live.WATCH_SECONDS)}
+    """Open the watches as the learner, then stream their events (see `live.respond`)."""
     resume = request.headers.get("Last-Event-ID", "").strip()
-
-    async def open_all(resource_version: str) -> live.Stream:
-        listing = {} if resource_version else {"sendInitialEvents": "true"}
-        opened: list[live.Stream] = []
-        try:
-            for path, query in watches:
-                sent = {**query, **common, **listing}
-                opened.append(await api.open_watch(learner, path, sent, resource_version))
-        except BaseException:
-            for stream in opened:
-                stream.close()
-            raise
-        return opened[0] if len(opened) == 1 else live.Merged(opened)
-
-    try:
-        first = await open_all(resume)
-    except api.ApiError as error:
-        message = str(error.status.get("message", "")) or error.reason
-        return HttpResponse(message, status=error.code, content_type="text/plain; charset=utf-8")
-    opened = [first]
-
-    async def open_watch(resource_version: str) -> live.Stream:
-        return opened.pop() if opened else await open_all(resource_version)
-
-    async def render(lines: list[live.Line]) -> str:
-        return await sync_to_async(region)(lines)
-
-    body = live.stream(open_watch, render, resume)
-    response = StreamingHttpResponse(body, content_type="text/event-stream")
-    # Also when the stream never started: the response is closed however it ends.
-    response._resource_closers.append(first.close)
-    response["Cache-Control"] = "no-cache, private"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    return await live.respond(learner, watches, region, resume)

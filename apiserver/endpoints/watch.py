@@ -22,6 +22,11 @@ token they opened them with: rotating a learner's token or deactivating them end
 streams in every server process. It checks when told that some user's credentials
 changed (in this process at commit; on PostgreSQL by a NOTIFY sent in the change's own
 transaction), and otherwise only with the slow safety re-read; on SQLite every few seconds.
+
+The audit log is watched the same way (`registry.auditevents`): a feed of its own reads
+audit rows by id, woken in-process right after each audit INSERT and, on PostgreSQL, by
+the NOTIFY that the INSERT statement itself sends on its own channel. Each `Log` says where
+a feed reads and listens; the streams do not care which one they follow.
 """
 
 import asyncio
@@ -34,7 +39,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import AsyncToSync, sync_to_async
@@ -44,8 +49,9 @@ from django.db import OperationalError, connection, connections, transaction
 from apiserver import errors
 from apiserver.endpoints import tables
 from apiserver.endpoints.selectors import fields_match, labels_match, parse_fields, parse_labels
+from apiserver.filters import audit
 from apiserver.models import ClusterUser
-from apiserver.registry import store
+from apiserver.registry import auditevents, store
 from apiserver.registry.kinds import Kind
 
 log = logging.getLogger(__name__)
@@ -73,27 +79,84 @@ OFFER_SLICE = 50
 # At most this many rows wait for a slow stream; past that it re-reads the log itself.
 QUEUE_ROWS = 1000
 
-# One feed per event loop with open streams; it goes when its last stream does.
-_feeds: dict[asyncio.AbstractEventLoop, "_Feed"] = {}
 _feeds_lock = threading.Lock()
 
 # The feeds' reads, one at a time, on one thread of their own per process.
 _feed_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="watch-feed")
 
 
+Row = tuple[int, str, str, str, str]  # id, resource, namespace, event type, body
+
+
+@dataclass
+class Log:
+    """A table that watches follow by id: where its feed reads, and where it listens.
+
+    `dense` logs number every row with no gaps (the revision counter), so a gap means
+    compaction overtook the feed; an auto-increment id (the audit log) may skip numbers.
+    """
+
+    name: str
+    channel: str
+    start: Callable[[], int]
+    all_after: Callable[[int], list[Row]]
+    after: Callable[[int, str, str | None], list[tuple[int, str, str]]]
+    oldest: Callable[[], int]
+    dense: bool = True
+    # One feed per event loop with open streams; it goes when its last stream does.
+    feeds: dict[asyncio.AbstractEventLoop, "_Feed"] = field(default_factory=dict)
+
+    def wake(self) -> None:
+        """Have this process's feeds of this log read at once."""
+        if not self.feeds:
+            return
+        with _feeds_lock:
+            feeds = list(self.feeds.items())
+        for loop, feed in feeds:
+            try:
+                loop.call_soon_threadsafe(feed.kick)
+            except RuntimeError:  # the loop has closed
+                with _feeds_lock:
+                    self.feeds.pop(loop, None)
+
+
+# Looked up at each call, so a store function replaced later (tests) is the one used.
+REVISIONS = Log(
+    "revisions",
+    store.REVISIONS_CHANNEL,
+    lambda: store.current_revision(),
+    lambda after: store.all_revisions_after(after),
+    lambda after, resource, namespace: store.revisions_after(after, resource, namespace),
+    lambda: store.oldest_revision(),
+)
+AUDIT = Log(
+    "audit",
+    audit.CHANNEL,
+    auditevents.newest_id,
+    auditevents.all_events_after,
+    auditevents.events_after,
+    auditevents.oldest_id,
+    dense=False,
+)
+_feeds = REVISIONS.feeds
+
+
+def log_for(kind: Kind) -> Log:
+    return AUDIT if kind.resource == auditevents.RESOURCE else REVISIONS
+
+
 def wake_watchers() -> None:
     """Called after every committed write: have this process's feeds poll at once."""
-    with _feeds_lock:
-        feeds = list(_feeds.items())
-    for loop, feed in feeds:
-        try:
-            loop.call_soon_threadsafe(feed.kick)
-        except RuntimeError:  # the loop has closed
-            with _feeds_lock:
-                _feeds.pop(loop, None)
+    REVISIONS.wake()
 
 
-Row = tuple[int, str, str, str, str]  # id, resource, namespace, event type, body
+def wake_audit_watchers() -> None:
+    """Called after every audit record is written: the same, for the audit log's feeds, once
+    the row is committed. Costs a dict check while nobody in this process watches it."""
+    if AUDIT.feeds:
+        transaction.on_commit(AUDIT.wake)
+
+
 Owner = tuple[int, str]  # the user's primary key and the token the stream was opened with
 
 
@@ -218,10 +281,6 @@ class _Subscriber:
             self.rows.put_nowait(None)
 
 
-def _read_start() -> int:
-    return store.current_revision()
-
-
 def _credentials_holding(owners: set[Owner]) -> set[Owner]:
     """Which of these (user, token) pairs still authenticate: one query for them all."""
     users = ClusterUser.objects.filter(pk__in={pk for pk, _ in owners}, is_active=True)
@@ -237,8 +296,9 @@ class _Feed:
     queues.
     """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, source: Log = REVISIONS) -> None:
         self.loop = loop
+        self.log = source
         self.subscribers: set[_Subscriber] = set()
         self.cursor: int | None = None
         self.lock = asyncio.Lock()
@@ -260,12 +320,12 @@ class _Feed:
         """
         async with self.lock:
             if self.cursor is None:
-                self.cursor = await _read(_read_start)
+                self.cursor = await _read(self.log.start)
             subscriber = _Subscriber(resource, namespace, owner)
             self.subscribers.add(subscriber)
             self.peak = max(self.peak, len(self.subscribers))
             with _feeds_lock:  # in case its last stream left while this one waited
-                _feeds.setdefault(self.loop, self)
+                self.log.feeds.setdefault(self.loop, self)
             if self.task is None or self.task.done():
                 self.task = self.loop.create_task(self.run(), name="watch feed")
             return subscriber
@@ -280,8 +340,8 @@ class _Feed:
         if not self.subscribers:
             # The last stream has gone: a later one starts a feed afresh.
             with _feeds_lock:
-                if _feeds.get(self.loop) is self:
-                    del _feeds[self.loop]
+                if self.log.feeds.get(self.loop) is self:
+                    del self.log.feeds[self.loop]
             if self.task is not None:
                 self.task.cancel()
                 self.task = None
@@ -358,7 +418,7 @@ class _Feed:
                 async with await psycopg.AsyncConnection.connect(
                     listener_conninfo(), autocommit=True
                 ) as conn:
-                    await conn.execute(f"LISTEN {store.REVISIONS_CHANNEL}")
+                    await conn.execute(f"LISTEN {self.log.channel}")
                     await conn.execute(f"LISTEN {CREDENTIALS_CHANNEL}")
                     self.listening = True
                     self.recheck()  # changes made while no one listened
@@ -380,8 +440,8 @@ class _Feed:
             if self.cursor is None:
                 return
             while True:
-                rows = await _feed_read(store.all_revisions_after, self.cursor)
-                if rows and rows[0][0] > self.cursor + 1:
+                rows = await _feed_read(self.log.all_after, self.cursor)
+                if self.log.dense and rows and rows[0][0] > self.cursor + 1:
                     # Compaction overtook the feed: each stream re-reads from its own
                     # place and learns whether its history is still there.
                     for subscriber in self.subscribers:
@@ -426,16 +486,17 @@ def give_back_memory() -> None:
     trim(0)
 
 
-def _feed() -> _Feed:
+def _feed(source: Log = REVISIONS) -> _Feed:
     loop = asyncio.get_running_loop()
     with _feeds_lock:
-        feed = _feeds.get(loop)
+        feed = source.feeds.get(loop)
         if feed is None:
-            feed = _feeds[loop] = _Feed(loop)
+            feed = source.feeds[loop] = _Feed(loop, source)
         return feed
 
 
 store.commit_listeners.append(wake_watchers)
+audit.insert_listeners.append(wake_audit_watchers)
 
 
 class Filter:
@@ -482,6 +543,9 @@ def _shared_event(revision: int, event_type: str, body: str, api_version: str) -
 
 
 def initial_state(kind: Kind, namespace: str | None) -> tuple[list[dict[str, Any]], int]:
+    """What a watch from nothing sends first; for the audit log, its newest page only."""
+    if kind.resource == auditevents.RESOURCE:
+        return auditevents.recent(namespace)
     return store.list_objects(kind, namespace)
 
 
@@ -502,10 +566,10 @@ def timeout_seconds(value: str) -> int:
     return int(DEFAULT_TIMEOUT * (1 + random.random()) / 2) + DEFAULT_TIMEOUT // 2
 
 
-def too_old(revision: int) -> dict[str, Any] | None:
+def too_old(revision: int, source: Log = REVISIONS) -> dict[str, Any] | None:
     """The 410 Gone status when the log no longer holds every change after `revision`
-    (it was compacted), else None."""
-    oldest = store.oldest_revision()
+    (it was compacted, or pruned), else None."""
+    oldest = source.oldest()
     if oldest and revision < oldest - 1:
         return errors.gone(f"too old resource version: {revision} ({oldest - 1})").status()
     return None
@@ -529,7 +593,7 @@ def first_reads(kind: Kind, namespace: str | None, query: dict[str, str]) -> Ope
     if start == 0 or query.get("sendInitialEvents") in ("true", "1"):
         objects, revision = initial_state(kind, namespace)
         return Opening(revision, objects)
-    return Opening(start, gone=too_old(start))
+    return Opening(start, gone=too_old(start, log_for(kind)))
 
 
 async def events(
@@ -575,7 +639,8 @@ async def events(
         if send_initial:
             yield _event("BOOKMARK", _bookmark(kind, cursor, initial_end=True))
 
-    feed = _feed()
+    source = log_for(kind)
+    feed = _feed(source)
     try:
         subscriber = await feed.subscribe(kind.resource, namespace, owner)
     except OperationalError as error:
@@ -592,9 +657,9 @@ async def events(
                 # From our own cursor to the present, with our own reads; rows the feed
                 # offers meanwhile wait in the queue, and those already seen are skipped.
                 subscriber.behind = False
-                rows = await _read(store.revisions_after, cursor, kind.resource, namespace)
+                rows = await _read(source.after, cursor, kind.resource, namespace)
                 gap = bool(rows) and rows[0][0] > cursor + 1
-                if gap and (gone := await _read(too_old, cursor)):
+                if gap and (gone := await _read(too_old, cursor, source)):
                     yield _event("ERROR", gone)
                     return
                 catching_up = bool(rows)
@@ -716,14 +781,15 @@ class Follower:
         """
         kind = self.kind
         if not self.listed:
-            objects, self.cursor = store.list_objects(kind, self.namespace)
+            objects, self.cursor = initial_state(kind, self.namespace)
             self.listed = True
             return [("ADDED", _versioned(kind, o)) for o in objects if self.filter.matches(o)]
         events: list[tuple[str, dict[str, Any]]] = []
         while True:
-            rows = store.revisions_after(self.cursor, kind.resource, self.namespace)
+            source = log_for(kind)
+            rows = source.after(self.cursor, kind.resource, self.namespace)
             if rows and rows[0][0] > self.cursor + 1:
-                oldest = store.oldest_revision()
+                oldest = source.oldest()
                 if oldest and self.cursor < oldest - 1:
                     raise errors.gone(f"too old resource version: {self.cursor} ({oldest - 1})")
             for revision, event_type, body in rows:

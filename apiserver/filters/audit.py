@@ -4,6 +4,7 @@ import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -35,12 +36,29 @@ FIELDS = (
 )
 
 
+# The PostgreSQL channel each audit row is announced on, payload its id: watches of
+# AuditEvents in other processes read the new rows when told (`endpoints.watch`).
+CHANNEL = "warehouse_audit"
+
+# Called in this process after each row is written: the watch feeds' wake-up, which waits
+# for the commit when the row was written inside a transaction.
+insert_listeners: list[Callable[[], None]] = []
+
+
 @functools.cache
 def _insert_sql_for(vendor: str) -> str:
+    """The INSERT; on PostgreSQL the same statement sends the NOTIFY, so a row costs one
+    round trip still, and the notice goes out only if the row commits."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(AuditRecord._meta.get_field(f).column) for f in FIELDS)
     marks = ", ".join(["%s"] * len(FIELDS))
-    return f"INSERT INTO {quote(AuditRecord._meta.db_table)} ({columns}) VALUES ({marks})"
+    insert = f"INSERT INTO {quote(AuditRecord._meta.db_table)} ({columns}) VALUES ({marks})"
+    if vendor == "postgresql":
+        return (
+            f"WITH written AS ({insert} RETURNING id) "
+            f"SELECT pg_notify('{CHANNEL}', id::text) FROM written"
+        )
+    return insert
 
 
 def _insert_sql() -> str:
@@ -115,6 +133,9 @@ def record(request: "ApiRequest", prepared: "Prepared", status: int, started: fl
             cursor.execute(_insert_sql(), values)
     except Exception:  # noqa: BLE001 - auditing must not break serving
         log.exception("could not write the audit record")
+        return
+    for listener in insert_listeners:
+        listener()
 
 
 def recent(

@@ -18,6 +18,7 @@ the next start writes it back, as kube-apiserver's start-up reconciliation does.
 from typing import Any
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
+AUDIT_GROUP = "audit.warehouse.dev"
 SUPERUSERS = "system:masters"
 AUTHENTICATED = "system:authenticated"
 UNAUTHENTICATED = "system:unauthenticated"
@@ -236,6 +237,13 @@ CLUSTER_ROLES: tuple[dict[str, Any], ...] = (
             ),
             _rule(["authentication.k8s.io"], ["selfsubjectreviews"], ["create"]),
         ],
+    ),
+    # The request log of a namespace is its admin's to read: a learner sees the traffic
+    # into their own namespace, an instructor (cluster-admin) all of it.
+    _cluster_role(
+        "warehouse:audit-reader",
+        [_rule([AUDIT_GROUP], ["auditevents"], READ)],
+        aggregate_to=("admin",),
     ),
     _cluster_role("warehouse:cluster-reader", aggregated_from=CLUSTER_READER_LABEL),
     _cluster_role(

@@ -59,6 +59,21 @@ class Kind:
         return tuple(s for s in self.subresources if s in served)
 
 
+# Served by the API server itself, whatever the catalog holds: the audit log as a resource
+# (see `registry.auditevents`), the warehouse's own shelf, not one of Kubernetes'.
+AUDIT_EVENTS = Kind(
+    group="audit.warehouse.dev",
+    version="v1",
+    kind="AuditEvent",
+    plural="auditevents",
+    singular="auditevent",
+    namespaced=True,
+    verbs=("get", "list", "watch"),
+    short_names=("audit",),
+)
+BUILT_IN = (AUDIT_EVENTS,)
+
+
 @dataclass
 class Index:
     """Lookups the hot path needs, built once per refresh."""
@@ -165,6 +180,8 @@ def _build() -> Index:
         )
         for row in rows
     ]
+    if kinds:  # an empty catalog serves nothing yet
+        kinds.extend(BUILT_IN)
     preferred = dict(ApiGroup.objects.values_list("name", "preferred_version"))
     versions: dict[str, list[str]] = {}
     for kind in kinds:

@@ -5,7 +5,7 @@ A new built-in kind with defaults, checks or columns of its own is one module un
 take their columns from the definition's additionalPrinterColumns.
 """
 
-from apiserver.registry import cells, crds
+from apiserver.registry import auditevents, cells, crds
 from apiserver.registry.apps import daemonsets, deployments, replicasets, statefulsets
 from apiserver.registry.batch import cronjobs, jobs
 from apiserver.registry.core import (
@@ -53,6 +53,7 @@ STRATEGIES: dict[str, Strategy] = {
         jobs.STRATEGY,
         cronjobs.STRATEGY,
         crds.STRATEGY,
+        auditevents.STRATEGY,
         *policy.STRATEGIES,
     )
 }

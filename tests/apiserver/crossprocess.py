@@ -2,6 +2,11 @@
 
     python -m tests.apiserver.crossprocess watch STREAMS IDLE_SECONDS
     python -m tests.apiserver.crossprocess write WRITES PREFIX
+    python -m tests.apiserver.crossprocess watch-audit
+    python -m tests.apiserver.crossprocess audit WRITES
+
+The last two do the same for the audit log: a feed of AuditEvents in the namespace, and
+audit records written as requests into it would write them.
 
 Both use DATABASE_URL (a throwaway PostgreSQL database). The watcher opens STREAMS idle
 subscribers on its process's feed plus one on the namespace the writer writes to, counts
@@ -108,10 +113,58 @@ def write(writes: int, prefix: str) -> None:
         time.sleep(0.3)
 
 
+def watch_audit() -> None:
+    from apiserver.endpoints import watch as feeds
+    from apiserver.registry import auditevents
+
+    async def main() -> None:
+        feed = feeds._feed(feeds.AUDIT)
+        target = await feed.subscribe(auditevents.RESOURCE, NAMESPACE)
+        deadline = time.monotonic() + 30
+        while not feed.listening and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.5)
+        _say(ready=True, listening=feed.listening)
+        while True:
+            row = await target.rows.get()
+            if row is not None:
+                _say(woke=time.time(), id=row[0], body=json.loads(row[4]))
+
+    asyncio.run(main())
+
+
+def audit(writes: int) -> None:
+    from apiserver.endpoints.request import ApiRequest
+    from apiserver.filters import audit
+    from apiserver.filters.requestinfo import Prepared, Route
+    from apiserver.registry import auditevents
+    from apiserver.registry.kinds import Kind
+
+    pods = Kind(
+        group="",
+        version="v1",
+        kind="Pod",
+        plural="pods",
+        singular="pod",
+        namespaced=True,
+        verbs=("list",),
+    )
+    path = f"/api/v1/namespaces/{NAMESPACE}/pods"
+    for _ in range(writes):
+        prepared = Prepared(target=Route(kind=pods, namespace=NAMESPACE), verb="list")
+        audit.record(ApiRequest("GET", path, client="kubectl"), prepared, 200, time.perf_counter())
+        _say(committed=time.time(), id=auditevents.newest_id())
+        time.sleep(0.3)
+
+
 if __name__ == "__main__":
     django.setup()
     role, *args = sys.argv[1:]
     if role == "watch":
         watch(int(args[0]), float(args[1]))
+    elif role == "watch-audit":
+        watch_audit()
+    elif role == "audit":
+        audit(int(args[0]))
     else:
         write(int(args[0]), args[1])

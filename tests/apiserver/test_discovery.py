@@ -90,7 +90,7 @@ def test_aggregated_core_group_is_the_unnamed_group(api, alice):
     assert [item["metadata"]["name"] for item in body["items"]] == [""]
 
 
-def test_aggregated_discovery_lists_exactly_the_catalog_kinds(api, alice):
+def test_aggregated_discovery_lists_exactly_the_catalog_kinds_and_the_audit_log(api, alice):
     served = set()
     for path in ("/api", "/apis"):
         for item in api.get(path, alice, accept=AGGREGATED_ACCEPT).json_body["items"]:
@@ -103,8 +103,8 @@ def test_aggregated_discovery_lists_exactly_the_catalog_kinds(api, alice):
             "api_version__group__name", "api_version__version", "plural"
         )
     )
-    assert served == catalog
-    assert len(served) == 72
+    assert served == catalog | {("audit.warehouse.dev", "v1", "auditevents")}
+    assert len(served) == 73
 
 
 def test_openapi_v3_declares_field_validation_so_kubectl_validates_on_the_server(api, alice):

@@ -379,3 +379,15 @@ def test_kubectl_sends_no_token_over_plain_http(kubectl, live_cluster, tmp_path)
     stderr = anonymous.fails("get", "pods")
 
     assert "You must be logged in to the server" in stderr, stderr
+
+
+def test_get_auditevents_shows_the_traffic_and_refuses_writes(kubectl):
+    kubectl.ok("get", "configmaps")
+    table = kubectl.ok("get", "auditevents", "--field-selector", "objectRef.resource=configmaps")
+    header, *rows = table.splitlines()
+    assert re.match(r"NAME\s+VERB\s+USER\s+CLIENT\s+TARGET\s+CODE\s+LATENCY\s+AGE", header)
+    assert any(re.search(r"\blist\s+alice\s+kubectl\s+configmaps\s+200\b", row) for row in rows)
+    assert "cannot list" in kubectl.fails("get", "auditevents", "-n", "bob")
+    name = rows[-1].split()[0]
+    stderr = kubectl.fails("delete", "auditevent", name)
+    assert "MethodNotAllowed" in stderr or "not allowed" in stderr, stderr

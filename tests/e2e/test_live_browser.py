@@ -72,3 +72,32 @@ def test_a_pod_made_with_kubectl_appears_on_the_open_pages(live_cluster, page, t
     assert page.evaluate("window.stillTheSamePage") is True
     assert page.evaluate("window.sseOpened") == 1  # one stream, never reopened
     page.screenshot(path=f"{SCREENSHOT}/warehouse-tracking-live.png", full_page=True)
+
+
+def test_grand_central_shows_a_request_made_with_kubectl_without_a_reload(
+    live_cluster, page, tmp_path
+):
+    base = live_cluster.web_url
+    name = f"station-{secrets.token_hex(3)}"
+    page.add_init_script(COUNT_SSE)
+    page.goto(f"{base}/learner/")
+    page.get_by_role("textbox", name="Learner name").fill(name)
+    page.get_by_role("button", name="Start shopping").click()
+    expect(page.locator(".shop-learner")).to_contain_text(name)
+    kubeconfig = live_cluster.kubeconfig(name)
+
+    page.goto(f"{base}/learn/grand-central/")
+    expect(page.locator("#traffic")).to_contain_text(f"your namespace {name}")
+    page.wait_for_function("window.sseMessages > 0")  # the watch is open and has drawn
+    page.evaluate("window.stillTheSamePage = true")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+
+    kubectl(kubeconfig, tmp_path, "create", "configmap", "shelf", "--from-literal=a=b")
+
+    expect(page.locator("#traffic")).to_contain_text(
+        f"POST /api/v1/namespaces/{name}/configmaps", timeout=WITHIN
+    )
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert requests == [], "the traffic was polled rather than pushed"
+    page.screenshot(path=f"{SCREENSHOT}/warehouse-grand-central-live.png", full_page=True)

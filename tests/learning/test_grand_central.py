@@ -17,10 +17,11 @@ def count(page: str, client_kind: str) -> int:
     return int(re.search(rf'<strong data-client="{client_kind}">(\d+)</strong>', page)[1])
 
 
-def test_the_full_page_polls_a_fragment(alice):
+def test_the_full_page_watches_rather_than_polls(alice):
     page = alice.get("/learn/grand-central/").content.decode()
     assert "<html" in page and "<h1>Grand Central</h1>" in page
-    assert 'hx-get="/learn/grand-central/" hx-trigger="every 2s"' in page
+    assert 'sse-connect="/learn/grand-central/events/"' in page
+    assert "hx-trigger" not in page
     assert 'href="/learn/grand-central/?mine=1"' in page
 
 
@@ -29,8 +30,8 @@ def test_the_fragment_shows_requests_by_client_kind(alice):
     api(me, "GET", "/api/v1/namespaces/alice/pods", client="kubectl")
     api(me, "GET", "/api/v1/namespaces/alice/pods", client="kubectl")
     api(me, "GET", "/api/v1/namespaces/alice/services", client="python-client")
-    api(system_user("scheduler"), "GET", "/api/v1/nodes", client="scheduler")
-    api(system_user("kubelet-node-1"), "GET", "/api/v1/nodes", client="kubelet")
+    api(system_user("scheduler"), "GET", "/api/v1/namespaces/alice/pods", client="scheduler")
+    api(system_user("kubelet-node-1"), "GET", "/api/v1/namespaces/alice/pods", client="kubelet")
     page = traffic(alice)
     assert "<html" not in page
     assert count(page, "kubectl") == 2
@@ -51,17 +52,25 @@ def test_alice_does_not_see_bobs_traffic_but_an_instructor_does(alice, bob, caro
     assert "every namespace" in everything
 
 
-def test_my_namespace_filter_hides_system_traffic(alice):
-    api(system_user("scheduler"), "GET", "/api/v1/nodes", client="scheduler")
-    api(learner("alice"), "GET", "/api/v1/namespaces/alice/pods")
+def test_my_requests_filter_hides_the_control_planes_work_in_my_namespace(alice):
+    api(system_user("scheduler"), "GET", "/api/v1/namespaces/alice/pods", client="scheduler")
+    api(learner("alice"), "GET", "/api/v1/namespaces/alice/services")
+    assert "system:scheduler" in traffic(alice)
     mine = traffic(alice, "?mine=1")
-    assert "system:scheduler" not in mine and "/namespaces/alice/pods" in mine
-    assert 'hx-get="/learn/grand-central/?mine=1"' in mine
+    assert "system:scheduler" not in mine and "/namespaces/alice/services" in mine
+    assert 'href="/learn/grand-central/?mine=1">Check again' in mine
 
 
-def test_a_visitor_sees_only_cluster_wide_system_traffic(shopper, alice):
+def test_cluster_wide_traffic_is_the_instructors_not_a_learners(alice, carol):
+    api(system_user("scheduler"), "GET", "/api/v1/nodes", client="scheduler")
+    assert "GET /api/v1/nodes" not in traffic(alice)
+    assert "GET /api/v1/nodes" in traffic(carol)
+
+
+def test_a_visitor_without_a_learner_name_sees_no_traffic(shopper, alice):
     api(learner("alice"), "GET", "/api/v1/namespaces/alice/pods")
     api(system_user("scheduler"), "GET", "/api/v1/nodes", client="scheduler")
     page = traffic(shopper, "?mine=1")
-    assert "/namespaces/alice/" not in page and "GET /api/v1/nodes" in page
+    assert "/namespaces/alice/" not in page and "GET /api/v1/nodes" not in page
+    assert "Pick a learner name" in page
     assert ClusterUser.objects.filter(name="alice").exists()

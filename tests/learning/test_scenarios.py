@@ -87,10 +87,11 @@ def test_the_dashboard_offers_each_scenario_with_a_duration_and_says_what_it_tea
     assert "Every learner request waits about 1.5 s" in page
     assert "429 Too Many Requests" in page and "keeps working" in page
     assert "No scenario is running" in page
-    assert f'hx-get="{url(workshop)}" hx-trigger="every 2s"' in page
+    assert f'sse-connect="{url(workshop, "events")}"' in page
+    assert "hx-trigger" not in page
 
 
-def test_the_board_poll_does_not_rebuild_the_panel(carol, workshop):
+def test_the_board_fragment_does_not_rebuild_the_panel(carol, workshop):
     fragment = carol.get(f"/learn/workshops/{workshop.code}/", **HTMX).content.decode()
     assert "<html" not in fragment and 'id="board"' in fragment
     assert 'id="scenarios"' not in fragment
@@ -126,7 +127,7 @@ def test_with_htmx_starting_a_scenario_swaps_the_panel(carol, workshop):
     assert faults.active_scenario().delay_ms == faults.DEFAULT_DELAY_MS
 
 
-def test_the_status_poll_shows_the_time_left_as_a_fragment(carol, workshop):
+def test_the_status_fragment_shows_the_time_left(carol, workshop):
     assert "No scenario is running" in carol.get(url(workshop), **HTMX).content.decode()
     start(carol, workshop, "overload", 60)
     fragment = carol.get(url(workshop), **HTMX).content.decode()

@@ -155,11 +155,12 @@ def test_the_dashboard_reads_pods_through_the_api_as_the_instructor(carol):
     assert AuditRecord.objects.filter(user=identity.username, path="/api/v1/pods").exists()
 
 
-def test_the_full_dashboard_page_polls_its_board(carol):
+def test_the_full_dashboard_page_watches_its_board(carol):
     workshop = new_workshop(carol)
     page = carol.get(f"/learn/workshops/{workshop.code}/").content.decode()
     assert "<html" in page
-    assert f'hx-get="/learn/workshops/{workshop.code}/" hx-trigger="every 2s"' in page
+    assert f'sse-connect="/learn/workshops/{workshop.code}/events/"' in page
+    assert "hx-trigger" not in page
 
 
 def test_only_the_workshops_instructor_or_a_superuser_sees_the_dashboard(
