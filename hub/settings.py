@@ -198,6 +198,8 @@ WAREHOUSE_REVISION_KEEP_ROWS = envint("WAREHOUSE_REVISION_KEEP_ROWS", "100000")
 WAREHOUSE_EVENT_TTL_SECONDS = envint("WAREHOUSE_EVENT_TTL_SECONDS", "3600")
 WAREHOUSE_AUDIT_KEEP_HOURS = envint("WAREHOUSE_AUDIT_KEEP_HOURS", "24")
 WAREHOUSE_AUDIT_KEEP_ROWS = envint("WAREHOUSE_AUDIT_KEEP_ROWS", "200000")
+# Audit rows written in batches at most this many seconds late (0: each at once).
+WAREHOUSE_AUDIT_BATCH_SECONDS = float(os.environ.get("WAREHOUSE_AUDIT_BATCH_SECONDS", "0"))
 
 # Priority and fairness (apiserver/fairness.py): per-learner and learner-lane token buckets,
 # kept in this process ("memory"), in Redis shared by every process ("redis"), or "off".

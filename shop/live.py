@@ -26,7 +26,7 @@ from shop import api
 # A comment line this often keeps proxies and the browser from closing an idle stream.
 KEEPALIVE_SECONDS = 15.0
 # Events arriving this close together are shown in one render (a burst from a kubelet).
-SETTLE_SECONDS = 0.15
+SETTLE_SECONDS = 0.05
 # Each watch's timeoutSeconds; the browser then reconnects with Last-Event-ID.
 WATCH_SECONDS = 600
 # How long the browser waits before reconnecting, in milliseconds (the SSE `retry:`).

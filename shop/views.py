@@ -50,6 +50,14 @@ STOP_POLLING = 286
 # Endpoints for Services) and the supplies no Pod shows (ConfigMaps, Secrets, claims).
 ORDERS_WATCHED = ("pods", "endpoints", "configmaps", "secrets", "persistentvolumeclaims")
 
+# Kinds whose changes touch nothing else on the list: a live page lists only them again.
+SUPPLIES = {
+    "ConfigMap": "configmaps",
+    "Secret": "secrets",
+    "PersistentVolumeClaim": "persistentvolumeclaims",
+}
+ENDPOINTS_SHELF = "endpoints"
+
 # The kinds a learner usually orders, listed on "Your orders" in this order.
 ORDER_KINDS: list[tuple[str, str, str]] = [
     ("", "v1", "pods"),
@@ -372,17 +380,32 @@ def orders(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _orders_context(learner: ClusterUser, since: str = "") -> dict[str, Any] | None:
-    """The order list read as the learner; None when nothing changed since `since`."""
+def _orders_context(
+    learner: ClusterUser,
+    since: str = "",
+    shelves: dict[str, list[dict[str, Any]]] | None = None,
+    only: set[str] | None = None,
+) -> dict[str, Any] | None:
+    """The order list read as the learner; None when nothing changed since `since`.
+
+    A live page keeps what it listed in `shelves` (plural -> items) and, when it knows
+    which kinds changed, lists `only` those again, like an informer's cache: a new
+    ConfigMap costs one list, not one per kind.
+    """
     namespace = learner.namespace
-    first_path, first = _conditional_first_list(learner, namespace, since)
-    if first is not None and first.status == 304:
-        return None
+    first_path, first = "", None
+    if only is None:
+        first_path, first = _conditional_first_list(learner, namespace, since)
+        if first is not None and first.status == 304:
+            return None
     revision = _etag_revision(first.response.headers.get("etag", "")) if first else ""
     order_kinds = _order_kinds()
     found: list[tuple[ResourceKind, dict[str, Any]]] = []
     calls: list[dict[str, Any]] = []
     for kind in order_kinds:
+        if only is not None and shelves is not None and kind.plural not in only:
+            found.extend((kind, item) for item in shelves.get(kind.plural, []))
+            continue
         path = api.collection_path(
             kind.api_version.group.name, kind.api_version.version, kind.plural, namespace
         )
@@ -393,8 +416,16 @@ def _orders_context(learner: ClusterUser, since: str = "") -> dict[str, Any] | N
         calls.append({"method": "GET", "path": path, "status": exchange.status})
         if not exchange.ok:
             continue
-        found.extend((kind, item) for item in exchange.body.get("items") or [])
-    endpoints = _endpoints_by_name(learner, namespace, found, calls)
+        items = exchange.body.get("items") or []
+        if shelves is not None:
+            shelves[kind.plural] = items
+        found.extend((kind, item) for item in items)
+    if only is not None and shelves is not None and "endpoints" not in only:
+        endpoints = shelves.get(ENDPOINTS_SHELF, {})
+    else:
+        endpoints = _endpoints_by_name(learner, namespace, found, calls)
+        if shelves is not None:
+            shelves[ENDPOINTS_SHELF] = endpoints
     rows = [_order_row(kind, namespace, item, endpoints) for kind, item in found]
     rows.sort(key=lambda row: (row["sort_key"], row["kind"], row["name"]), reverse=True)
     return {
@@ -713,8 +744,23 @@ async def orders_events(request: HtmxHttpRequest) -> HttpResponse:
         (api.collection_path("", "v1", plural, learner.namespace), {}) for plural in ORDERS_WATCHED
     ]
 
+    shelves: dict[str, Any] = {}
+    accounted = {"up_to": 0}
+
     def region(lines: list[live.Line]) -> str:
-        context = _orders_context(learner) or {}
+        news = [
+            line
+            for line in lines
+            if line.resource_version.isdigit() and int(line.resource_version) > accounted["up_to"]
+        ]
+        accounted["up_to"] = max([accounted["up_to"], *(int(n.resource_version) for n in news)])
+        kinds = {line.kind for line in news}
+        # Every change is among the lines unless they overflowed: then list everything.
+        complete = len(news) < live.RECENT
+        only = None
+        if shelves and news and complete and kinds <= SUPPLIES.keys():
+            only = {SUPPLIES[kind] for kind in kinds}
+        context = _orders_context(learner, shelves=shelves, only=only) or {}
         context["watch_lines"] = lines
         context["oob"] = True
         return render_to_string("shop/orders.html#live", context, request=request)

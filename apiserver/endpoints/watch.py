@@ -180,7 +180,7 @@ def credentials_changed(sender: Any, instance: ClusterUser, **kwargs: Any) -> No
 def recheck_credentials() -> None:
     """Have this process's feeds check their streams' credentials at once."""
     with _feeds_lock:
-        feeds = list(_feeds.items())
+        feeds = [*REVISIONS.feeds.items(), *AUDIT.feeds.items()]
     for loop, feed in feeds:
         with contextlib.suppress(RuntimeError):  # the loop has closed
             loop.call_soon_threadsafe(feed.recheck)

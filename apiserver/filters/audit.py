@@ -1,5 +1,13 @@
-"""The audit log: one row per request, cheap to write, read by the Grand Central view."""
+"""The audit log: one row per request, cheap to write, read by the Grand Central view.
 
+Rows are written at once, or, with WAREHOUSE_AUDIT_BATCH_SECONDS above zero, in batches
+like kube-apiserver's batch audit backends: each request hands its row to a buffer and
+a writer thread of the process inserts what gathered, at most that many seconds later,
+in one statement. A room's requests then cost one commit per batch rather than one each;
+a process that dies loses at most its last batch, which is why the default is immediate.
+"""
+
+import atexit
 import functools
 import logging
 import threading
@@ -8,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import connection
 
 from apiserver.models import AuditRecord
@@ -63,6 +72,95 @@ def _insert_sql_for(vendor: str) -> str:
 
 def _insert_sql() -> str:
     return _insert_sql_for(connection.vendor)
+
+
+@functools.cache
+def _batch_sql_for(vendor: str, rows: int) -> str:
+    """One INSERT of `rows` rows; on PostgreSQL one NOTIFY for the batch, its newest id."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(AuditRecord._meta.get_field(f).column) for f in FIELDS)
+    row = "(" + ", ".join(["%s"] * len(FIELDS)) + ")"
+    insert = (
+        f"INSERT INTO {quote(AuditRecord._meta.db_table)} ({columns}) "
+        f"VALUES {', '.join([row] * rows)}"
+    )
+    if vendor == "postgresql":
+        return (
+            f"WITH written AS ({insert} RETURNING id) "
+            f"SELECT pg_notify('{CHANNEL}', max(id)::text) FROM written"
+        )
+    return insert
+
+
+# The most rows one batch INSERT carries.
+BATCH_ROWS = 500
+
+
+class _Batches:
+    """The rows this process has yet to write, and the thread that writes them."""
+
+    def __init__(self) -> None:
+        self.rows: list[list[Any]] = []
+        self.lock = threading.Condition()
+        self.thread: threading.Thread | None = None
+
+    def add(self, values: list[Any]) -> None:
+        with self.lock:
+            self.rows.append(values)
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self.run, name="audit-batches", daemon=True)
+                self.thread.start()
+            self.lock.notify()
+
+    def run(self) -> None:
+        """Asleep until a row comes; then gather for the batch's time (or until full)."""
+        while True:
+            with self.lock:
+                self.lock.wait_for(lambda: bool(self.rows))
+                deadline = time.monotonic() + _batch_seconds()
+                # Until full or due; rows taken meanwhile (a flush at exit) start afresh.
+                while self.rows and len(self.rows) < BATCH_ROWS:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self.lock.wait(left)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every row gathered so far, in batches of at most BATCH_ROWS."""
+        with self.lock:
+            rows, self.rows = self.rows, []
+            self.lock.notify_all()
+        if not rows:
+            return
+        try:
+            for start in range(0, len(rows), BATCH_ROWS):
+                chunk = rows[start : start + BATCH_ROWS]
+                params = [value for values in chunk for value in values]
+                with connection.cursor() as cursor:
+                    cursor.execute(_batch_sql_for(connection.vendor, len(chunk)), params)
+        except Exception:  # noqa: BLE001 - auditing must not break serving
+            log.exception("could not write %d audit records", len(rows))
+        finally:
+            if settings.DATABASES["default"].get("OPTIONS", {}).get("pool"):
+                connection.close()  # back to the pool until the next batch
+        for listener in insert_listeners:
+            listener()
+
+
+_batches = _Batches()
+
+
+def _batch_seconds() -> float:
+    return float(getattr(settings, "WAREHOUSE_AUDIT_BATCH_SECONDS", 0) or 0)
+
+
+def flush() -> None:
+    """Write the rows this process still holds (at exit, and for tests)."""
+    _batches.flush()
+
+
+atexit.register(flush)
 
 
 # A flood of refused strangers must not become a flood of INSERTs: per client address and
@@ -129,6 +227,9 @@ def record(request: "ApiRequest", prepared: "Prepared", status: int, started: fl
             round((time.perf_counter() - started) * 1000, 3),
             str(getattr(prepared, "lane", ""))[:20],
         ]
+        if _batch_seconds() > 0:
+            _batches.add(values)
+            return
         with connection.cursor() as cursor:
             cursor.execute(_insert_sql(), values)
     except Exception:  # noqa: BLE001 - auditing must not break serving

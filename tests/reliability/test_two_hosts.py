@@ -231,7 +231,7 @@ def test_a_write_on_host_a_reaches_a_live_page_on_host_b(hosts):
         arrived = page.wait_for("crossing", after=sent)
     finally:
         connection.close()
-    # The page waits live.SETTLE_SECONDS (0.15 s) to gather a burst into one render.
+    # The page waits live.SETTLE_SECONDS (0.05 s) to gather a burst into one render.
     print(f"host A POST sent -> host B live page message: {arrived - sent:.4f}s")
     assert arrived - sent < 3.0
 

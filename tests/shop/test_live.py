@@ -343,20 +343,29 @@ def test_your_orders_stream_shows_a_pod_created_through_the_api(alice):
     assert watch.client == "browser"
 
 
+def _lists_by_the_page() -> list[str]:
+    records = AuditRecord.objects.filter(verb="list", user="alice", client="browser")
+    return list(records.order_by("id").values_list("resource", flat=True))
+
+
 def test_your_orders_stream_shows_a_configmap_which_no_pod_would_show(alice):
     @async_to_sync
     async def run():
         _, reader = await _open(alice, ORDERS_STREAM)
         await reader.event()
+        lists = await sync_to_async(_lists_by_the_page)()
         body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "menu"}}
         created = await sync_to_async(_send)(
             "alice", "POST", "/api/v1/namespaces/alice/configmaps", body
         )
         added = await reader.event()
+        relisted = await sync_to_async(_lists_by_the_page)()
         await reader.close()
-        return created, added
+        return created, added, relisted[len(lists) :]
 
-    created, added = run()
+    created, added, relisted = run()
+    # Like an informer's cache: only the kind that changed is listed again.
+    assert relisted == ["configmaps"]
 
     assert added["event"] == "ADDED"
     assert added["id"] == created["metadata"]["resourceVersion"]
