@@ -754,6 +754,7 @@ def bench(database: str, levels: list[int], args: argparse.Namespace) -> None:
         # Nodes enough for every learner's Pods, and shares sized for the largest room.
         WAREHOUSE_NODES=str(max(3, max(levels) * (KEEP_ORDERS + 1) // 100 + 1)),
         WAREHOUSE_EXPECTED_LEARNERS=str(max(levels)),
+        WAREHOUSE_API_THREADS=str(args.api_threads),
     ) as server:
         web_port, api_port = urlsplit(server.web_url).port, urlsplit(server.api_url).port
         print(f"  server log: {server.log_file}")
@@ -828,6 +829,7 @@ def main() -> None:
     parser.add_argument("--sign-in-threads", type=int, default=8)
     parser.add_argument("--api-workers", type=int, default=2)
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--api-threads", type=int, default=4, help="pipeline threads per worker")
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",") if n.strip()]
     if not levels or max(levels) > 1000 or args.seconds > 300 or args.processes > 16:

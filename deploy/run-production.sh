@@ -27,6 +27,9 @@ export WAREHOUSE_STATE_DIR=$STATE_DIR
 # Several processes must share their rate limits, so they live in Redis.
 export WAREHOUSE_RATE_LIMIT_BACKEND=${WAREHOUSE_RATE_LIMIT_BACKEND:-redis}
 export DB_POOL=${DB_POOL:-true} DB_POOL_MAX=${DB_POOL_MAX:-12}
+# Few pipeline threads per worker: under load, more only queue for the interpreter while
+# one of them holds the store's revision counter (bench/workshop_load.py --api-threads).
+export WAREHOUSE_API_THREADS=${WAREHOUSE_API_THREADS:-4}
 # Audit rows in batches, a twentieth of a second at most: one commit for many requests.
 export WAREHOUSE_AUDIT_BATCH_SECONDS=${WAREHOUSE_AUDIT_BATCH_SECONDS:-0.05}
 export WAREHOUSE_API_URL=${WAREHOUSE_API_URL:-https://$HOST:$API_PORT}
