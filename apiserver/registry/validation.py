@@ -88,6 +88,17 @@ def at(obj: Any, path: str) -> Any:
     return obj
 
 
+def immutable(*paths: str) -> Any:
+    """An update check: each of `paths` keeps the value it was created with."""
+
+    def check(old: dict[str, Any], new: dict[str, Any], causes: "Causes") -> None:
+        for path in paths:
+            if at(old, path) != at(new, path):
+                causes.invalid(path, at(new, path), "field is immutable")
+
+    return check
+
+
 INT32_MAX = 2**31 - 1
 
 NEGATIVE_MESSAGE = "must be greater than or equal to 0"

@@ -8,6 +8,7 @@ from apiserver import admission, errors
 from apiserver.admission.plugin import CREATE, UPDATE, Attributes
 from apiserver.registry import crds, kinds, strategies
 from apiserver.registry.strategy import Strategy
+from tests.apiserver.conftest import deployment
 
 BARE = {"apiVersion": "v1", "kind": "Thing", "metadata": {"name": "x"}}
 # A well-filled object: every printer finds what its columns read.
@@ -104,3 +105,20 @@ def test_admission_fills_defaults_and_reports_every_cause_together(catalog):
     assert refused.value.code == 422
     fields = {cause["field"] for cause in refused.value.details["causes"]}
     assert fields == {"metadata.name", "spec.containers[0].image", "spec.restartPolicy"}
+
+
+def test_selectors_and_a_jobs_template_are_immutable(api, alice):
+    """As in Kubernetes: a workload's selector (and a Job's template) is fixed at creation."""
+    path = "/apis/apps/v1/namespaces/alice/deployments"
+    assert api.post(path, alice, deployment("web")).status_code == 201
+    changed = deployment("web")
+    changed["spec"]["selector"] = {"matchLabels": {"app": "other"}}
+    changed["spec"]["template"]["metadata"]["labels"] = {"app": "other"}
+    refused = api.put(f"{path}/web", alice, changed)
+    assert refused.status_code == 422
+    assert refused.json_body["details"]["causes"][0]["field"] == "spec.selector"
+    assert "field is immutable" in refused.json_body["message"]
+    scaled = api.patch(
+        f"{path}/web", alice, {"spec": {"replicas": 3}}, "application/merge-patch+json"
+    )
+    assert scaled.status_code == 200

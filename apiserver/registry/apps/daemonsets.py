@@ -6,7 +6,7 @@ from typing import Any
 from apiserver.registry import cells
 from apiserver.registry.podspec import default_template, validate_workload, workload_int32
 from apiserver.registry.strategy import Strategy
-from apiserver.registry.validation import Causes, at, check_rolling_update, fill
+from apiserver.registry.validation import Causes, at, check_rolling_update, fill, immutable
 
 
 def _default_daemonset(obj: dict[str, Any], causes: Causes) -> None:
@@ -63,4 +63,5 @@ STRATEGY = Strategy(
     default=_default_daemonset,
     validate=_validate,
     int32_fields=workload_int32("DaemonSetSpec"),
+    validate_update=immutable("spec.selector"),
 )

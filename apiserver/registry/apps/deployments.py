@@ -17,6 +17,7 @@ from apiserver.registry.validation import (
     check_nonnegative,
     check_rolling_update,
     fill,
+    immutable,
 )
 
 STRATEGY_TYPES = ["Recreate", "RollingUpdate"]
@@ -87,4 +88,5 @@ STRATEGY = Strategy(
         *workload_int32("DeploymentSpec"),
         ("spec.progressDeadlineSeconds", "DeploymentSpec"),
     ),
+    validate_update=immutable("spec.selector"),
 )

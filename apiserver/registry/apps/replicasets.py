@@ -11,7 +11,7 @@ from apiserver.registry.podspec import (
     workload_int32,
 )
 from apiserver.registry.strategy import Strategy
-from apiserver.registry.validation import Causes
+from apiserver.registry.validation import Causes, immutable
 
 
 def _default_replicaset(obj: dict[str, Any], causes: Causes) -> None:
@@ -53,4 +53,5 @@ STRATEGY = Strategy(
     validate=_validate,
     field_selectors=("status.replicas",),
     int32_fields=workload_int32("ReplicaSetSpec"),
+    validate_update=immutable("spec.selector"),
 )

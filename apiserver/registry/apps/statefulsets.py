@@ -11,7 +11,7 @@ from apiserver.registry.podspec import (
     workload_int32,
 )
 from apiserver.registry.strategy import Strategy
-from apiserver.registry.validation import Causes, check_nonnegative, fill
+from apiserver.registry.validation import Causes, check_nonnegative, fill, immutable
 
 
 def _default_statefulset(obj: dict[str, Any], causes: Causes) -> None:
@@ -63,4 +63,5 @@ STRATEGY = Strategy(
         *workload_int32("StatefulSetSpec"),
         ("spec.updateStrategy.rollingUpdate.partition", "StatefulSetSpec"),
     ),
+    validate_update=immutable("spec.selector", "spec.serviceName", "spec.podManagementPolicy"),
 )

@@ -7,7 +7,7 @@ from typing import Any
 from apiserver.registry import cells
 from apiserver.registry.podspec import default_template, validate_workload
 from apiserver.registry.strategy import Strategy
-from apiserver.registry.validation import Causes, check_nonnegative, fill
+from apiserver.registry.validation import Causes, check_nonnegative, fill, immutable
 
 # The counts a Job spec keeps in an int32, and those that may not be negative.
 JOB_INT32 = ("parallelism", "completions", "backoffLimit")
@@ -117,4 +117,5 @@ STRATEGY = Strategy(
     validate=_validate,
     field_selectors=("status.successful",),
     int32_fields=job_int32("spec."),
+    validate_update=immutable("spec.selector", "spec.template", "spec.completionMode"),
 )
