@@ -8,7 +8,6 @@ Both sides are processes of their own on a throwaway PostgreSQL database
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from apiserver.endpoints import watch
 from apiserver.registry import store
 from support.databases import POSTGRES, environment, postgres_available
 from support.livecluster import REPO, throwaway_postgres
+from tests.processes import json_line, run_python
 
 STREAMS = 1000
 IDLE_SECONDS = 3.0
@@ -25,30 +25,11 @@ WRITES = 5
 needs_postgres = pytest.mark.skipif(not postgres_available(), reason=f"no PostgreSQL at {POSTGRES}")
 
 
-def _run(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
-
-
-def _line(process: subprocess.Popen, seconds: float) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.startswith("{"):
-            return json.loads(line)
-        if not line and process.poll() is not None:
-            break
-    raise AssertionError(f"no answer from the watcher: {process.stderr.read()}")
-
-
 @needs_postgres
 def test_a_write_from_another_process_wakes_idle_watches_that_never_poll(tmp_path: Path):
     with throwaway_postgres(POSTGRES, "warehouse_notify") as url:
         env = environment(url, WAREHOUSE_STATE_DIR=str(tmp_path / "state"))
-        _run(env, "manage.py", "migrate", "--noinput", "-v0")
+        run_python(env, "manage.py", "migrate", "--noinput", "-v0")
         watcher = subprocess.Popen(
             [
                 sys.executable,
@@ -65,20 +46,20 @@ def test_a_write_from_another_process_wakes_idle_watches_that_never_poll(tmp_pat
             text=True,
         )
         try:
-            ready = _line(watcher, 120)
+            ready = json_line(watcher, 120)
             assert ready["listening"]
             assert ready["subscribers"] == STREAMS + 1
             # Polling would have read the log ~20 times in the idle seconds.
             assert ready["idle_statements"] == 0
 
             written = _write(env, "first")
-            woken = [_line(watcher, 30) for _ in range(WRITES)]
+            woken = [json_line(watcher, 30) for _ in range(WRITES)]
 
             # The listening connection is cut: the feed reconnects, re-reads what was
             # committed meanwhile, and is woken by NOTIFY again afterwards.
             assert _cut_listeners(url) == 1
             rewritten = _write(env, "after-the-cut")
-            rewoken = [_line(watcher, 30) for _ in range(WRITES)]
+            rewoken = [json_line(watcher, 30) for _ in range(WRITES)]
         finally:
             watcher.kill()
             watcher.wait(timeout=10)
@@ -96,7 +77,7 @@ def test_a_write_from_another_process_wakes_idle_watches_that_never_poll(tmp_pat
 def test_an_audit_record_written_by_another_process_wakes_auditevent_watches(tmp_path: Path):
     with throwaway_postgres(POSTGRES, "warehouse_audit_notify") as url:
         env = environment(url, WAREHOUSE_STATE_DIR=str(tmp_path / "state"))
-        _run(env, "manage.py", "migrate", "--noinput", "-v0")
+        run_python(env, "manage.py", "migrate", "--noinput", "-v0")
         watcher = subprocess.Popen(
             [sys.executable, "-m", "tests.apiserver.crossprocess", "watch-audit"],
             cwd=REPO,
@@ -106,10 +87,10 @@ def test_an_audit_record_written_by_another_process_wakes_auditevent_watches(tmp
             text=True,
         )
         try:
-            assert _line(watcher, 120)["listening"]
-            out = _run(env, "-m", "tests.apiserver.crossprocess", "audit", str(WRITES))
+            assert json_line(watcher, 120)["listening"]
+            out = run_python(env, "-m", "tests.apiserver.crossprocess", "audit", str(WRITES))
             written = [json.loads(line) for line in out.strip().splitlines()]
-            woken = [_line(watcher, 30) for _ in range(WRITES)]
+            woken = [json_line(watcher, 30) for _ in range(WRITES)]
         finally:
             watcher.kill()
             watcher.wait(timeout=10)
@@ -122,7 +103,7 @@ def test_an_audit_record_written_by_another_process_wakes_auditevent_watches(tmp
 
 
 def _write(env: dict[str, str], prefix: str) -> list[dict]:
-    out = _run(env, "-m", "tests.apiserver.crossprocess", "write", str(WRITES), prefix)
+    out = run_python(env, "-m", "tests.apiserver.crossprocess", "write", str(WRITES), prefix)
     return [json.loads(line) for line in out.strip().splitlines()]
 
 

@@ -1,14 +1,16 @@
-"""What a learner's browser and terminal do in the browser tests: count the page's
-Server-Sent Events, and run real kubectl with the learner's kubeconfig."""
+"""What a learner's browser and terminal do in the browser tests: pick a name, count the
+page's Server-Sent Events, and run real kubectl with the learner's kubeconfig."""
 
 import json
 import os
 import subprocess
 from pathlib import Path
 
+from playwright.sync_api import Page, expect
+
 from tests.e2e.test_kubectl import KUBECTL
 
-__all__ = ["COUNT_SSE", "KUBECTL", "kubectl"]
+__all__ = ["COUNT_SSE", "KUBECTL", "kubectl", "sign_in"]
 
 # An init script: how many streams the page opened and how many messages they brought.
 COUNT_SSE = """
@@ -30,3 +32,11 @@ def kubectl(kubeconfig: Path, home: Path, *args: str) -> dict:
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+def sign_in(page: Page, base: str, name: str) -> None:
+    """Pick a learner name on the learner page, as a newcomer does."""
+    page.goto(f"{base}/learner/")
+    page.get_by_role("textbox", name="Learner name").fill(name)
+    page.get_by_role("button", name="Start shopping").click()
+    expect(page.locator(".shop-learner")).to_contain_text(name)

@@ -13,7 +13,7 @@ import secrets
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.learner import COUNT_SSE, KUBECTL, kubectl
+from tests.e2e.learner import COUNT_SSE, KUBECTL, kubectl, sign_in
 
 pytestmark = [
     pytest.mark.e2e,
@@ -28,10 +28,7 @@ def test_a_pod_made_with_kubectl_appears_on_the_open_pages(live_cluster, page, t
     base = live_cluster.web_url
     name = f"watcher-{secrets.token_hex(3)}"
     page.add_init_script(COUNT_SSE)
-    page.goto(f"{base}/learner/")
-    page.get_by_role("textbox", name="Learner name").fill(name)
-    page.get_by_role("button", name="Start shopping").click()
-    expect(page.locator(".shop-learner")).to_contain_text(name)
+    sign_in(page, base, name)
     kubeconfig = live_cluster.kubeconfig(name)
 
     page.goto(f"{base}/orders/")
@@ -80,10 +77,7 @@ def test_grand_central_shows_a_request_made_with_kubectl_without_a_reload(
     base = live_cluster.web_url
     name = f"station-{secrets.token_hex(3)}"
     page.add_init_script(COUNT_SSE)
-    page.goto(f"{base}/learner/")
-    page.get_by_role("textbox", name="Learner name").fill(name)
-    page.get_by_role("button", name="Start shopping").click()
-    expect(page.locator(".shop-learner")).to_contain_text(name)
+    sign_in(page, base, name)
     kubeconfig = live_cluster.kubeconfig(name)
 
     page.goto(f"{base}/learn/grand-central/")

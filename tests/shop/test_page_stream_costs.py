@@ -11,7 +11,6 @@ seconds, leaving no task behind. The server side is a process of its own
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,32 +18,13 @@ import pytest
 from apiserver.server import asgi
 from support.databases import POSTGRES, environment, postgres_available
 from support.livecluster import REPO, throwaway_postgres
+from tests.processes import json_line, run_python
 
 STREAMS = 1000
 LEARNERS = 50
 IDLE_SECONDS = 3.0
 
 pytestmark = pytest.mark.skipif(not postgres_available(), reason=f"no PostgreSQL at {POSTGRES}")
-
-
-def _line(process: subprocess.Popen, seconds: float) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.startswith("{"):
-            return json.loads(line)
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise AssertionError(f"no answer from the server side: {process.stderr.read()[-4000:]}")
-
-
-def _run(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 def test_a_thousand_idle_live_pages_cost_no_queries_threads_or_connections(tmp_path: Path):
@@ -56,7 +36,7 @@ def test_a_thousand_idle_live_pages_cost_no_queries_threads_or_connections(tmp_p
             WAREHOUSE_RATE_LIMIT_BACKEND="off",
             WAREHOUSE_NEW_LEARNERS_LIMIT="1000",
         )
-        _run(env, "manage.py", "migrate", "--noinput", "-v0")
+        run_python(env, "manage.py", "migrate", "--noinput", "-v0")
         server = subprocess.Popen(
             [sys.executable, "-m", "tests.shop.pagestreams", "serve"]
             + [str(STREAMS), str(LEARNERS), str(IDLE_SECONDS)],
@@ -68,14 +48,14 @@ def test_a_thousand_idle_live_pages_cost_no_queries_threads_or_connections(tmp_p
             text=True,
         )
         try:
-            idle = _line(server, 600)
-            write = _line(server, 60)
-            out = _run(env, "-m", "tests.shop.pagestreams", "revoke", "reader-1")
+            idle = json_line(server, 600)
+            write = json_line(server, 60)
+            out = run_python(env, "-m", "tests.shop.pagestreams", "revoke", "reader-1")
             told = json.loads(out.strip().splitlines()[-1])
             server.stdin.write("go\n")
             server.stdin.flush()
-            revoked = _line(server, 60)
-            stopped = _line(server, 60)
+            revoked = json_line(server, 60)
+            stopped = json_line(server, 60)
         finally:
             server.kill()
             server.wait(timeout=10)
