@@ -3,8 +3,9 @@
 `kubectl create deployment|configmap|secret|job|...` encode their object as protobuf
 (`application/vnd.kubernetes.protobuf`) and do not fall back to JSON. This module decodes
 the wire format with a table of field numbers for the kinds those commands create, and
-turns it into the same JSON object the command would send with `-o json`. Fields it does
-not know are dropped; kinds it does not know are refused with 415.
+turns it into the same JSON object the command would send with `-o json`. Typed clients
+(helm's, deleting its release Secrets) send their DeleteOptions the same way. Fields it
+does not know are dropped; kinds it does not know are refused with 415.
 """
 
 import base64
@@ -273,6 +274,14 @@ MESSAGES: dict[str, Schema] = {
     "SelfSubjectReview": {1: ("metadata", "ObjectMeta")},
     "SelfSubjectRulesReview": {1: ("metadata", "ObjectMeta"), 2: ("spec", "RulesReviewSpec")},
     "RulesReviewSpec": {1: ("namespace", "s")},
+    "DeleteOptions": {
+        1: ("gracePeriodSeconds", "i"),
+        2: ("preconditions", "Preconditions"),
+        3: ("orphanDependents", "b"),
+        4: ("propagationPolicy", "s"),
+        5: ("dryRun", "[]s"),
+    },
+    "Preconditions": {1: ("uid", "s"), 2: ("resourceVersion", "s")},
     "TokenRequest": {1: ("metadata", "ObjectMeta"), 2: ("spec", "TokenRequestSpec")},
     "TokenRequestSpec": {
         1: ("audiences", "[]s"),
@@ -320,7 +329,11 @@ KEEP_ZERO = {
     "blockOwnerDeletion",
     "manualSelector",
     "expirationSeconds",
+    "gracePeriodSeconds",
+    "orphanDependents",
 }
+# Bodies that are options, not objects: they carry no metadata (a typed client's delete).
+OPTIONS = {"DeleteOptions"}
 KEEP_EMPTY_MESSAGES = {"resources", "strategy", "securityContext", "template", "spec"}
 
 
@@ -434,7 +447,8 @@ def decode(body: bytes) -> dict[str, Any]:
         envelope = {n: v for n, _, v in _fields(body[len(MAGIC) :])}
         type_meta = {n: v.decode() for n, _, v in _fields(envelope.get(1, b""))}
         api_version, kind = type_meta.get(1, ""), type_meta.get(2, "")
-        if kind not in MESSAGES or "metadata" not in MESSAGES[kind].get(1, ("",))[0]:
+        is_object = kind in MESSAGES and "metadata" in MESSAGES[kind].get(1, ("",))[0]
+        if not is_object and kind not in OPTIONS:
             raise errors.unsupported_media_type(
                 f"application/vnd.kubernetes.protobuf (for {kind or 'an unknown kind'}; "
                 "send JSON, e.g. kubectl apply -f)"

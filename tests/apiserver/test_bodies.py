@@ -134,6 +134,28 @@ def test_kubectl_create_deployment_protobuf_is_understood(api, alice):
     assert spec["strategy"]["type"] == "RollingUpdate"
 
 
+def _field(number: int, payload: bytes) -> bytes:
+    """One length-delimited protobuf field (payloads here are under 128 bytes)."""
+    return bytes([number << 3 | 2, len(payload)]) + payload
+
+
+def test_a_typed_clients_protobuf_delete_options_are_understood(api, alice):
+    """How a typed client (helm purging its release Secrets) sends DeleteOptions."""
+    secrets = "/api/v1/namespaces/alice/secrets"
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "sh.helm.release.v1"}}
+    assert api.post(secrets, alice, secret).status_code == 201
+    type_meta = _field(1, b"v1") + _field(2, b"DeleteOptions")
+    options = bytes([1 << 3, 0]) + _field(4, b"Background")  # gracePeriodSeconds 0
+    body = b"k8s\x00" + _field(1, type_meta) + _field(2, options)
+    deleted = api.delete(f"{secrets}/sh.helm.release.v1", alice, raw=body, content_type=PROTOBUF)
+    assert deleted.status_code == 200, deleted.content
+    assert api.get(f"{secrets}/sh.helm.release.v1", alice).status_code == 404
+    wrong = b"k8s\x00" + _field(1, type_meta) + _field(2, _field(4, b"Sideways"))
+    assert api.post(secrets, alice, secret).status_code == 201
+    refused = api.delete(f"{secrets}/sh.helm.release.v1", alice, raw=wrong, content_type=PROTOBUF)
+    assert refused.status_code == 422
+
+
 def test_broken_or_unknown_protobuf_is_refused(api, alice):
     truncated = api.post(PODS, alice, None, raw=b"k8s\x00\x0a", content_type=PROTOBUF)
     assert truncated.status_code == 400
