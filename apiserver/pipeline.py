@@ -35,8 +35,9 @@ __all__ = ["ApiRequest", "ApiResponse", "Prepared", "guess_client", "handle", "o
 
 log = logging.getLogger(__name__)
 
-# Subresources that are only ever POSTed: a Pod's binding, a ServiceAccount's token.
-CREATED_ONLY = ("binding", "token")
+# Subresources only ever created: a Pod's binding and its streams (exec, attach,
+# port-forward), a ServiceAccount's token.
+CREATED_ONLY = ("binding", "token", "exec", "attach", "portforward")
 
 
 def _admit_lane(request: ApiRequest, prepared: Prepared) -> None:

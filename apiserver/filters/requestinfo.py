@@ -93,11 +93,18 @@ def route(path: str) -> Route:
     return Route(kind=kind, namespace=namespace, name=name, subresource=subresource)
 
 
+# Subresources that open a stream into a running container (exec, attach, port-forward).
+CONNECT = ("exec", "attach", "portforward")
+
+
 def verb_for(method: str, target: Route, query: dict[str, str]) -> str:
     """The Kubernetes verb (get, list, watch, create...) for a method on a route."""
     if target.kind is None:
         return "get"
     item = bool(target.name)
+    if target.subresource in CONNECT and method in ("GET", "POST"):
+        # A stream into a container: authorized as `create`, however it is opened.
+        return "create"
     if method == "GET":
         if query.get("watch") in ("true", "1"):
             return "watch"

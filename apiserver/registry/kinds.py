@@ -53,9 +53,9 @@ class Kind:
 
     @property
     def served_subresources(self) -> tuple[str, ...]:
-        """The subresources this server really answers (status, scale, a Pod's binding and
-        log, a ServiceAccount's token)."""
-        served = ("status", "scale", "binding", "token", "log")
+        """The subresources this server really answers (status, scale, a Pod's binding,
+        log and streams, a ServiceAccount's token)."""
+        served = ("status", "scale", "binding", "token", "log", "exec", "attach", "portforward")
         return tuple(s for s in self.subresources if s in served)
 
 

@@ -31,11 +31,20 @@ def _api_request(request: HttpRequest) -> ApiRequest:
     return ApiRequest(
         method=request.method or "GET",
         path=request.path,
-        query={key: request.GET.get(key, "") for key in request.GET},
+        query=_query(request),
         headers={key.lower(): value for key, value in request.headers.items()},
         body=body,
         remote_addr=request.META.get("REMOTE_ADDR", ""),
     )
+
+
+def _query(request: HttpRequest) -> dict[str, str]:
+    """One value per parameter, the last, as the API reads them; an exec's `command`, given
+    once per word, is kept whole (words joined by spaces)."""
+    query = {key: request.GET.get(key, "") for key in request.GET}
+    if "command" in query:
+        query["command"] = " ".join(request.GET.getlist("command"))
+    return query
 
 
 def _http(response: ApiResponse) -> HttpResponse:

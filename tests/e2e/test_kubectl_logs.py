@@ -6,8 +6,11 @@ The learner (gina) is this file's own, so the shared live server's other users a
 untouched.
 """
 
+import contextlib
 import json
 import queue
+import socket
+import subprocess
 import threading
 import time
 
@@ -110,3 +113,26 @@ def test_a_deployments_log_and_a_pull_that_fails(gina):
     refused = gina.fails("logs", "nowhere")
     assert refused.startswith('Error from server (BadRequest): container "nowhere" in pod')
     assert "is waiting to start:" in refused
+
+
+def test_exec_cp_and_port_forward_say_the_containers_are_simulated(gina, tmp_path):
+    gina.ok("run", "counter", "--image=busybox:1.36", "--", "sleep", "3600")
+    _wait_for(gina, "counter", _running)
+
+    exec_refused = gina.fails("exec", "counter", "--", "ls", "/")
+    assert 'cannot exec into pod "counter": its containers are simulated' in exec_refused
+    assert "kubectl logs counter" in exec_refused
+
+    copy_refused = gina.fails("cp", "counter:/etc/hostname", str(tmp_path / "hostname"))
+    assert 'cannot copy files to or from pod "counter"' in copy_refused
+
+    forwarding = gina.popen("port-forward", "pod/counter", "18080:80")
+    try:
+        _, stderr = forwarding.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        # It listens until the first connection; that connection meets the refusal.
+        with contextlib.suppress(OSError):
+            socket.create_connection(("127.0.0.1", 18080), timeout=5).close()
+        forwarding.kill()
+        _, stderr = forwarding.communicate(timeout=10)
+    assert 'cannot forward a port to pod "counter": this cluster has no real network' in stderr

@@ -4,7 +4,7 @@ from apiserver import errors
 from apiserver.admission import admit
 from apiserver.endpoints import identity
 from apiserver.endpoints.bodies import parse_body
-from apiserver.endpoints.handlers import binding, common, tokenrequest
+from apiserver.endpoints.handlers import binding, common, connect, tokenrequest
 from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters.requestinfo import Route
 from apiserver.registry import store, strategies
@@ -16,6 +16,8 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
         return binding.handle(request, target)
     if target.subresource == "token":
         return tokenrequest.handle(request, target)
+    if target.subresource in connect.SUBRESOURCES:
+        return connect.handle(request, target)
     if target.subresource:
         raise errors.method_not_allowed()
     common.check_field_manager(request)
