@@ -373,10 +373,13 @@ class Client:
         namespace: str | None = None,
         grace_period: int | None = None,
         uid: str | None = None,
+        propagation: str = "",
     ) -> dict:
         options: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1"}
         if grace_period is not None:
             options["gracePeriodSeconds"] = grace_period
+        if propagation:
+            options["propagationPolicy"] = propagation
         if uid:
             options["preconditions"] = {"uid": uid}
         return self.request("DELETE", path_for(resource, namespace, name), options)

@@ -477,8 +477,12 @@ def delete(
     dry_run: bool = False,
     grace_seconds: int | None = None,
     grace: Callable[[dict[str, Any], int | None], int] = lambda obj, requested: 0,
+    finalizer: str = "",
 ) -> dict[str, Any]:
     """Delete an object; returns its last state.
+
+    A cascading policy's `finalizer` (orphan, foregroundDeletion) is added first, so the
+    object is only marked, and the garbage collector finishes the delete its way.
 
     `grace` is the kind's rule (from its strategy) for how long the delete waits: a Pod on a
     node is only marked Terminating (deletionTimestamp) for its grace period, and its
@@ -499,6 +503,12 @@ def delete(
             )
         obj = json.loads(row.body)
         meta = obj["metadata"]
+        if (
+            finalizer
+            and not meta.get("deletionTimestamp")
+            and finalizer not in (meta.get("finalizers") or [])
+        ):
+            meta["finalizers"] = [*(meta.get("finalizers") or []), finalizer]
         # kube takes any int64; past a millennium the deletionTimestamp would leave the calendar.
         wait = min(grace(obj, grace_seconds), MAX_GRACE_SECONDS)
         keep = wait > 0 or bool(meta.get("finalizers"))

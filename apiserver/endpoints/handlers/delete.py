@@ -13,6 +13,10 @@ from apiserver.registry.validation import is_integer
 
 INT64 = 2**63
 PROPAGATION = ("Foreground", "Background", "Orphan")
+# The finalizer each policy leaves on the owner, for the garbage collector to act on.
+CASCADE_FINALIZERS = {"Orphan": "orphan", "Foreground": "foregroundDeletion"}
+# The owners whose dependents the control plane's garbage collector follows: workloads.
+CASCADING_GROUPS = ("apps", "batch")
 # DeleteOptions' fields as Go decodes them: JSON type, the Go type named when it is wrong.
 OPTION_TYPES: dict[str, tuple[type, str]] = {
     "kind": (str, "string"),
@@ -96,6 +100,19 @@ def _validate(options: dict[str, Any], query: dict[str, str]) -> None:
         raise errors.invalid("DeleteOptions", "", causes, "meta.k8s.io")
 
 
+def _cascade_finalizer(group: str, options: dict[str, Any], query: dict[str, str]) -> str:
+    """The finalizer a cascading policy asks for: `orphan` (dependents stay, their owner
+    reference removed) or `foregroundDeletion` (the owner stays until its dependents are
+    gone), both left for the garbage collector; "" for the default, Background."""
+    policy = options.get("propagationPolicy") or query.get("propagationPolicy") or ""
+    orphan = options.get("orphanDependents", query.get("orphanDependents"))
+    if not policy and orphan in (True, "true"):
+        policy = "Orphan"
+    if group not in CASCADING_GROUPS:
+        return ""
+    return CASCADE_FINALIZERS.get(policy, "")
+
+
 def handle(request: ApiRequest, target: Route) -> ApiResponse:
     kind = target.kind
     if target.subresource:
@@ -118,6 +135,7 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
         dry_run=dry_run,
         grace_seconds=grace_seconds,
         grace=strategies.for_kind(kind).grace_seconds,
+        finalizer=_cascade_finalizer(kind.group, options, request.query),
     )
     if strategies.for_kind(kind).delete_returns_object or obj["metadata"].get("deletionTimestamp"):
         return ApiResponse(200, common.served(kind, obj))
