@@ -9,7 +9,8 @@ import gzip
 import threading
 
 import pytest
-from django.db import connection
+from django.core import signals
+from django.db import close_old_connections, connection
 
 from apiserver.registry import kinds
 from apiserver.server import views
@@ -55,7 +56,15 @@ def _serve(scope: dict) -> tuple[int, dict[bytes, bytes], bytes]:
     async def send(message: dict) -> None:
         sent.append(message)
 
-    asyncio.run(application(scope, receive, send))
+    # As Django's test clients do: the test thread's connection is the test's, which the
+    # end of a request must not check from inside the event loop.
+    for signal in (signals.request_started, signals.request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        asyncio.run(application(scope, receive, send))
+    finally:
+        for signal in (signals.request_started, signals.request_finished):
+            signal.connect(close_old_connections)
     start, *bodies = sent
     headers = {name.lower(): value for name, value in start["headers"]}
     return start["status"], headers, b"".join(m.get("body", b"") for m in bodies)
