@@ -112,7 +112,7 @@ def output(container: dict, pod: dict, started: datetime, until: datetime) -> li
     """What the container's program prints between `started` and `until`."""
     words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
     if not words:
-        return _entrypoint(container.get("image", ""), pod, started, until)
+        return _entrypoint(container.get("image", ""), started, until)
     shell = words[0].rsplit("/", 1)[-1] in ("sh", "bash", "ash")
     if shell and "-c" in words:
         at = words.index("-c")
@@ -188,7 +188,7 @@ class _Printer:
             for name, value in self.environment().items():
                 self.say(f"{name}={value}")
         elif head == "sleep":
-            seconds = runtime._seconds(words[1] if len(words) > 1 else "0")
+            seconds = runtime.sleep_seconds(words[1] if len(words) > 1 else "0")
             if seconds is None:
                 self.stopped = True
             else:
@@ -225,12 +225,12 @@ class _Printer:
 
 
 def _statements(script: str) -> list[str]:
-    return list(runtime._SPLIT.split(script))
+    return list(runtime.STATEMENT_BREAKS.split(script))
 
 
 def _next_statement(script: str) -> tuple[str, str]:
     """The first statement of `script` and the rest (a loop starts a statement of its own)."""
-    match = runtime._SPLIT.search(script)
+    match = runtime.STATEMENT_BREAKS.search(script)
     if match is None:
         return script, ""
     return script[: match.start()], script[match.end() :]
@@ -240,9 +240,9 @@ def _date(moment: datetime) -> str:
     return moment.strftime("%a %b %e %H:%M:%S UTC %Y").replace("  ", " ")
 
 
-def _entrypoint(image: str, pod: dict, started: datetime, until: datetime) -> list[Line]:
+def _entrypoint(image: str, started: datetime, until: datetime) -> list[Line]:
     ref = runtime.parse_image(image)
-    name = runtime._catalog_name(ref)
+    name = runtime.catalog_name(ref)
     return [(started, line) for line in _server_lines(name, image, started) if started <= until]
 
 

@@ -112,7 +112,7 @@ def parse_image(image: str) -> ImageRef:
     return ImageRef(original=image, registry=registry, repository=repository, tag=tag)
 
 
-def _catalog_name(ref: ImageRef) -> str:
+def catalog_name(ref: ImageRef) -> str:
     return ref.repository if ref.registry == "docker.io" else f"{ref.registry}/{ref.repository}"
 
 
@@ -122,11 +122,11 @@ def image_exists(image: str) -> bool:
     lowered = image.lower()
     if any(marker in lowered for marker in MISSING_MARKERS):
         return False
-    return _catalog_name(ref) in KNOWN_IMAGES
+    return catalog_name(ref) in KNOWN_IMAGES
 
 
 def image_size(image: str) -> int:
-    return KNOWN_IMAGES.get(_catalog_name(parse_image(image)), 1_000_000)
+    return KNOWN_IMAGES.get(catalog_name(parse_image(image)), 1_000_000)
 
 
 def pull_error(image: str) -> str:
@@ -151,14 +151,14 @@ class Program:
     exit_code: int
 
 
-_SPLIT = re.compile(r";|&&|\|\||\n")
+STATEMENT_BREAKS = re.compile(r";|&&|\|\||\n")
 
 
 def program(container: dict) -> Program:
     """Read a container's command and args with the rules in the module docstring."""
     words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
     if not words:
-        name = _catalog_name(parse_image(container.get("image", "")))
+        name = catalog_name(parse_image(container.get("image", "")))
         return Program(0.0, 0) if name in SHORT_LIVED else Program(FOREVER, 0)
     shell = words[0].rsplit("/", 1)[-1] in ("sh", "bash", "ash")
     if shell and "-c" in words:
@@ -174,7 +174,7 @@ def program(container: dict) -> Program:
 def _run_script(script: str) -> Program:
     seconds = 0.0
     code = 0
-    for statement in _SPLIT.split(script):
+    for statement in STATEMENT_BREAKS.split(script):
         try:
             words = shlex.split(statement)
         except ValueError:
@@ -187,7 +187,7 @@ def _run_script(script: str) -> Program:
         if head in SERVERS:
             return Program(FOREVER, 0)
         if head == "sleep":
-            amount = _seconds(words[1] if len(words) > 1 else "0")
+            amount = sleep_seconds(words[1] if len(words) > 1 else "0")
             if amount is None:
                 return Program(FOREVER, 0)
             seconds += amount
@@ -201,7 +201,7 @@ def _run_script(script: str) -> Program:
     return Program(seconds, code)
 
 
-def _seconds(text: str) -> float | None:
+def sleep_seconds(text: str) -> float | None:
     if text == "infinity":
         return None
     match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd]?)", text)
