@@ -14,6 +14,8 @@ import json
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
+from django.db import connection
+
 from apiserver import errors
 from apiserver.models import StoredObject
 from apiserver.quantities import parse_quantity
@@ -133,24 +135,41 @@ def _count_resource(key: str) -> str | None:
 
 
 def measure(namespace: str, keys: set[str]) -> dict[str, Decimal]:
-    """What the namespace holds now, for each of `keys`, read from the stored rows."""
-    rows = StoredObject.objects.filter(namespace=namespace)
+    """What the namespace holds now, for each of `keys`, read from the stored rows.
+
+    Plain SQL, one count per resource in one statement: every create and delete in a
+    namespace with a quota measures, under the quota's lock."""
+    table = StoredObject._meta.db_table
     used: dict[str, Decimal] = {}
-    if keys & POD_RESOURCES:
-        pods: dict[str, Decimal] = {}
-        for body in rows.filter(resource=PODS).values_list("body", flat=True).iterator():
-            for name, amount in pod_usage(json.loads(body)).items():
-                pods[name] = pods.get(name, Decimal(0)) + amount
-        used.update({key: pods.get(key, Decimal(0)) for key in keys & POD_RESOURCES})
-    for key in keys - POD_RESOURCES:
+    with connection.cursor() as cursor:
+        if keys & POD_RESOURCES:
+            cursor.execute(
+                f"SELECT body FROM {table} WHERE namespace = %s AND resource = %s",
+                [namespace, PODS],
+            )
+            pods: dict[str, Decimal] = {}
+            for (body,) in cursor.fetchall():
+                for name, amount in pod_usage(json.loads(body)).items():
+                    pods[name] = pods.get(name, Decimal(0)) + amount
+            used.update({key: pods.get(key, Decimal(0)) for key in keys & POD_RESOURCES})
+        counted = keys - POD_RESOURCES
+        if not counted:
+            return used
+        cursor.execute(
+            f"SELECT resource, COUNT(*) FROM {table} WHERE namespace = %s GROUP BY resource",
+            [namespace],
+        )
+        held = dict(cursor.fetchall())
+    for key in counted:
         if key == EVENTS:
-            used[key] = Decimal(rows.filter(resource__in=EVENT_RESOURCES).count())
+            count = sum(held.get(resource, 0) for resource in EVENT_RESOURCES)
         elif key == OBJECTS:
-            used[key] = Decimal(rows.exclude(resource__in=EVENT_RESOURCES).count())
+            count = sum(n for resource, n in held.items() if resource not in EVENT_RESOURCES)
         elif (resource := _count_resource(key)) is not None:
-            used[key] = Decimal(rows.filter(resource=resource).count())
+            count = held.get(resource, 0)
         else:
-            used[key] = Decimal(0)  # a resource nothing here consumes (storage, say)
+            count = 0  # a resource nothing here consumes (storage, say)
+        used[key] = Decimal(count)
     return used
 
 
