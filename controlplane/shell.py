@@ -92,12 +92,10 @@ def script_of(words: list[str]) -> str | None:
     return shlex.join(words)
 
 
-def statements(script: str) -> list[tuple[str, str]]:
-    """(the break before it, statement) for each statement, quotes respected."""
-    found: list[tuple[str, str]] = []
-    before, current, quote, at = ";", [], "", 0
-    while at < len(script):
-        char = script[at]
+def _first_statement(script: str) -> tuple[str, str, str]:
+    """The first statement, the break after it, and the rest (quotes respected)."""
+    quote = ""
+    for at, char in enumerate(script):
         if quote:
             quote = "" if char == quote else quote
         elif char in "'\"":
@@ -105,13 +103,8 @@ def statements(script: str) -> list[tuple[str, str]]:
         else:
             brk = next((b for b in _BREAKS if script.startswith(b, at)), None)
             if brk:
-                found.append((before, "".join(current)))
-                before, current, at = brk, [], at + len(brk)
-                continue
-        current.append(char)
-        at += 1
-    found.append((before, "".join(current)))
-    return [(b, s) for b, s in found if s.strip()]
+                return script[:at], brk, script[at + len(brk) :]
+    return script, ";", ""
 
 
 def sleep_seconds(text: str) -> float | None:
@@ -147,25 +140,17 @@ class Shell:
 
     def run(self, script: str) -> Iterator[Event]:
         """The events of `script`; `self.code` is its exit code once they end."""
+        before = ";"
         while script.strip() and not self.exited:
             loop = _LOOP.match(script)
             if loop:
                 yield ("loop", None)
                 yield from self._forever(loop["body"])
                 return
-            parts = statements(script)
-            if not parts:
-                return
-            before, statement = parts[0]
-            script = script.split(statement, 1)[1]
-            script = script.lstrip(" \t")
-            for brk in _BREAKS:
-                if script.startswith(brk):
-                    script = script[len(brk) :]
-                    break
-            if _skipped(before, self.code):
-                continue
-            yield from self.statement(statement)
+            statement, brk, script = _first_statement(script)
+            if not _skipped(before, self.code):
+                yield from self.statement(statement)
+            before = brk
 
     def _forever(self, body: str) -> Iterator[Event]:
         for _ in range(MAX_PASSES):
@@ -198,7 +183,10 @@ class Shell:
             self.code = 0
             yield from command(words[1:])
         elif head in SHELLS and "-c" in words:
-            yield from self.run(script_of(words) or "")
+            child = Shell(self.box, trusting=self.trusting, clock=self.clock)
+            child.code = self.code
+            yield from child.run(script_of(words) or "")
+            self.code, self.clock = child.code, child.clock
         elif self.trusting:
             self.code = 0
         else:
