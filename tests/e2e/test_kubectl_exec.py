@@ -10,6 +10,8 @@ import os
 import time
 
 import pytest
+from kubernetes import client, config
+from kubernetes.stream import stream
 
 from tests.e2e.test_kubectl import KUBECTL, Kubectl
 
@@ -128,3 +130,33 @@ def test_kubectl_133_execs_too_and_127_is_told_to_upgrade(hana):
     older = _with(hana, KUBECTL_127)
     message = older.fails("exec", "shop", "--", "hostname")
     assert "kubectl 1.30 and newer" in message
+
+
+def test_the_python_clients_stream_execs_over_v4(hana, live_cluster):
+    configuration = client.Configuration()
+    config.load_kube_config(
+        config_file=str(live_cluster.kubeconfig("hana")), client_configuration=configuration
+    )
+    with client.ApiClient(configuration) as api:
+        core = client.CoreV1Api(api)
+        printed = stream(
+            core.connect_get_namespaced_pod_exec,
+            "shop",
+            "hana",
+            command=["cat", "/etc/settings/colour"],
+            stdout=True,
+            stderr=True,
+        )
+        assert printed == "blue\n"
+        failing = stream(
+            core.connect_get_namespaced_pod_exec,
+            "shop",
+            "hana",
+            command=["sh", "-c", "echo $MODE; exit 5"],
+            stdout=True,
+            stderr=True,
+            _preload_content=False,
+        )
+        failing.run_forever(timeout=10)
+        assert failing.read_stdout() == "strict\n"
+        assert failing.returncode == 5
