@@ -7,6 +7,9 @@ untouched.
 
 import json
 import os
+import pty
+import select
+import subprocess
 import time
 
 import pytest
@@ -160,3 +163,34 @@ def test_the_python_clients_stream_execs_over_v4(hana, live_cluster):
         failing.run_forever(timeout=10)
         assert failing.read_stdout() == "strict\n"
         assert failing.returncode == 5
+
+
+def test_an_interactive_shell_on_a_terminal_prompts_and_exits_with_its_code(hana):
+    main, terminal = pty.openpty()
+    shell = subprocess.Popen(
+        [hana.binary, "exec", "-it", "shop", "--", "sh"],
+        env=hana.env,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    seen = b""
+
+    def read_until(marker: bytes) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + 10
+        while marker not in seen:
+            assert time.monotonic() < deadline, seen
+            if select.select([main], [], [], 0.2)[0]:
+                seen += os.read(main, 1024)
+
+    try:
+        read_until(b"/ # ")
+        os.write(main, b"echo $MODE\r")
+        read_until(b"strict\r\n/ # ")
+        os.write(main, b"exit 2\r")
+        assert shell.wait(timeout=10) == 2
+    finally:
+        shell.kill()
+        os.close(main)
