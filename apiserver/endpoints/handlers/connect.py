@@ -53,7 +53,7 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
         )
     open_session(request, target)
     raise errors.bad_request(
-        f"cannot {target.subresource} into pod {name!r} over SPDY: this cluster's API server "
+        f'cannot {target.subresource} into pod "{name}" over SPDY: this cluster\'s API server '
         f"streams only over WebSocket, which kubectl 1.30 and newer use. Upgrade kubectl "
         f"(kubectl version --client shows yours)."
     )
@@ -222,10 +222,19 @@ def _volume_files(volume: dict, pod: dict) -> dict[str, str]:
             sources.append(("secrets", source["secret"]))
         elif "serviceAccountToken" in source:
             sources.append(("token", source["serviceAccountToken"]))
+        elif "downwardAPI" in source:
+            sources.append(("fields", source["downwardAPI"]))
+    if "downwardAPI" in volume:
+        sources.append(("fields", volume["downwardAPI"]))
     files: dict[str, str] = {}
     for resource, ref in sources:
         if resource == "token":
             files[ref.get("path", "token")] = _token_note(pod)
+            continue
+        if resource == "fields":
+            for item in ref.get("items") or []:
+                path = (item.get("fieldRef") or {}).get("fieldPath", "")
+                files[item.get("path", "")] = _field(pod, path)
             continue
         values = _values(resource, namespace, ref.get("name", "")) or {}
         items = ref.get("items")
