@@ -17,6 +17,7 @@ pretend shell (`controlplane.shell`) runs the command: its lines go to stdout an
 """
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 from urllib.parse import parse_qsl
@@ -117,6 +118,12 @@ class _Stream:
 
     async def run(self) -> None:
         reader = asyncio.create_task(self._read())
+        # A client gone mid-write (uvicorn says so with an OSError) ends the stream quietly.
+        with contextlib.suppress(OSError):
+            await self._run()
+        reader.cancel()
+
+    async def _run(self) -> None:
         try:
             runner = asyncio.create_task(self._execute())
             done, _ = await asyncio.wait(
@@ -129,7 +136,7 @@ class _Stream:
             runner.result()  # a fault in the shell is the server's, and logged as such
             await self._finish(self.shell.code)
         finally:
-            reader.cancel()
+            self.gone.set()
 
     async def _read(self) -> None:
         """Demultiplex what the client sends: stdin, resizes, and stdin's close signal."""
