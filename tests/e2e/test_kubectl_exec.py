@@ -130,6 +130,11 @@ def test_refusals_use_kubernetes_words(hana):
 def test_kubectl_133_execs_too_and_127_is_told_to_upgrade(hana):
     newer = _with(hana, KUBECTL_133)
     assert newer.ok("exec", "shop", "--", "hostname") == "shop\n"
+    # The WebSocket is taken at once, with no fall back to SPDY.
+    verbose = hana.run("exec", "-v=4", "shop", "--", "true")
+    assert verbose.returncode == 0, verbose.stderr
+    assert "The subprotocol is v5.channel.k8s.io" in verbose.stderr
+    assert "SPDY" not in verbose.stderr
     older = _with(hana, KUBECTL_127)
     message = older.fails("exec", "shop", "--", "hostname")
     assert "kubectl 1.30 and newer" in message
