@@ -20,7 +20,7 @@ from django.db import OperationalError
 from apiserver import errors
 from apiserver.endpoints import discovery
 from apiserver.endpoints import watch as streams
-from apiserver.endpoints.handlers import HANDLERS, auditevents, reviews
+from apiserver.endpoints.handlers import HANDLERS, auditevents, connect, reviews
 from apiserver.endpoints.handlers import watch as watch_handler
 from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters import audit, fairness, faults
@@ -31,7 +31,15 @@ from apiserver.rbac import authorizer
 from apiserver.registry import crds
 from apiserver.registry.auditevents import RESOURCE as AUDIT_EVENTS
 
-__all__ = ["ApiRequest", "ApiResponse", "Prepared", "guess_client", "handle", "open_watch"]
+__all__ = [
+    "ApiRequest",
+    "ApiResponse",
+    "Prepared",
+    "guess_client",
+    "handle",
+    "open_exec",
+    "open_watch",
+]
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +148,36 @@ def open_watch(request: ApiRequest, first_reads: bool = False) -> streams.Follow
             seat.release()
     audit.record(request, prepared, 200, started)
     return follower
+
+
+def open_exec(request: ApiRequest) -> connect.ExecSession | ApiResponse:
+    """A WebSocket stream into a container through the same gates, audited when it opens.
+
+    The upgrade is a GET, authorized as `create` on the subresource, as Kubernetes does.
+    Answers the session to stream, or the refusal as a response (sent instead of the
+    upgrade). Like a watch, an open stream holds no in-flight seat.
+    """
+    started = time.perf_counter()
+    if not request.client:
+        request.client = guess_client(request.headers.get("user-agent", ""))
+    prepared = Prepared()
+    try:
+        prepare(request, prepared)
+        target = prepared.target
+        if target.kind is None or target.subresource not in connect.SUBRESOURCES:
+            raise errors.bad_request("only exec, attach and portforward are streamed")
+        if target.subresource == "portforward":
+            connect.handle(request, target)
+        session = connect.open_session(request, target)
+    except errors.ApiError as error:
+        audit.record(request, prepared, error.code, started)
+        return ApiResponse(error.code, error.status(), error.headers)
+    except OperationalError:
+        error = errors.storage_busy()
+        audit.record(request, prepared, error.code, started)
+        return ApiResponse(error.code, error.status(), error.headers)
+    audit.record(request, prepared, 101, started)
+    return session
 
 
 def handle(request: ApiRequest) -> ApiResponse:

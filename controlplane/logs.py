@@ -19,17 +19,13 @@ Refusals use the kubelet's words (a 400 from the API server): a container still 
 to start, an image that cannot be pulled, no previous run, or a container the Pod lacks.
 """
 
-import re
-import shlex
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from apiserver.errors import NotReadable
-from controlplane import runtime
+from controlplane import runtime, shell
 
 # A loop without a sleep would print forever at once; a run shows at most this many lines.
 MAX_LINES = 5000
-
-_LOOP = re.compile(r"^\s*(?:while|until)\s+(?:true|:)\s*;?\s*do\s+(?P<body>.*?);?\s*done", re.S)
 
 
 Line = tuple[datetime, str]
@@ -113,186 +109,23 @@ def output(container: dict, pod: dict, started: datetime, until: datetime) -> li
     words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
     if not words:
         return _entrypoint(container.get("image", ""), started, until)
-    shell = words[0].rsplit("/", 1)[-1] in ("sh", "bash", "ash")
-    if shell and "-c" in words:
-        at = words.index("-c")
-        script = " ".join(words[at + 1 : at + 2])
-    elif shell:
+    script = shell.script_of(words)
+    if script is None:
         return []
-    else:
-        script = shlex.join(words)
-    printer = _Printer(container, pod, started, until)
-    printer.run(script)
-    return printer.lines[-MAX_LINES:]
-
-
-class _Printer:
-    """Runs a tiny script against the clock, keeping what it prints before `until`."""
-
-    def __init__(self, container: dict, pod: dict, started: datetime, until: datetime) -> None:
-        self.container = container
-        self.pod = pod
-        self.clock = started
-        self.until = until
-        self.lines: list[Line] = []
-        self.stopped = False
-
-    def run(self, script: str) -> None:
-        while script.strip() and not self.stopped:
-            loop = _LOOP.match(script)
-            if loop:
-                self.forever(loop["body"])
-                return
-            statement, script = _next_statement(script)
-            self.statement(statement)
-
-    def forever(self, body: str) -> None:
-        statements = [s for s in _statements(body) if s.strip()]
-        if not statements:
-            return
-        while not self.stopped and len(self.lines) < MAX_LINES:
-            before = self.clock
-            for statement in statements:
-                self.statement(statement)
-                if self.stopped:
-                    return
-            if self.clock == before:  # a loop that never sleeps: one pass says enough
-                return
-
-    def say(self, text: str) -> None:
-        if self.clock > self.until:
-            self.stopped = True
-            return
-        for line in text.split("\n"):
-            self.lines.append((self.clock, line))
-
-    def statement(self, statement: str) -> None:
-        try:
-            words = shlex.split(statement)
-        except ValueError:
-            words = statement.split()
-        if not words:
-            return
-        head = words[0].rsplit("/", 1)[-1]
-        if head == "echo":
-            flags = {"-n", "-e", "-ne", "-en"}
-            self.say(self.expand(" ".join(w for w in words[1:] if w not in flags)))
-        elif head == "printf":
-            text = " ".join(words[1:2]).replace("\\n", "\n").rstrip("\n")
-            self.say(self.expand(text))
-        elif head == "date":
-            self.say(_date(self.clock))
-        elif head == "hostname":
-            self.say(self.pod["metadata"]["name"])
-        elif head in ("env", "printenv"):
-            for name, value in self.environment().items():
-                self.say(f"{name}={value}")
-        elif head == "sleep":
-            seconds = runtime.sleep_seconds(words[1] if len(words) > 1 else "0")
-            if seconds is None:
-                self.stopped = True
-            else:
-                self.clock += timedelta(seconds=seconds)
-                if self.clock > self.until:
-                    self.stopped = True
-        elif head == "exit":
-            self.stopped = True
-        elif head in runtime.SERVERS:
-            for line in _server_lines(head, self.container.get("image", ""), self.clock):
-                self.say(line)
-            self.stopped = True
-
-    def expand(self, text: str) -> str:
-        name = self.pod["metadata"]["name"]
-        text = re.sub(r"\$\(date\)|`date`", _date(self.clock), text)
-        text = re.sub(r"\$\(hostname\)|`hostname`|\$\{?HOSTNAME\}?", name, text)
-        for key, value in self.environment().items():
-            text = re.sub(rf"\$\{{{key}\}}|\${key}\b", value, text)
-        return text
-
-    def environment(self) -> dict[str, str]:
-        found = {
-            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOSTNAME": self.pod["metadata"]["name"],
-        }
-        for entry in self.container.get("env") or []:
-            if "value" in entry:
-                found[entry["name"]] = str(entry["value"])
-        found["KUBERNETES_SERVICE_HOST"] = "10.96.0.1"
-        found["KUBERNETES_SERVICE_PORT"] = "443"
-        found["HOME"] = "/root"
-        return found
-
-
-def _statements(script: str) -> list[str]:
-    return list(runtime.STATEMENT_BREAKS.split(script))
-
-
-def _next_statement(script: str) -> tuple[str, str]:
-    """The first statement of `script` and the rest (a loop starts a statement of its own)."""
-    match = runtime.STATEMENT_BREAKS.search(script)
-    if match is None:
-        return script, ""
-    return script[: match.start()], script[match.end() :]
-
-
-def _date(moment: datetime) -> str:
-    return moment.strftime("%a %b %e %H:%M:%S UTC %Y").replace("  ", " ")
+    runner = shell.Shell(shell.Box(pod=pod, container=container), trusting=True, clock=started)
+    lines: list[Line] = []
+    for kind, text in runner.run(script):
+        if runner.clock > until or len(lines) >= MAX_LINES * 2:
+            break
+        if kind == "out":
+            lines.extend((runner.clock, line) for line in str(text).split("\n"))
+        elif kind == "sleep" and text is None:
+            break
+    return lines[-MAX_LINES:]
 
 
 def _entrypoint(image: str, started: datetime, until: datetime) -> list[Line]:
     ref = runtime.parse_image(image)
     name = runtime.catalog_name(ref)
-    return [(started, line) for line in _server_lines(name, image, started) if started <= until]
-
-
-def _server_lines(program: str, image: str, at: datetime) -> list[str]:
-    """A server's first lines as it starts, in its own format."""
-    tag = runtime.parse_image(image).tag
-    version = tag if tag[:1].isdigit() else "latest"
-    clock = at.strftime("%Y/%m/%d %H:%M:%S")
-    if program == "nginx":
-        return [
-            "/docker-entrypoint.sh: Configuration complete; ready for start up",
-            f'{clock} [notice] 1#1: using the "epoll" event method',
-            f"{clock} [notice] 1#1: nginx/{version}",
-            f"{clock} [notice] 1#1: start worker processes",
-            f"{clock} [notice] 1#1: start worker process 29",
-        ]
-    if program in ("httpd",):
-        stamp = at.strftime("%a %b %d %H:%M:%S.000000 %Y")
-        return [
-            f"[{stamp}] [mpm_event:notice] [pid 1:tid 1] AH00489: Apache/{version} "
-            "configured -- resuming normal operations",
-            f"[{stamp}] [core:notice] [pid 1:tid 1] AH00094: Command line: 'httpd -D FOREGROUND'",
-        ]
-    if program in ("redis", "redis-server"):
-        stamp = at.strftime("%d %b %Y %H:%M:%S.000")
-        return [
-            f"1:C {stamp} # Redis version={version}, bits=64, started",
-            f"1:M {stamp} * Server initialized",
-            f"1:M {stamp} * Ready to accept connections tcp",
-        ]
-    if program in ("postgres",):
-        stamp = at.strftime("%Y-%m-%d %H:%M:%S.000 UTC")
-        return [
-            f"{stamp} [1] LOG:  starting PostgreSQL {version}",
-            f'{stamp} [1] LOG:  listening on IPv4 address "0.0.0.0", port 5432',
-            f"{stamp} [1] LOG:  database system is ready to accept connections",
-        ]
-    if program in ("mysql", "mysqld"):
-        stamp = at.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-        return [f"{stamp} 0 [System] [MY-010931] [Server] /usr/sbin/mysqld: ready for connections."]
-    if program == "mongo":
-        return ['{"c":"NETWORK","id":23016,"msg":"Waiting for connections","attr":{"port":27017}}']
-    if program == "rabbitmq":
-        return [" completed with 0 plugins.", "Server startup complete"]
-    if program == "traefik/whoami":
-        return ["Starting up on port 80"]
-    if program == "hashicorp/http-echo":
-        return [f"{clock} [INFO] server is listening on :5678"]
-    if program in ("registry.k8s.io/echoserver", "gcr.io/google-samples/hello-app"):
-        return ["Server listening on port 8080"]
-    if program == "hello-world":
-        return ["", "Hello from Docker!"]
-    return []
+    lines = shell.server_lines(name, image, started)
+    return [(started, line) for line in lines if started <= until]

@@ -12,9 +12,10 @@ Images (the "registry")
     (``nginx:does-not-exist``).
 
 Programs (what the container does once started)
-    The words of ``command`` + ``args`` are read as a tiny shell script: for ``sh -c
-    "<script>"`` (or ``bash``) the script, otherwise the words themselves. Statements are
-    split on ``;``, ``&&``, ``||`` and new lines and run in order:
+    The words of ``command`` + ``args`` are read as a tiny shell script (`controlplane.shell`,
+    the same shell the log and ``kubectl exec`` use): for ``sh -c "<script>"`` (or ``bash``)
+    the script, otherwise the words themselves. Statements are split on ``;``, ``&&``,
+    ``||`` and new lines and run in order:
 
     - ``sleep N`` waits N seconds of the clock (``sleep infinity`` never returns);
     - ``exit N`` stops with exit code N; ``false`` sets the code to 1, ``true`` to 0;
@@ -28,9 +29,9 @@ Programs (what the container does once started)
     it); exit 0 completes it (Succeeded for ``Never``/``OnFailure``, as Jobs need).
 """
 
-import re
-import shlex
 from dataclasses import dataclass
+
+from controlplane import shell
 
 # Repositories the pretend registry holds, with a plausible compressed size in bytes.
 KNOWN_IMAGES: dict[str, int] = {
@@ -72,7 +73,7 @@ SHORT_LIVED = {
     "hello-world",
 }
 MISSING_MARKERS = ("does-not-exist", "notfound")
-SERVERS = {"nginx", "httpd", "redis-server", "memcached", "postgres", "mysqld"}
+SERVERS = shell.SERVERS
 FOREVER = None
 
 
@@ -151,68 +152,20 @@ class Program:
     exit_code: int
 
 
-STATEMENT_BREAKS = re.compile(r";|&&|\|\||\n")
-
-
 def program(container: dict) -> Program:
     """Read a container's command and args with the rules in the module docstring."""
     words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
     if not words:
         name = catalog_name(parse_image(container.get("image", "")))
         return Program(0.0, 0) if name in SHORT_LIVED else Program(FOREVER, 0)
-    shell = words[0].rsplit("/", 1)[-1] in ("sh", "bash", "ash")
-    if shell and "-c" in words:
-        at = words.index("-c")
-        script = " ".join(words[at + 1 : at + 2])
-    elif shell and len(words) == 1:
-        return Program(0.0, 0)
-    else:
-        script = " ".join(shlex.quote(w) if " " in w else w for w in words)
-    return _run_script(script)
-
-
-def _run_script(script: str) -> Program:
+    script = shell.script_of(words)
+    if script is None:
+        return Program(0.0, 0)  # a shell with no input ends at once
+    runner = shell.Shell(shell.Box(container=container), trusting=True)
     seconds = 0.0
-    code = 0
-    for statement in STATEMENT_BREAKS.split(script):
-        try:
-            words = shlex.split(statement)
-        except ValueError:
-            words = statement.split()
-        if not words:
-            continue
-        head = words[0].rsplit("/", 1)[-1]
-        if head in ("while", "until") or (head == "tail" and "-f" in words):
+    for kind, value in runner.run(script):
+        if kind == "loop":
             return Program(FOREVER, 0)
-        if head in SERVERS:
-            return Program(FOREVER, 0)
-        if head == "sleep":
-            amount = sleep_seconds(words[1] if len(words) > 1 else "0")
-            if amount is None:
-                return Program(FOREVER, 0)
-            seconds += amount
-            code = 0
-        elif head == "exit":
-            return Program(seconds, _int(words[1]) if len(words) > 1 else code)
-        elif head == "false":
-            code = 1
-        else:
-            code = 0
-    return Program(seconds, code)
-
-
-def sleep_seconds(text: str) -> float | None:
-    if text == "infinity":
-        return None
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd]?)", text)
-    if not match:
-        return 0.0
-    factor = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match[2]]
-    return float(match[1]) * factor
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text) % 256
-    except ValueError:
-        return 2
+        if kind == "sleep":
+            seconds += value
+    return Program(seconds, runner.code)

@@ -6,7 +6,8 @@ a thread and the end joins it; the signals themselves hop to that thread and bac
 Kubernetes API's requests (watches aside) and the cached catalog pages need none of that:
 they are served by `ApiFastPathMiddleware.serve` straight from here, the API's pipeline on
 the loop's long-lived worker threads (see `apiserver.server.views`). Everything else, and
-anything the lean lane cannot answer, takes Django's usual path; the synchronous steps of
+anything the lean lane cannot answer, takes Django's usual path; WebSockets are
+`kubectl exec` streams (`apiserver.server.exec`); the synchronous steps of
 a stream (an API watch, a live page's events) run on a few shared threads
 (`apiserver.server.asgi`), so an open stream holds none.
 """
@@ -25,6 +26,7 @@ from django.urls import set_script_prefix
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 django.setup(set_prefix=False)
 
+from apiserver.server import exec as exec_stream  # noqa: E402
 from apiserver.server import views  # noqa: E402 - after django.setup()
 from apiserver.server.asgi import SharedWatchThreads  # noqa: E402
 from apiserver.server.urls import view_for  # noqa: E402
@@ -40,6 +42,9 @@ class WarehouseHandler(ASGIHandler):
         self.fast_path = ApiFastPathMiddleware(self._middleware_chain)
 
     async def __call__(self, scope, receive, send) -> None:
+        if exec_stream.is_exec(scope):
+            await exec_stream.serve(scope, receive, send)
+            return
         lane = _lean_lane(scope) if scope["type"] == "http" else None
         if lane is None:
             await super().__call__(scope, receive, send)

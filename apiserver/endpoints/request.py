@@ -31,6 +31,8 @@ class ApiRequest:
     # The peer's address as the connection gives it (never X-Forwarded-For, which anyone
     # may write): the catch-all lane keeps one bucket per address.
     remote_addr: str = ""
+    # An exec's command, one word per `command` parameter (the query keeps them joined).
+    command: list[str] = field(default_factory=list)
 
     def as_http(self) -> str:
         """The request as raw HTTP text, for the page showing 'the request behind this click'."""

@@ -48,6 +48,7 @@ class Kubectl:
 
     def __init__(self, cluster: LiveCluster, kubeconfig: Path, home: Path) -> None:
         self.cluster = cluster
+        self.binary = KUBECTL  # another version's binary may be set instead
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(home),
@@ -59,7 +60,7 @@ class Kubectl:
         self, *args: str, stdin: str | None = None, timeout: float = 60
     ) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [KUBECTL, *args],
+            [self.binary, *args],
             env=self.env,
             input=stdin,
             capture_output=True,
@@ -80,7 +81,7 @@ class Kubectl:
 
     def popen(self, *args: str) -> subprocess.Popen:
         return subprocess.Popen(
-            [KUBECTL, *args],
+            [self.binary, *args],
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
