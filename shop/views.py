@@ -468,8 +468,23 @@ def _etag_revision(etag: str) -> str:
     return value if value.isdigit() else ""
 
 
+_order_kinds_read: tuple[int, list[ResourceKind]] | None = None
+
+
 def _order_kinds() -> list[ResourceKind]:
-    """The orderable kinds the catalog actually has, in ORDER_KINDS order."""
+    """The orderable kinds the catalog actually has, in ORDER_KINDS order.
+
+    Read again only when the served catalog may have changed: a live page asks on every
+    event, and the rows carry each kind's whole schema.
+    """
+    global _order_kinds_read
+    state = readmodel.catalog_state()
+    if _order_kinds_read is None or _order_kinds_read[0] != state:
+        _order_kinds_read = (state, _read_order_kinds())
+    return _order_kinds_read[1]
+
+
+def _read_order_kinds() -> list[ResourceKind]:
     found = {
         (k.api_version.group.name, k.api_version.version, k.plural): k
         for k in ResourceKind.objects.select_related("api_version__group").filter(
