@@ -46,7 +46,7 @@ from asgiref.sync import AsyncToSync, sync_to_async
 from django.conf import settings
 from django.db import OperationalError, connection, connections, transaction
 
-from apiserver import errors
+from apiserver import errors, flags
 from apiserver.endpoints import tables
 from apiserver.endpoints.selectors import fields_match, labels_match, parse_fields, parse_labels
 from apiserver.filters import audit
@@ -590,7 +590,7 @@ def first_reads(kind: Kind, namespace: str | None, query: dict[str, str]) -> Ope
     opening the watch, so that a busy store is still answered (and audited) as 503 with
     Retry-After rather than a stream broken after its 200."""
     start = check_resource_version(query.get("resourceVersion", ""))
-    if start == 0 or query.get("sendInitialEvents") in ("true", "1"):
+    if start == 0 or query.get("sendInitialEvents") in flags.TRUE:
         objects, revision = initial_state(kind, namespace)
         return Opening(revision, objects)
     return Opening(start, gone=too_old(start, log_for(kind)))
@@ -611,8 +611,8 @@ async def events(
     """
     watch_filter = Filter(kind, namespace, query)
     deadline = time.monotonic() + timeout_seconds(query.get("timeoutSeconds", ""))
-    bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
-    send_initial = query.get("sendInitialEvents") in ("true", "1")
+    bookmarks = query.get("allowWatchBookmarks") in flags.TRUE
+    send_initial = query.get("sendInitialEvents") in flags.TRUE
     include = query.get("includeObject", "Metadata")
     first_table = True
 
