@@ -51,7 +51,7 @@ from apiserver.endpoints import tables
 from apiserver.endpoints.selectors import fields_match, labels_match, parse_fields, parse_labels
 from apiserver.filters import audit
 from apiserver.models import ClusterUser
-from apiserver.registry import auditevents, store
+from apiserver.registry import auditevents, conversion, store
 from apiserver.registry.kinds import Kind
 
 log = logging.getLogger(__name__)
@@ -534,8 +534,7 @@ def _shared_event(revision: int, event_type: str, body: str, api_version: str) -
     key = (revision, event_type, api_version, body)
     found = _shared_events.get(key)
     if found is None:
-        obj = json.loads(body)
-        obj["apiVersion"] = api_version
+        obj = conversion.as_version(json.loads(body), api_version)
         found = _shared_events[key] = _event(event_type, obj)
         while len(_shared_events) > SHARED_EVENTS:
             _shared_events.pop(next(iter(_shared_events)), None)
@@ -618,7 +617,7 @@ async def events(
 
     def shaped(obj: dict[str, Any]) -> dict[str, Any]:
         nonlocal first_table
-        obj["apiVersion"] = kind.api_version
+        obj = conversion.as_version(obj, kind.api_version)
         if not as_table:
             return obj
         result = tables.table(kind, [obj], include, with_columns=first_table)
@@ -803,8 +802,7 @@ class Follower:
 
 
 def _versioned(kind: Kind, obj: dict[str, Any]) -> dict[str, Any]:
-    obj["apiVersion"] = kind.api_version
-    return obj
+    return conversion.as_version(obj, kind.api_version)
 
 
 def _bookmark(kind: Kind, revision: int, initial_end: bool = False) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from apiserver.admission import admit
 from apiserver.endpoints import identity
 from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters.requestinfo import Route
-from apiserver.registry import store
+from apiserver.registry import conversion, store
 from apiserver.registry.kinds import Kind
 
 TABLE_MEDIA = "as=Table"
@@ -77,7 +77,7 @@ def wants_table(request: ApiRequest) -> bool:
 def served(kind: Kind, obj: dict[str, Any]) -> dict[str, Any]:
     """Objects are stored once per resource; serve them in the requested version."""
     if obj.get("apiVersion") != kind.api_version:
-        obj["apiVersion"] = kind.api_version
+        obj = conversion.as_version(obj, kind.api_version)
     return obj
 
 
@@ -189,10 +189,13 @@ def write(
     validation = field_validation(request.query)
     check_field_manager(request)
     warnings: list[str] = []
+    converted = conversion.converted(kind)
 
     def change(current: dict[str, Any]) -> dict[str, Any]:
         if target.subresource == "scale":
             return _scaled(current, transform(scale_of(current)), target.name)
+        if converted:
+            current = served(kind, current)
         desired = transform(copy.deepcopy(current))
         # Like kube-apiserver, a stale resourceVersion is a conflict before it is anything else.
         metadata = desired.get("metadata") if isinstance(desired, dict) else None
@@ -202,7 +205,7 @@ def write(
         desired = identity.check_identity(kind, desired, namespace, target.name)
         desired = _merge_for_subresource(kind, target.subresource, current, desired)
         warnings.extend(admit(kind, desired, validation, old=current, user=request.user))
-        return desired
+        return conversion.to_storage(kind, desired) if converted else desired
 
     obj, _ = store.update(kind, namespace, target.name, change, dry_run=dry_run(request.query))
     obj = served(kind, obj)
