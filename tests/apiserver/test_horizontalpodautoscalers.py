@@ -133,6 +133,12 @@ def test_status_converts_both_ways(api, alice, carol):
     }
     assert json.loads(as_v1["metadata"]["annotations"][hpa.CONDITIONS]) == [condition]
 
+    as_v1["spec"]["maxReplicas"] = 6
+    del as_v1["metadata"]["annotations"]
+    assert api.put(f"{V1}/web", alice, as_v1).status_code == 200
+    kept = api.get(f"{V2}/web", alice).json_body["status"]
+    assert (kept["currentMetrics"], kept["conditions"]) == ([current], [condition])
+
     api.post(V1, alice, _v1("shop"))
     as_v1 = api.get(f"{V1}/shop", alice).json_body
     as_v1["status"] = {

@@ -178,6 +178,26 @@ def _scaled(current: dict[str, Any], scale: Any, name: str) -> dict[str, Any]:
     return desired
 
 
+def _converted_back(
+    kind: Kind,
+    subresource: str,
+    stored: dict[str, Any],
+    written: dict[str, Any],
+    desired: dict[str, Any],
+) -> dict[str, Any]:
+    """The written object in its stored version. The status is taken from the stored object
+    on a main write, from the writer's own body on a status write, as kube-apiserver does
+    after converting: the other version's view of it may not hold all of it."""
+    result = conversion.to_storage(kind, desired)
+    if subresource == "status":
+        result["status"] = conversion.to_storage(kind, written).get("status", result.get("status"))
+    elif "status" in stored:
+        result["status"] = stored["status"]
+    else:
+        result.pop("status", None)
+    return result
+
+
 def write(
     request: ApiRequest,
     target: Route,
@@ -194,6 +214,7 @@ def write(
     def change(current: dict[str, Any]) -> dict[str, Any]:
         if target.subresource == "scale":
             return _scaled(current, transform(scale_of(current)), target.name)
+        stored = current
         if converted:
             current = served(kind, current)
         desired = transform(copy.deepcopy(current))
@@ -203,9 +224,12 @@ def write(
         if wanted and str(wanted) != str(current["metadata"].get("resourceVersion")):
             raise errors.conflict(kind.plural, target.name, kind.group)
         desired = identity.check_identity(kind, desired, namespace, target.name)
+        written = desired
         desired = _merge_for_subresource(kind, target.subresource, current, desired)
         warnings.extend(admit(kind, desired, validation, old=current, user=request.user))
-        return conversion.to_storage(kind, desired) if converted else desired
+        if converted:
+            return _converted_back(kind, target.subresource, stored, written, desired)
+        return desired
 
     obj, _ = store.update(kind, namespace, target.name, change, dry_run=dry_run(request.query))
     obj = served(kind, obj)
