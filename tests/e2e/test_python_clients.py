@@ -473,24 +473,25 @@ def drivers(live_cluster, request):
         "kubernetes-asyncio": AsyncOfficial(kubeconfig, official.core),
     }
     selector = "suite=python-clients"
-    for item in official.core.list_namespaced_config_map(NAMESPACE, label_selector=selector).items:
-        official.core.delete_namespaced_config_map(item.metadata.name, NAMESPACE)
-    for item in official.apps.list_namespaced_deployment(NAMESPACE, label_selector=selector).items:
-        official.apps.delete_namespaced_deployment(item.metadata.name, NAMESPACE)
+    official.core.delete_collection_namespaced_config_map(NAMESPACE, label_selector=selector)
+    official.apps.delete_collection_namespaced_deployment(NAMESPACE, label_selector=selector)
     official.api.close()
     _print_table(request.config)
 
 
 def _print_table(pytest_config) -> None:
+    """Case x client, on the terminal even when output is captured (as `capsys.disabled`)."""
     reporter = pytest_config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None or not RESULTS:
+    capture = pytest_config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None or not RESULTS:
         return
     width = max(len(case) for case in CASES)
-    reporter.write_line("")
-    reporter.write_line(" " * width + "  " + "  ".join(f"{c:<18}" for c in CLIENTS))
-    for case in CASES:
-        cells = "  ".join(f"{RESULTS.get((case, c), '-'):<18}" for c in CLIENTS)
-        reporter.write_line(f"{case:<{width}}  {cells}")
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
+        reporter.write_line(" " * width + "  " + "  ".join(f"{c:<18}" for c in CLIENTS))
+        for case in CASES:
+            cells = "  ".join(f"{RESULTS.get((case, c), '-'):<18}" for c in CLIENTS)
+            reporter.write_line(f"{case:<{width}}  {cells}".rstrip())
 
 
 @pytest.mark.parametrize("case", CASES)
