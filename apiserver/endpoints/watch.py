@@ -46,12 +46,12 @@ from asgiref.sync import AsyncToSync, sync_to_async
 from django.conf import settings
 from django.db import OperationalError, connection, connections, transaction
 
-from apiserver import errors
+from apiserver import errors, flags
 from apiserver.endpoints import tables
 from apiserver.endpoints.selectors import fields_match, labels_match, parse_fields, parse_labels
 from apiserver.filters import audit
 from apiserver.models import ClusterUser
-from apiserver.registry import auditevents, store
+from apiserver.registry import auditevents, conversion, store
 from apiserver.registry.kinds import Kind
 
 log = logging.getLogger(__name__)
@@ -534,8 +534,7 @@ def _shared_event(revision: int, event_type: str, body: str, api_version: str) -
     key = (revision, event_type, api_version, body)
     found = _shared_events.get(key)
     if found is None:
-        obj = json.loads(body)
-        obj["apiVersion"] = api_version
+        obj = conversion.as_version(json.loads(body), api_version)
         found = _shared_events[key] = _event(event_type, obj)
         while len(_shared_events) > SHARED_EVENTS:
             _shared_events.pop(next(iter(_shared_events)), None)
@@ -590,7 +589,7 @@ def first_reads(kind: Kind, namespace: str | None, query: dict[str, str]) -> Ope
     opening the watch, so that a busy store is still answered (and audited) as 503 with
     Retry-After rather than a stream broken after its 200."""
     start = check_resource_version(query.get("resourceVersion", ""))
-    if start == 0 or query.get("sendInitialEvents") in ("true", "1"):
+    if start == 0 or query.get("sendInitialEvents") in flags.TRUE:
         objects, revision = initial_state(kind, namespace)
         return Opening(revision, objects)
     return Opening(start, gone=too_old(start, log_for(kind)))
@@ -611,14 +610,14 @@ async def events(
     """
     watch_filter = Filter(kind, namespace, query)
     deadline = time.monotonic() + timeout_seconds(query.get("timeoutSeconds", ""))
-    bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
-    send_initial = query.get("sendInitialEvents") in ("true", "1")
+    bookmarks = query.get("allowWatchBookmarks") in flags.TRUE
+    send_initial = query.get("sendInitialEvents") in flags.TRUE
     include = query.get("includeObject", "Metadata")
     first_table = True
 
     def shaped(obj: dict[str, Any]) -> dict[str, Any]:
         nonlocal first_table
-        obj["apiVersion"] = kind.api_version
+        obj = conversion.as_version(obj, kind.api_version)
         if not as_table:
             return obj
         result = tables.table(kind, [obj], include, with_columns=first_table)
@@ -803,8 +802,7 @@ class Follower:
 
 
 def _versioned(kind: Kind, obj: dict[str, Any]) -> dict[str, Any]:
-    obj["apiVersion"] = kind.api_version
-    return obj
+    return conversion.as_version(obj, kind.api_version)
 
 
 def _bookmark(kind: Kind, revision: int, initial_end: bool = False) -> dict[str, Any]:

@@ -7,7 +7,7 @@ gate looks at the request: every later stage reads them from here.
 import re
 from dataclasses import dataclass
 
-from apiserver import errors
+from apiserver import errors, flags
 from apiserver.filters.fairness import Lane
 from apiserver.models import ClusterUser
 from apiserver.registry import kinds
@@ -106,7 +106,7 @@ def verb_for(method: str, target: Route, query: dict[str, str]) -> str:
         # A stream into a container: authorized as `create`, however it is opened.
         return "create"
     if method == "GET":
-        if query.get("watch") in ("true", "1"):
+        if query.get("watch") in flags.TRUE:
             return "watch"
         return "get" if item else "list"
     if method == "POST" and target.subresource in ("binding", "token"):

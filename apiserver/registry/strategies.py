@@ -7,6 +7,7 @@ take their columns from the definition's additionalPrinterColumns.
 
 from apiserver.registry import auditevents, cells, crds
 from apiserver.registry.apps import daemonsets, deployments, replicasets, statefulsets
+from apiserver.registry.autoscaling import horizontalpodautoscalers
 from apiserver.registry.batch import cronjobs, jobs
 from apiserver.registry.core import (
     configmaps,
@@ -52,6 +53,7 @@ STRATEGIES: dict[str, Strategy] = {
         daemonsets.STRATEGY,
         jobs.STRATEGY,
         cronjobs.STRATEGY,
+        horizontalpodautoscalers.STRATEGY,
         crds.STRATEGY,
         auditevents.STRATEGY,
         *policy.STRATEGIES,

@@ -25,6 +25,8 @@ from urllib.parse import parse_qs
 from asgiref.sync import ThreadSensitiveContext
 from django.db import connections
 
+from apiserver import flags
+
 WATCH_THREADS = 4
 API_PREFIXES = ("/api/", "/apis/")
 # A live page's stream of Server-Sent Events: every such path ends so.
@@ -47,7 +49,7 @@ def is_watch(scope: dict[str, Any]) -> bool:
     if not scope.get("path", "").startswith(API_PREFIXES):
         return False
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-    return query.get("watch", [""])[-1] in ("true", "1")
+    return query.get("watch", [""])[-1] in flags.TRUE
 
 
 def is_page_stream(scope: dict[str, Any]) -> bool:

@@ -12,7 +12,7 @@ from django.db import connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from apiserver import errors, pipeline
+from apiserver import errors, flags, pipeline
 from apiserver.endpoints import watch
 from apiserver.pipeline import ApiRequest, ApiResponse
 
@@ -77,7 +77,7 @@ def _error(error: errors.ApiError) -> HttpResponse:
 
 
 def _is_watch(request: HttpRequest) -> bool:
-    return request.method == "GET" and request.GET.get("watch") in ("true", "1")
+    return request.method == "GET" and request.GET.get("watch") in flags.TRUE
 
 
 @csrf_exempt

@@ -9,7 +9,7 @@ from apiserver.admission import admit
 from apiserver.endpoints import identity
 from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters.requestinfo import Route
-from apiserver.registry import store
+from apiserver.registry import conversion, store
 from apiserver.registry.kinds import Kind
 
 TABLE_MEDIA = "as=Table"
@@ -77,7 +77,7 @@ def wants_table(request: ApiRequest) -> bool:
 def served(kind: Kind, obj: dict[str, Any]) -> dict[str, Any]:
     """Objects are stored once per resource; serve them in the requested version."""
     if obj.get("apiVersion") != kind.api_version:
-        obj["apiVersion"] = kind.api_version
+        obj = conversion.as_version(obj, kind.api_version)
     return obj
 
 
@@ -178,6 +178,26 @@ def _scaled(current: dict[str, Any], scale: Any, name: str) -> dict[str, Any]:
     return desired
 
 
+def _converted_back(
+    kind: Kind,
+    subresource: str,
+    stored: dict[str, Any],
+    written: dict[str, Any],
+    desired: dict[str, Any],
+) -> dict[str, Any]:
+    """The written object in its stored version. The status is taken from the stored object
+    on a main write, from the writer's own body on a status write, as kube-apiserver does
+    after converting: the other version's view of it may not hold all of it."""
+    result = conversion.to_storage(kind, desired)
+    if subresource == "status":
+        result["status"] = conversion.to_storage(kind, written).get("status", result.get("status"))
+    elif "status" in stored:
+        result["status"] = stored["status"]
+    else:
+        result.pop("status", None)
+    return result
+
+
 def write(
     request: ApiRequest,
     target: Route,
@@ -189,10 +209,14 @@ def write(
     validation = field_validation(request.query)
     check_field_manager(request)
     warnings: list[str] = []
+    converted = conversion.converted(kind)
 
     def change(current: dict[str, Any]) -> dict[str, Any]:
         if target.subresource == "scale":
             return _scaled(current, transform(scale_of(current)), target.name)
+        stored = current
+        if converted:
+            current = served(kind, current)
         desired = transform(copy.deepcopy(current))
         # Like kube-apiserver, a stale resourceVersion is a conflict before it is anything else.
         metadata = desired.get("metadata") if isinstance(desired, dict) else None
@@ -200,8 +224,11 @@ def write(
         if wanted and str(wanted) != str(current["metadata"].get("resourceVersion")):
             raise errors.conflict(kind.plural, target.name, kind.group)
         desired = identity.check_identity(kind, desired, namespace, target.name)
+        written = desired
         desired = _merge_for_subresource(kind, target.subresource, current, desired)
         warnings.extend(admit(kind, desired, validation, old=current, user=request.user))
+        if converted:
+            return _converted_back(kind, target.subresource, stored, written, desired)
         return desired
 
     obj, _ = store.update(kind, namespace, target.name, change, dry_run=dry_run(request.query))

@@ -7,7 +7,7 @@ from apiserver.endpoints.bodies import parse_body
 from apiserver.endpoints.handlers import binding, common, connect, tokenrequest
 from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters.requestinfo import Route
-from apiserver.registry import store, strategies
+from apiserver.registry import conversion, store, strategies
 
 
 def handle(request: ApiRequest, target: Route) -> ApiResponse:
@@ -36,5 +36,6 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
     if common.has_status(kind) and not strategies.for_kind(kind).status_on_create:
         obj.pop("status", None)
     warnings = admit(kind, obj, common.field_validation(request.query), user=request.user)
+    obj = conversion.to_storage(kind, obj)
     created = store.create(kind, obj, dry_run=common.dry_run(request.query))
     return ApiResponse(201, common.served(kind, created), common.warning_header(warnings))

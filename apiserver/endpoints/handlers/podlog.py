@@ -23,7 +23,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from apiserver import errors
+from apiserver import errors, flags
 from apiserver.endpoints import watch
 from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters.requestinfo import Route
@@ -64,7 +64,7 @@ def _positive(query: dict[str, str], name: str) -> int | None:
 
 
 def _flag(query: dict[str, str], name: str) -> bool:
-    return query.get(name, "").lower() in ("true", "1")
+    return query.get(name, "") in flags.TRUE
 
 
 def container_for(pod: dict[str, Any], asked: str) -> str:
