@@ -25,6 +25,9 @@ from apiserver.registry import kinds, schema
 from catalog.paths import api_prefix
 
 PROTOBUF = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
+# What the protobuf answer is labelled: the same name without the `@`, which is not allowed
+# in a media type and would make a client's content-type parser fail.
+PROTOBUF_SERVED = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 JSON = "application/json"
 
 # Types that live in apimachinery's meta/v1 package, whatever group first uses them.
@@ -444,7 +447,7 @@ def serve(request: ApiRequest) -> ApiResponse:
     accept = request.headers.get("accept", "")
     current = built()
     if wants_protobuf(accept):
-        content, etag, media = current.proto_bytes, current.proto_etag, PROTOBUF
+        content, etag, media = current.proto_bytes, current.proto_etag, PROTOBUF_SERVED
     elif not accept or any(
         part.split(";")[0].strip() in (JSON, "application/*", "*/*") for part in accept.split(",")
     ):

@@ -177,7 +177,7 @@ def test_openapi_v2_names_definitions_like_kubernetes_for_old_kubectl(api, alice
 def test_openapi_v2_protobuf_is_gnostics_document_message(api, alice):
     response = api.get("/openapi/v2", alice, accept=openapiv2.PROTOBUF)
     assert response.status_code == 200
-    assert response["Content-Type"] == openapiv2.PROTOBUF
+    assert response["Content-Type"] == openapiv2.PROTOBUF_SERVED
     fields = {number: value for number, _, value in protobuf._fields(response.content)}
     assert fields[1] == b"2.0"  # swagger
     definitions = protobuf._fields(fields[9])
