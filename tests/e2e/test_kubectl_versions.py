@@ -14,6 +14,7 @@ import textwrap
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -217,12 +218,10 @@ def _write(path: Path, obj: dict) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("release", list(RELEASES))
-def test_everyday_flow(release, live_cluster, server, gadget_crd, tmp_path):
+def _everyday_flow(release: str, cluster, server: Server, tmp_path: Path) -> Steps:
+    """One release's flow, each step checked against what the server then holds."""
     binary = RELEASES[release]
-    if not binary.exists():
-        pytest.skip(f"kubectl {release} is not at {binary} (`make tools` fetches 1.20 and 1.24)")
-    kubectl = Release(binary, live_cluster, live_cluster.kubeconfig(LEARNER), tmp_path / "home")
+    kubectl = Release(binary, cluster, cluster.kubeconfig(LEARNER), tmp_path / "home")
     tag = release.replace(".", "")
     shelf, counter = f"shelf-{tag}", f"counter-{tag}"
     steps = Steps()
@@ -328,8 +327,35 @@ def test_everyday_flow(release, live_cluster, server, gadget_crd, tmp_path):
         ("delete", delete),
     ):
         steps.check(name, step)
-
     table = steps.table(f"{release} ({binary})")
     (tmp_path / "steps.txt").write_text(table + "\n")
-    print("\n" + table)
+    return steps
+
+
+@pytest.fixture(scope="module")
+def flows(live_cluster, server, gadget_crd, tmp_path_factory) -> dict[str, Steps]:
+    """Every present release's flow, run side by side (each on its own objects): the
+    releases wait on the server rather than on each other, which keeps the module short."""
+    present = [release for release, binary in RELEASES.items() if binary.exists()]
+    folders = {r: tmp_path_factory.mktemp(f"kubectl-{r.replace('.', '')}") for r in present}
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        running = {
+            release: pool.submit(_everyday_flow, release, live_cluster, server, folders[release])
+            for release in present
+        }
+        done = {release: future.result() for release, future in running.items()}
+    report = [done[r].table(f"{r} ({RELEASES[r]})") for r in present]
+    report.append(f"all releases: {time.monotonic() - started:.1f} s")
+    (tmp_path_factory.getbasetemp() / "kubectl-versions.txt").write_text("\n\n".join(report))
+    return done
+
+
+@pytest.mark.parametrize("release", list(RELEASES))
+def test_everyday_flow(release, flows):
+    if release not in flows:
+        binary = RELEASES[release]
+        pytest.skip(f"kubectl {release} is not at {binary} (`make tools` fetches 1.20 and 1.24)")
+    steps = flows[release]
+    print("\n" + steps.table(f"{release} ({RELEASES[release]})"))
     assert not steps.failures, textwrap.indent("\n\n".join(steps.failures), "  ")
