@@ -407,6 +407,7 @@ class Built:
 
 
 _built: Built | None = None
+_built_from: kinds.Index | None = None  # the catalog index _built was last checked against
 _lock = threading.Lock()
 
 
@@ -416,10 +417,14 @@ def _etag(content: bytes) -> str:
 
 def built() -> Built:
     """The document for the current schema state, built once per state."""
-    global _built
-    state = discovery.openapi_hash()
+    global _built, _built_from
+    index = kinds.index()
     current = _built
+    if current is not None and _built_from is index:
+        return current  # the hot path: the same catalog index, no hashing
+    state = discovery.openapi_hash()
     if current is not None and current.state == state:
+        _built_from = index
         return current
     with _lock:
         if _built is None or _built.state != state:
@@ -427,6 +432,7 @@ def built() -> Built:
             as_json = json.dumps(doc, separators=(",", ":")).encode()
             as_proto = encode(doc)
             _built = Built(state, as_json, _etag(as_json), as_proto, _etag(as_proto))
+        _built_from = index
         return _built
 
 
