@@ -8,6 +8,7 @@ missing is skipped, with the reason.
 """
 
 import json
+import os
 import re
 import subprocess
 import textwrap
@@ -359,3 +360,54 @@ def test_everyday_flow(release, flows):
     steps = flows[release]
     print("\n" + steps.table(f"{release} ({RELEASES[release]})"))
     assert not steps.failures, textwrap.indent("\n\n".join(steps.failures), "  ")
+
+
+HELM = REPO / "tools/kubectl-1.24/helm/helm"
+CHART_TEMPLATE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-web
+spec:
+  replicas: {{ .Values.replicas }}
+  selector:
+    matchLabels: {app: {{ .Release.Name }}}
+  template:
+    metadata:
+      labels: {app: {{ .Release.Name }}}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        resources: {requests: {cpu: 10m, memory: 16Mi}}
+"""
+
+
+def test_helm_installs_upgrades_and_uninstalls_a_chart(live_cluster, server, tmp_path):
+    """helm 3.9 (shipped beside kubectl 1.24) validates its manifests against OpenAPI v2."""
+    if not HELM.exists():
+        pytest.skip(f"helm is not at {HELM} (`make tools` fetches it)")
+    chart = tmp_path / "pantry"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: pantry\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text("replicas: 1\n")
+    (chart / "templates" / "web.yaml").write_text(CHART_TEMPLATE)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path / "home"),
+        "KUBECONFIG": str(live_cluster.kubeconfig(LEARNER)),
+    }
+
+    def helm(*args: str) -> str:
+        done = subprocess.run(
+            [str(HELM), *args], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, f"helm {' '.join(args)}: {done.stderr}"
+        return done.stdout
+
+    assert "STATUS: deployed" in helm("install", "larder", str(chart))
+    assert server.get("deployment", "larder-web")["spec"]["replicas"] == 1
+    assert "has been upgraded" in helm("upgrade", "larder", str(chart), "--set", "replicas=2")
+    assert server.get("deployment", "larder-web")["spec"]["replicas"] == 2
+    assert helm("uninstall", "larder").strip() == 'release "larder" uninstalled'
+    assert server.status("deployment", "larder-web")[0] == 404
