@@ -258,13 +258,13 @@ _SCALARS = {
 }
 
 
-def _schema_name(model: type) -> str:
+def schema_name(model: type) -> str:
     """`io.k8s.warehouse.V1Pod.Pod`: unique, and kubectl explain shows the last part."""
     return f"io.k8s.warehouse.{model.__name__}.{_MODEL_PREFIX.sub('', model.__name__)}"
 
 
 def _v3_ref(model: type) -> tuple[str, dict[str, Any]]:
-    name = _schema_name(model)
+    name = schema_name(model)
     return name, {"allOf": [{"$ref": f"#/components/schemas/{name}"}]}
 
 
@@ -339,7 +339,7 @@ def _component_schemas(kinds_key: tuple[tuple[str, str, str, str], ...]) -> dict
         if model is None:
             continue
         add_model(model, found)
-        found[_schema_name(model)]["x-kubernetes-group-version-kind"] = [
+        found[schema_name(model)]["x-kubernetes-group-version-kind"] = [
             {"group": group, "version": version, "kind": kind_name}
         ]
     return found
@@ -389,7 +389,7 @@ def _custom_schemas(custom: list[kinds.Kind]) -> dict[str, Any]:
     if not custom:
         return found
     add_model(k8s.V1ObjectMeta, found)
-    meta_ref = {"allOf": [{"$ref": f"#/components/schemas/{_schema_name(k8s.V1ObjectMeta)}"}]}
+    meta_ref = {"allOf": [{"$ref": f"#/components/schemas/{schema_name(k8s.V1ObjectMeta)}"}]}
     for kind in custom:
         body = copy.deepcopy(kind.schema) or {"type": "object"}
         properties = body.setdefault("properties", {})

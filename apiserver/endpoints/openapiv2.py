@@ -103,7 +103,7 @@ def definition_names(served: list[tuple[str, type]]) -> dict[type, str]:
         else:
             name = f"{_package(group)}.{version}.{short}"
         if name in taken:
-            name = discovery._schema_name(model)
+            name = discovery.schema_name(model)
         taken.add(name)
         names[model] = name
     return names
