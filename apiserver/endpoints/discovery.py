@@ -11,11 +11,13 @@ import hashlib
 import inspect
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import kubernetes.client as k8s
 
 from apiserver import errors
+from apiserver.endpoints import patching
 from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters.requestinfo import Route
 from apiserver.registry import kinds, schema
@@ -203,7 +205,7 @@ def aggregated(core: bool, version: str = "v2") -> dict[str, Any]:
     }
 
 
-def _openapi_hash() -> str:
+def openapi_hash() -> str:
     """Changes when a kind comes or goes, or a CRD's schema changes: kubectl then re-reads."""
     names = ",".join(f"{k.group}/{k.version}/{k.plural}" for k in kinds.index().kinds)
     schemas = json.dumps([k.schema for k in kinds.index().kinds if k.is_custom], sort_keys=True)
@@ -212,7 +214,7 @@ def _openapi_hash() -> str:
 
 def openapi_root() -> dict[str, Any]:
     """`/openapi/v3`: where each group/version's document lives."""
-    digest = _openapi_hash()
+    digest = openapi_hash()
     paths = {}
     for group, versions, _ in kinds.index().groups:
         for version in versions:
@@ -256,26 +258,55 @@ _SCALARS = {
 }
 
 
-def _schema_name(model: type) -> str:
+def schema_name(model: type) -> str:
     """`io.k8s.warehouse.V1Pod.Pod`: unique, and kubectl explain shows the last part."""
     return f"io.k8s.warehouse.{model.__name__}.{_MODEL_PREFIX.sub('', model.__name__)}"
 
 
-def _node_schema(node: schema.Node, found: dict[str, Any]) -> dict[str, Any]:
+def _v3_ref(model: type) -> tuple[str, dict[str, Any]]:
+    name = schema_name(model)
+    return name, {"allOf": [{"$ref": f"#/components/schemas/{name}"}]}
+
+
+# How a schema names and points at a model: OpenAPI v3 wraps a $ref in allOf, v2 does not.
+Referrer = Callable[[type], tuple[str, dict[str, Any]]]
+
+
+def _node_schema(node: schema.Node, found: dict[str, Any], refer: Referrer) -> dict[str, Any]:
     if node.tag == "model":
-        _add_model(node.model, found)
-        return {"allOf": [{"$ref": f"#/components/schemas/{_schema_name(node.model)}"}]}
+        add_model(node.model, found, refer)
+        return dict(refer(node.model)[1])
     if node.tag == "list":
-        return {"type": "array", "items": _node_schema(node.child, found)}
+        return {"type": "array", "items": _node_schema(node.child, found, refer)}
     if node.tag == "map":
-        return {"type": "object", "additionalProperties": _node_schema(node.child, found)}
+        return {"type": "object", "additionalProperties": _node_schema(node.child, found, refer)}
     if node.tag == "union":
         return {"x-kubernetes-int-or-string": True}
     return dict(_SCALARS.get(node.tag, {"type": "object"}))
 
 
-def _add_model(model: type, found: dict[str, Any]) -> None:
-    name = _schema_name(model)
+def _patch_extensions(json_name: str, node: schema.Node) -> dict[str, str]:
+    """How a strategic merge patch treats this list: merged by a key, or as a set.
+
+    kubectl apply reads these from the OpenAPI document to build its patch; the keys are
+    the ones the server's own strategic merge patch uses, so both sides agree.
+    """
+    if node.tag != "list":
+        return {}
+    if json_name in patching.MERGE_PRIMITIVE_LISTS:
+        return {"x-kubernetes-patch-strategy": "merge"}
+    if node.child.tag != "model":
+        return {}
+    item_fields = schema.model_schema(node.child.model).fields
+    for key in patching.MERGE_KEYS.get(json_name, ()):
+        if key in item_fields:
+            return {"x-kubernetes-patch-strategy": "merge", "x-kubernetes-patch-merge-key": key}
+    return {}
+
+
+def add_model(model: type, found: dict[str, Any], refer: Referrer = _v3_ref) -> None:
+    """Describe `model` (and every model it holds) into `found`, keyed by its schema name."""
+    name = refer(model)[0]
     if name in found:
         return
     entry: dict[str, Any] = {"type": "object"}
@@ -285,12 +316,13 @@ def _add_model(model: type, found: dict[str, Any]) -> None:
     properties, required = {}, []
     compiled = schema.model_schema(model)
     for json_name, (python_name, node, is_required) in compiled.fields.items():
-        prop = _node_schema(node, found)
+        prop = _node_schema(node, found, refer)
         description = model.model_fields[python_name].description
         if not description and node.tag == "model":
-            description = found[_schema_name(node.model)].get("description")
+            description = found[refer(node.model)[0]].get("description")
         if description:
             prop["description"] = description
+        prop.update(_patch_extensions(json_name, node))
         properties[json_name] = prop
         if is_required:
             required.append(json_name)
@@ -306,8 +338,8 @@ def _component_schemas(kinds_key: tuple[tuple[str, str, str, str], ...]) -> dict
         model = schema.model_for(model_name)
         if model is None:
             continue
-        _add_model(model, found)
-        found[_schema_name(model)]["x-kubernetes-group-version-kind"] = [
+        add_model(model, found)
+        found[schema_name(model)]["x-kubernetes-group-version-kind"] = [
             {"group": group, "version": version, "kind": kind_name}
         ]
     return found
@@ -356,8 +388,8 @@ def _custom_schemas(custom: list[kinds.Kind]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if not custom:
         return found
-    _add_model(k8s.V1ObjectMeta, found)
-    meta_ref = {"allOf": [{"$ref": f"#/components/schemas/{_schema_name(k8s.V1ObjectMeta)}"}]}
+    add_model(k8s.V1ObjectMeta, found)
+    meta_ref = {"allOf": [{"$ref": f"#/components/schemas/{schema_name(k8s.V1ObjectMeta)}"}]}
     for kind in custom:
         body = copy.deepcopy(kind.schema) or {"type": "object"}
         properties = body.setdefault("properties", {})

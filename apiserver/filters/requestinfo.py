@@ -22,7 +22,7 @@ class Route:
     namespace: str | None = None  # None: cluster-scoped, or every namespace
     name: str = ""
     subresource: str = ""
-    document: str = ""  # version, api, apis, group, resources, openapi
+    document: str = ""  # version, api, apis, group, resources, openapi...
 
 
 def guess_client(user_agent: str) -> str:
@@ -51,6 +51,8 @@ def route(path: str) -> Route:
     if parts == ["version"]:
         return Route(document="version")
     if parts[0] == "openapi":
+        if parts[1:] == ["v2"]:
+            return Route(document="openapi-v2")
         if parts[1:2] != ["v3"]:
             raise errors.page_not_found()
         if len(parts) == 2:

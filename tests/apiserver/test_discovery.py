@@ -1,5 +1,9 @@
 """Discovery: what kubectl reads first, generated from the catalog."""
 
+import json
+import re
+
+from apiserver.endpoints import openapiv2, protobuf
 from apiserver.endpoints.discovery import AGGREGATED_CONTENT_TYPE
 from catalog.models import ResourceKind
 
@@ -135,8 +139,122 @@ def test_openapi_v3_schemas_serve_kubectl_explain(api, alice):
     assert pod_spec["properties"]["containers"]["type"] == "array"
 
 
-def test_openapi_v2_is_absent_and_unknown_paths_are_status_404(api, alice):
-    for path in ("/openapi/v2", "/apis/nope.example.com/v1", "/api/v1/widgets", "/apis/apps/v9"):
+def test_openapi_v2_names_definitions_like_kubernetes_for_old_kubectl(api, alice):
+    response = api.get("/openapi/v2", alice)
+    assert response.status_code == 200
+    document = response.json_body
+    assert document["swagger"] == "2.0"
+    definitions = document["definitions"]
+    pod = definitions["io.k8s.api.core.v1.Pod"]
+    assert pod["x-kubernetes-group-version-kind"] == [{"group": "", "version": "v1", "kind": "Pod"}]
+    assert pod["properties"]["spec"]["$ref"] == "#/definitions/io.k8s.api.core.v1.PodSpec"
+    assert pod["properties"]["metadata"]["$ref"] == (
+        "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+    )
+    containers = definitions["io.k8s.api.core.v1.PodSpec"]["properties"]["containers"]
+    assert containers["x-kubernetes-patch-strategy"] == "merge"
+    assert containers["x-kubernetes-patch-merge-key"] == "name"
+    ports = definitions["io.k8s.api.core.v1.Container"]["properties"]["ports"]
+    assert ports["x-kubernetes-patch-merge-key"] == "containerPort"
+    service_ports = definitions["io.k8s.api.core.v1.ServiceSpec"]["properties"]["ports"]
+    assert service_ports["x-kubernetes-patch-merge-key"] == "port"
+    deployment = definitions["io.k8s.api.apps.v1.Deployment"]
+    assert deployment["properties"]["spec"]["$ref"].endswith("io.k8s.api.apps.v1.DeploymentSpec")
+    template = definitions["io.k8s.api.apps.v1.DeploymentSpec"]["properties"]["template"]
+    assert template["$ref"] == "#/definitions/io.k8s.api.core.v1.PodTemplateSpec"
+    refs = re.findall(r'"\$ref": "#/definitions/([^"]+)"', json.dumps(document))
+    assert set(refs) <= set(definitions)
+    patch = document["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"]
+    assert patch["x-kubernetes-action"] == "patch"
+    assert patch["x-kubernetes-group-version-kind"] == {
+        "group": "apps",
+        "version": "v1",
+        "kind": "Deployment",
+    }
+    assert {"dryRun", "fieldManager", "fieldValidation"} <= {p["name"] for p in patch["parameters"]}
+
+
+def test_openapi_v2_protobuf_is_gnostics_document_message(api, alice):
+    response = api.get("/openapi/v2", alice, accept=openapiv2.PROTOBUF)
+    assert response.status_code == 200
+    assert response["Content-Type"] == openapiv2.PROTOBUF_SERVED
+    fields = {number: value for number, _, value in protobuf._fields(response.content)}
+    assert fields[1] == b"2.0"  # swagger
+    definitions = protobuf._fields(fields[9])
+    names = {protobuf._fields(entry)[0][2] for _, _, entry in definitions}
+    assert b"io.k8s.api.apps.v1.Deployment" in names
+    paths = protobuf._fields(fields[8])
+    assert any(
+        protobuf._fields(entry)[0][2] == b"/api/v1/namespaces/{namespace}/pods/{name}"
+        for _, _, entry in paths
+    )
+
+
+def _conditional_get(api, user, etag: str):
+    headers = {"authorization": f"Bearer {user.token}", "if-none-match": etag}
+    return api.client.get("/openapi/v2", headers=headers)
+
+
+def test_openapi_v2_answers_304_to_a_current_copy_and_changes_with_a_crd(api, alice, carol):
+    first = api.get("/openapi/v2", alice)
+    etag = first["ETag"]
+    again = _conditional_get(api, alice, etag)
+    assert again.status_code == 304
+    assert again.content == b""
+    protobuf_copy = api.get("/openapi/v2", alice, accept=openapiv2.PROTOBUF)
+    assert protobuf_copy["ETag"] != etag
+
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "toasters.kitchen.example.com"},
+        "spec": {
+            "group": "kitchen.example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "toasters", "singular": "toaster", "kind": "Toaster"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "spec": {
+                                    "type": "object",
+                                    "properties": {
+                                        "slots": {"type": "integer", "nullable": True},
+                                        "extras": {
+                                            "type": "object",
+                                            "x-kubernetes-preserve-unknown-fields": True,
+                                            "properties": {"a": {"type": "string"}},
+                                        },
+                                    },
+                                }
+                            },
+                        }
+                    },
+                }
+            ],
+        },
+    }
+    created = api.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", carol, crd)
+    assert created.status_code == 201, created.json_body
+
+    changed = _conditional_get(api, alice, etag)
+    assert changed.status_code == 200
+    toaster = json.loads(changed.content)["definitions"]["com.example.kitchen.v1.Toaster"]
+    assert toaster["x-kubernetes-group-version-kind"] == [
+        {"group": "kitchen.example.com", "version": "v1", "kind": "Toaster"}
+    ]
+    spec = toaster["properties"]["spec"]["properties"]
+    assert spec["slots"] == {"type": "integer"}
+    assert spec["extras"] == {"x-kubernetes-preserve-unknown-fields": True}
+
+
+def test_unknown_paths_are_status_404(api, alice):
+    for path in ("/openapi/v1", "/apis/nope.example.com/v1", "/api/v1/widgets", "/apis/apps/v9"):
         response = api.get(path, alice)
         assert response.status_code == 404, path
         assert response.json_body["kind"] == "Status"
