@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from asgiref.sync import sync_to_async
@@ -53,6 +53,9 @@ class Line:
     resource_version: str
     kind: str
     name: str
+    # The object as the event carried it: a page may keep its own copy up to date from it,
+    # as an informer does, instead of listing again.
+    object: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def words(self) -> str:
@@ -166,6 +169,7 @@ def _line(event: WatchEvent) -> Line:
         event.resource_version,
         str(event.object.get("kind", "")),
         str(meta.get("name", "")),
+        event.object,
     )
 
 

@@ -774,13 +774,24 @@ async def orders_events(request: HtmxHttpRequest) -> HttpResponse:
         complete = len(news) < live.RECENT
         only = None
         if shelves and news and complete and kinds <= SUPPLIES.keys():
-            only = {SUPPLIES[kind] for kind in kinds}
+            # Supplies touch nothing else on the list, and each event carries its object.
+            for line in sorted(news, key=lambda line: int(line.resource_version)):
+                _shelve(shelves.setdefault(SUPPLIES[line.kind], []), line)
+            only = set()
         context = _orders_context(learner, shelves=shelves, only=only) or {}
         context["watch_lines"] = lines
         context["oob"] = True
         return render_to_string("shop/orders.html#live", context, request=request)
 
     return await _event_stream(request, learner, watches, region)
+
+
+def _shelve(shelf: list[dict[str, Any]], line: live.Line) -> None:
+    """Bring a kept list up to date with one watch event, as an informer's cache does."""
+    name = line.name
+    shelf[:] = [item for item in shelf if (item.get("metadata") or {}).get("name") != name]
+    if line.type != "DELETED":
+        shelf.append(line.object)
 
 
 def _live_session(

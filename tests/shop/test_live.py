@@ -364,14 +364,41 @@ def test_your_orders_stream_shows_a_configmap_which_no_pod_would_show(alice):
         return created, added, relisted[len(lists) :]
 
     created, added, relisted = run()
-    # Like an informer's cache: only the kind that changed is listed again.
-    assert relisted == ["configmaps"]
+    # Like an informer's cache: the watch event carries the ConfigMap, so nothing is
+    # listed again.
+    assert relisted == []
 
     assert added["event"] == "ADDED"
     assert added["id"] == created["metadata"]["resourceVersion"]
     assert ">menu</a>" in added["data"]
     watched = AuditRecord.objects.filter(verb="watch", user="alice")
     assert {r.resource for r in watched} >= {"configmaps", "secrets", "pods", "endpoints"}
+
+
+def test_your_orders_stream_keeps_its_supplies_from_the_events_alone(alice):
+    @async_to_sync
+    async def run():
+        _, reader = await _open(alice, ORDERS_STREAM)
+        await reader.event()
+        lists = await sync_to_async(_lists_by_the_page)()
+        path = "/api/v1/namespaces/alice/configmaps"
+        for name in ("menu", "wine"):
+            body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}}
+            await sync_to_async(_send)("alice", "POST", path, body)
+            await reader.event()
+        await sync_to_async(_send)("alice", "DELETE", f"{path}/menu")
+        gone = await reader.event()
+        while gone["event"] != "DELETED":
+            gone = await reader.event()
+        relisted = await sync_to_async(_lists_by_the_page)()
+        await reader.close()
+        return gone, relisted[len(lists) :]
+
+    gone, relisted = run()
+
+    assert relisted == []
+    assert ">wine</a>" in gone["data"]
+    assert ">menu</a>" not in gone["data"]
 
 
 def test_the_stream_ends_at_the_watch_timeout_and_gives_its_seats_back(alice, seats, monkeypatch):
