@@ -264,9 +264,6 @@ class _Subscriber:
         self.behind = False  # the queue overflowed: re-read the log from the cursor
         self.revoked = False  # its user's token changed or they were deactivated
 
-    def wants(self, row: Row) -> bool:
-        return row[1] == self.resource and self.namespace in (None, row[2])
-
     def offer(self, row: Row) -> None:
         if self.behind:
             return
@@ -300,6 +297,9 @@ class _Feed:
         self.loop = loop
         self.log = source
         self.subscribers: set[_Subscriber] = set()
+        # The same streams by what they watch (resource, namespace or None for all): a row
+        # is offered to those wanting it without asking every stream.
+        self.places: dict[tuple[str, str | None], set[_Subscriber]] = {}
         self.cursor: int | None = None
         self.lock = asyncio.Lock()
         self.kicked = asyncio.Event()
@@ -323,6 +323,7 @@ class _Feed:
                 self.cursor = await _read(self.log.start)
             subscriber = _Subscriber(resource, namespace, owner)
             self.subscribers.add(subscriber)
+            self.places.setdefault((resource, namespace), set()).add(subscriber)
             self.peak = max(self.peak, len(self.subscribers))
             with _feeds_lock:  # in case its last stream left while this one waited
                 self.log.feeds.setdefault(self.loop, self)
@@ -332,6 +333,12 @@ class _Feed:
 
     def unsubscribe(self, subscriber: _Subscriber) -> None:
         self.subscribers.discard(subscriber)
+        place = (subscriber.resource, subscriber.namespace)
+        watching = self.places.get(place)
+        if watching is not None:
+            watching.discard(subscriber)
+            if not watching:
+                del self.places[place]
         if self.peak >= TRIM_AFTER_STREAMS and len(self.subscribers) <= self.peak // 4:
             # Most of a burst of streams has gone: once their connections have closed
             # too, give the memory they freed back to the system.
@@ -449,7 +456,10 @@ class _Feed:
                         subscriber.wake()
                 for row in rows:
                     self.cursor = max(self.cursor, row[0])
-                    wanting = [s for s in self.subscribers if s.wants(row)]
+                    wanting = [
+                        *self.places.get((row[1], row[2]), ()),
+                        *self.places.get((row[1], None), ()),
+                    ]
                     for index, subscriber in enumerate(wanting, 1):
                         subscriber.offer(row)
                         if index % OFFER_SLICE == 0:

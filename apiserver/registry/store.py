@@ -623,8 +623,13 @@ REVISION_BATCH = 500
 def all_revisions_after(revision: int, limit: int = REVISION_BATCH) -> list[tuple]:
     """(resourceVersion, resource, namespace, event type, object JSON) of every change after
     `revision`, oldest first: what the shared watch feed reads once per interval."""
-    rows = Revision.objects.filter(id__gt=revision).order_by("id")
-    return list(rows.values_list("id", "resource", "namespace", "event_type", "body")[:limit])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, resource, namespace, event_type, body FROM {Revision._meta.db_table} "
+            "WHERE id > %s ORDER BY id LIMIT %s",
+            [revision, limit],
+        )
+        return cursor.fetchall()
 
 
 def revisions_after(
