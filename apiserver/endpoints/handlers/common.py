@@ -6,7 +6,7 @@ from typing import Any
 
 from apiserver import errors
 from apiserver.admission import admit
-from apiserver.endpoints import identity
+from apiserver.endpoints import fieldmanager, identity
 from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters.requestinfo import Route
 from apiserver.registry import store
@@ -182,12 +182,18 @@ def write(
     request: ApiRequest,
     target: Route,
     transform: Any,
+    operation: str = fieldmanager.UPDATE,
 ) -> ApiResponse:
-    """Shared by PUT and PATCH: transform the current object, admit it, store it."""
+    """Shared by PUT and PATCH: transform the current object, admit it, store it.
+
+    An Update records its writer in managedFields here, after admission's defaults; an
+    Apply's transform has already done so from what the applier sent.
+    """
     kind = target.kind
     namespace = target.namespace or ""
     validation = field_validation(request.query)
     check_field_manager(request)
+    manager = fieldmanager.manager_of(request)
     warnings: list[str] = []
 
     def change(current: dict[str, Any]) -> dict[str, Any]:
@@ -202,6 +208,17 @@ def write(
         desired = identity.check_identity(kind, desired, namespace, target.name)
         desired = _merge_for_subresource(kind, target.subresource, current, desired)
         warnings.extend(admit(kind, desired, validation, old=current, user=request.user))
+        if operation == fieldmanager.UPDATE:
+            fieldmanager.record_update(
+                current,
+                desired,
+                manager,
+                kind.api_version,
+                target.subresource,
+                has_status(kind),
+                kind.is_custom,
+                store.clock_now(),
+            )
         return desired
 
     obj, _ = store.update(kind, namespace, target.name, change, dry_run=dry_run(request.query))
