@@ -444,13 +444,19 @@ def apply(
     force: bool,
     now: datetime,
 ) -> dict[str, Any]:
-    """Merge an applied configuration into the live object under the ownership rules."""
+    """Merge an applied configuration into the live object under the ownership rules.
+
+    `live` is the caller's own copy: parts of it are shared with the result, not copied.
+    """
     config_meta = config.get("metadata")
     if isinstance(config_meta, dict) and config_meta.get("managedFields") is not None:
         raise errors.bad_request("metadata.managedFields must be nil")
-    managed = _read(live["metadata"].pop("managedFields", None))
+    managed = _read(live["metadata"].get("managedFields"))
     applied = _owned_part(fields_of(config, custom), subresource, has_status)
     merged = merge(live, config, custom)
+    if not isinstance(merged.get("metadata"), dict):
+        return merged  # not an object: identity checks turn it away with their own words
+    merged["metadata"] = dict(merged["metadata"])
     comparison = compare(live, merged, custom)
     me = Entry(manager, APPLY, api_version, subresource, applied, None)
     changed = comparison.changed()
