@@ -17,6 +17,7 @@ from typing import Any
 
 from apiserver import errors
 from apiserver.endpoints.request import ApiRequest
+from apiserver.registry.cells import timestamp
 
 Path = tuple[str, ...]
 FieldSet = set[Path]
@@ -81,12 +82,15 @@ def _list_keys(name: str, items: list, custom: bool) -> tuple[str, ...] | None:
     return None
 
 
+# Built once: json.dumps with options builds a new encoder on every call.
+_compact = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+
+
 def _item_element(item: Any, keys: tuple[str, ...]) -> str:
     if not isinstance(item, dict):
-        return "v:" + json.dumps(item, separators=(",", ":"))
+        return "v:" + _compact(item)
     key = {k: item.get(k, KEY_DEFAULTS.get(k)) for k in keys}
-    key = {k: v for k, v in key.items() if v is not None}
-    return "k:" + json.dumps(key, separators=(",", ":"), sort_keys=True)
+    return "k:" + _compact({k: v for k, v in key.items() if v is not None})
 
 
 def _keyed(items: list, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -396,7 +400,67 @@ def _owned_part(fields: FieldSet, subresource: str, has_status: bool) -> FieldSe
 
 
 def now_text(now: datetime) -> str:
-    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return timestamp(now)
+
+
+def record_create(
+    obj: dict[str, Any],
+    manager: str,
+    api_version: str,
+    has_status: bool,
+    custom: bool,
+    now: datetime,
+) -> None:
+    """A create is an Update from nothing: the writer owns every field, in one walk."""
+    fields: dict[str, Any] = {}
+    for name, value in obj.items():
+        if name in ("apiVersion", "kind") or name == "status" and has_status:
+            continue
+        if name == "metadata" and isinstance(value, dict):
+            meta = {k: v for k, v in value.items() if k not in SERVER_METADATA}
+            if meta:
+                fields["f:metadata"] = _created(meta, custom)
+        else:
+            fields["f:" + name] = _created_field(name, value, custom)
+    meta = obj["metadata"]
+    if not fields:
+        meta.pop("managedFields", None)
+        return
+    meta["managedFields"] = [
+        {
+            "manager": manager,
+            "operation": UPDATE,
+            "apiVersion": api_version,
+            "time": timestamp(now),
+            "fieldsType": "FieldsV1",
+            "fieldsV1": fields,
+        }
+    ]
+
+
+def _created(obj: dict[str, Any], custom: bool) -> dict[str, Any]:
+    return {"f:" + name: _created_field(name, value, custom) for name, value in obj.items()}
+
+
+def _created_field(name: str, value: Any, custom: bool) -> dict[str, Any]:
+    """FieldsV1 of one new field: a new map, list or list item is owned itself as well."""
+    if isinstance(value, dict):
+        if not value or _is_atomic_struct(name, value):
+            return {}
+        node = _created(value, custom)
+        return node if name in VALUE_STRUCTS else _itself(node)
+    shape, keys = _list_shape(name, value, custom)
+    if shape == "atomic":
+        return {}
+    items = _keyed(value, keys).items()
+    return _itself({e: _itself(_created(i, custom)) if shape == "map" else {} for e, i in items})
+
+
+def _itself(children: dict[str, Any]) -> dict[str, Any]:
+    """A member with children carries `.`; one without is a leaf, `{}`."""
+    if children:
+        children["."] = {}
+    return children
 
 
 def record_update(

@@ -157,3 +157,14 @@ def test_an_applied_configuration_may_not_carry_managed_fields():
     with pytest.raises(errors.ApiError) as raised:
         _apply({"metadata": {}}, {"metadata": {"name": "a", "managedFields": []}}, "a")
     assert raised.value.code == 400
+
+
+def test_the_one_pass_create_records_what_a_general_update_from_nothing_would():
+    for obj in (_deployment(), {"metadata": {"name": "c", "finalizers": ["x/y"]}, "data": {}}):
+        created = {**obj, "metadata": dict(obj["metadata"])}
+        fieldmanager.record_create(created, "kubectl", "apps/v1", True, False, NOW)
+        updated = {**obj, "metadata": dict(obj["metadata"])}
+        fieldmanager.record_update(None, updated, "kubectl", "apps/v1", "", True, False, NOW)
+        assert created["metadata"]["managedFields"] == updated["metadata"]["managedFields"]
+    labels = created["metadata"]["managedFields"][0]["fieldsV1"]["f:metadata"]
+    assert labels == {"f:finalizers": {".": {}, 'v:"x/y"': {}}}

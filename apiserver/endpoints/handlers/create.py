@@ -33,12 +33,10 @@ def handle(request: ApiRequest, target: Route, applied: bool = False) -> ApiResp
         obj.pop("status", None)
     warnings = admit(kind, obj, common.field_validation(request.query), user=request.user)
     if not applied:
-        fieldmanager.record_update(
-            None,
+        fieldmanager.record_create(
             obj,
             fieldmanager.manager_of(request),
             kind.api_version,
-            "",
             common.has_status(kind),
             kind.is_custom,
             store.clock_now(),
