@@ -262,13 +262,15 @@ def _leaf(old: Any, new: Any, path: Path, result: Comparison) -> None:
 
 
 def encode(fields: FieldSet) -> dict[str, Any]:
-    """A field set as FieldsV1: nested objects, `.` marking a member that has children."""
+    """A field set as FieldsV1, in Kubernetes' order: `.` first, then elements sorted."""
     root: dict[str, Any] = {}
-    for path in sorted(fields, key=len, reverse=True):
+    paths = sorted(fields)
+    last = len(paths) - 1
+    for index, path in enumerate(paths):
         node = root
         for element in path:
             node = node.setdefault(element, {})
-        if node:
+        if index < last and paths[index + 1][: len(path)] == path:
             node["."] = {}
     return root
 
@@ -413,11 +415,11 @@ def record_create(
 ) -> None:
     """A create is an Update from nothing: the writer owns every field, in one walk."""
     fields: dict[str, Any] = {}
-    for name, value in obj.items():
+    for name, value in sorted(obj.items()):
         if name in ("apiVersion", "kind") or name == "status" and has_status:
             continue
         if name == "metadata" and isinstance(value, dict):
-            meta = {k: v for k, v in value.items() if k not in SERVER_METADATA}
+            meta = {k: v for k, v in sorted(value.items()) if k not in SERVER_METADATA}
             if meta:
                 fields["f:metadata"] = _created(meta, custom)
         else:
@@ -439,7 +441,7 @@ def record_create(
 
 
 def _created(obj: dict[str, Any], custom: bool) -> dict[str, Any]:
-    return {"f:" + name: _created_field(name, value, custom) for name, value in obj.items()}
+    return {"f:" + name: _created_field(name, obj[name], custom) for name in sorted(obj)}
 
 
 def _created_field(name: str, value: Any, custom: bool) -> dict[str, Any]:
@@ -452,15 +454,13 @@ def _created_field(name: str, value: Any, custom: bool) -> dict[str, Any]:
     shape, keys = _list_shape(name, value, custom)
     if shape == "atomic":
         return {}
-    items = _keyed(value, keys).items()
+    items = sorted(_keyed(value, keys).items())
     return _itself({e: _itself(_created(i, custom)) if shape == "map" else {} for e, i in items})
 
 
 def _itself(children: dict[str, Any]) -> dict[str, Any]:
-    """A member with children carries `.`; one without is a leaf, `{}`."""
-    if children:
-        children["."] = {}
-    return children
+    """A member with children carries `.`, first; one without is a leaf, `{}`."""
+    return {".": {}, **children} if children else children
 
 
 def record_update(

@@ -168,3 +168,10 @@ def test_the_one_pass_create_records_what_a_general_update_from_nothing_would():
         assert created["metadata"]["managedFields"] == updated["metadata"]["managedFields"]
     labels = created["metadata"]["managedFields"][0]["fieldsV1"]["f:metadata"]
     assert labels == {"f:finalizers": {".": {}, 'v:"x/y"': {}}}
+
+
+def test_fieldsv1_lists_the_member_mark_first_then_elements_in_order():
+    fields = {("f:b",), ("f:a", "f:z"), ("f:a", "f:y"), ("f:a",)}
+    encoded = fieldmanager.encode(fields)
+    assert list(encoded) == ["f:a", "f:b"]
+    assert list(encoded["f:a"]) == [".", "f:y", "f:z"]
