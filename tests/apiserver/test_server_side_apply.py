@@ -101,3 +101,21 @@ def test_force_belongs_to_apply_only(api, alice):
         'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: '
         "may not be specified for non-apply patch"
     )
+
+
+def test_an_apply_to_status_owns_only_the_status(api, alice, scheduler):
+    path = f"{DEPLOYMENTS}/depot"
+    api.post(DEPLOYMENTS, alice, deployment("depot"), fieldManager="maker")
+    config = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "depot"},
+        "status": {"observedGeneration": 1},
+    }
+    applied = api.patch(f"{path}/status", scheduler, config, APPLY, fieldManager="counter")
+    assert applied.status_code == 200
+    assert applied.json_body["status"]["observedGeneration"] == 1
+    entry = _owners(applied.json_body)["counter", "Apply"]
+    assert entry["subresource"] == "status"
+    assert entry["fieldsV1"] == {"f:status": {"f:observedGeneration": {}}}
+    assert ("maker", "Update") in _owners(applied.json_body)

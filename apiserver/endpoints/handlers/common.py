@@ -122,6 +122,9 @@ def _merge_for_subresource(
         merged["metadata"]["resourceVersion"] = desired.get("metadata", {}).get(
             "resourceVersion", current["metadata"].get("resourceVersion")
         )
+        owners = desired.get("metadata", {}).get("managedFields")
+        if owners is not None:  # an apply to status has named its owners already
+            merged["metadata"]["managedFields"] = owners
         return merged
     if has_status(kind):
         if "status" in current:
