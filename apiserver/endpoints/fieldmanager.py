@@ -477,14 +477,19 @@ def record_update(
     meta = desired["metadata"]
     sent = meta.pop("managedFields", None)
     live = (current or {}).get("metadata", {}).get("managedFields")
-    if _is_reset(sent) and not subresource:
-        managed: Managed = {}
-    elif sent and not subresource:
-        managed = _read(sent)
-    else:
-        managed = _read(live)
     comparison = compare(current or {}, desired, custom)
     taken = _owned_part(comparison.changed(), subresource, has_status)
+    if subresource or not sent or sent == live:
+        if not taken and not comparison.removed:
+            # Nothing changed hands: the owners stand as stored, not decoded and re-encoded.
+            if live is not None:
+                meta["managedFields"] = live
+            return
+        managed = _read(live)
+    elif _is_reset(sent):
+        managed = {}
+    else:
+        managed = _read(sent) or _read(live)
     me = Entry(manager, UPDATE, api_version, subresource, set(), None)
     for key, entry in managed.items():
         if key != me.identity():

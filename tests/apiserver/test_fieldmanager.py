@@ -175,3 +175,10 @@ def test_fieldsv1_lists_the_member_mark_first_then_elements_in_order():
     encoded = fieldmanager.encode(fields)
     assert list(encoded) == ["f:a", "f:b"]
     assert list(encoded["f:a"]) == [".", "f:y", "f:z"]
+
+
+def test_an_empty_list_of_owners_keeps_the_stored_ones():
+    applied = _apply({"metadata": {}}, {"metadata": {"name": "a"}, "spec": {"replicas": 1}}, "a")
+    desired = {**applied, "metadata": {**applied["metadata"], "managedFields": []}}
+    fieldmanager.record_update(applied, desired, "kubectl", "apps/v1", "", True, False, NOW)
+    assert desired["metadata"]["managedFields"] == applied["metadata"]["managedFields"]
