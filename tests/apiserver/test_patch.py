@@ -161,7 +161,11 @@ def test_server_side_apply_creates_then_merges(api, alice):
 
 def test_server_side_apply_needs_a_field_manager(api, alice):
     response = api.patch(f"{DEPLOYMENTS}/web", alice, deployment("web"), APPLY)
-    assert response.status_code == 400
+    assert response.status_code == 422
+    assert response.json_body["message"] == (
+        'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: '
+        "is required for apply patch"
+    )
 
 
 def test_patch_with_an_unknown_content_type_is_415(api, alice, shop):

@@ -6,7 +6,7 @@ from typing import Any
 
 from apiserver import errors
 from apiserver.admission import admit
-from apiserver.endpoints import identity
+from apiserver.endpoints import fieldmanager, identity
 from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters.requestinfo import Route
 from apiserver.registry import conversion, store
@@ -122,6 +122,9 @@ def _merge_for_subresource(
         merged["metadata"]["resourceVersion"] = desired.get("metadata", {}).get(
             "resourceVersion", current["metadata"].get("resourceVersion")
         )
+        owners = desired.get("metadata", {}).get("managedFields")
+        if owners is not None:  # an apply to status has named its owners already
+            merged["metadata"]["managedFields"] = owners
         return merged
     if has_status(kind):
         if "status" in current:
@@ -202,12 +205,18 @@ def write(
     request: ApiRequest,
     target: Route,
     transform: Any,
+    operation: str = fieldmanager.UPDATE,
 ) -> ApiResponse:
-    """Shared by PUT and PATCH: transform the current object, admit it, store it."""
+    """Shared by PUT and PATCH: transform the current object, admit it, store it.
+
+    An Update records its writer in managedFields here, after admission's defaults; an
+    Apply's transform has already done so from what the applier sent.
+    """
     kind = target.kind
     namespace = target.namespace or ""
     validation = field_validation(request.query)
     check_field_manager(request)
+    manager = fieldmanager.manager_of(request)
     warnings: list[str] = []
     converted = conversion.converted(kind)
 
@@ -227,6 +236,17 @@ def write(
         written = desired
         desired = _merge_for_subresource(kind, target.subresource, current, desired)
         warnings.extend(admit(kind, desired, validation, old=current, user=request.user))
+        if operation == fieldmanager.UPDATE:
+            fieldmanager.record_update(
+                current,
+                desired,
+                manager,
+                kind.api_version,
+                target.subresource,
+                has_status(kind),
+                kind.is_custom,
+                store.clock_now(),
+            )
         if converted:
             return _converted_back(kind, target.subresource, stored, written, desired)
         return desired

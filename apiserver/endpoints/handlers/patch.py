@@ -1,9 +1,7 @@
 """patch: merge, JSON, strategic merge and server-side apply patches."""
 
-import copy
-
 from apiserver import errors
-from apiserver.endpoints import patching
+from apiserver.endpoints import fieldmanager, patching
 from apiserver.endpoints.bodies import APPLY_PATCH, parse_body
 from apiserver.endpoints.handlers import common, create
 from apiserver.endpoints.request import JSON, ApiRequest, ApiResponse
@@ -23,6 +21,7 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
         accepted = (*accepted, STRATEGIC_PATCH)
     if content_type not in accepted:
         raise errors.unsupported_media_type(content_type, accepted)
+    _check_options(request, content_type)
     patch = parse_body(request)
     if content_type == JSON_PATCH:
         return common.write(
@@ -41,21 +40,50 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
     )
 
 
+def _check_options(request: ApiRequest, content_type: str) -> None:
+    """PatchOptions validation, before the object is looked up, as kube-apiserver does."""
+    if content_type == APPLY_PATCH and not request.query.get("fieldManager"):
+        cause = "fieldManager", "FieldValueRequired", "Required value: is required for apply patch"
+    elif content_type != APPLY_PATCH and "force" in request.query:
+        cause = (
+            "force",
+            "FieldValueForbidden",
+            "Forbidden: may not be specified for non-apply patch",
+        )
+    else:
+        return
+    field, reason, message = cause
+    causes = [{"reason": reason, "message": message, "field": field}]
+    raise errors.invalid("PatchOptions", "", causes, "meta.k8s.io")
+
+
 def _server_side_apply(request: ApiRequest, target: Route, patch: dict) -> ApiResponse:
-    """Apply (`kubectl apply --server-side`): create if missing, else merge the intent in."""
-    if not request.query.get("fieldManager"):
-        raise errors.bad_request("PATCH with apply requires a fieldManager to be set")
+    """Apply (`kubectl apply --server-side`): create if missing, else merge under ownership."""
     kind = target.kind
+    force = request.query.get("force", "") == "true"
+
+    def applied(live: dict) -> dict:
+        return fieldmanager.apply(
+            live,
+            patch,
+            request.query["fieldManager"],
+            kind.api_version,
+            target.subresource,
+            common.has_status(kind),
+            kind.is_custom,
+            force,
+            store.clock_now(),
+        )
+
     try:
         store.get(kind, target.namespace or "", target.name)
     except errors.ApiError as error:
         if error.code != 404 or target.subresource:
             raise
-        body = copy.deepcopy(patch)
-        body.setdefault("metadata", {})
-        if isinstance(body["metadata"], dict):
+        body = applied({"metadata": {}})
+        if isinstance(body.get("metadata"), dict):
             body["metadata"].setdefault("name", target.name)
-        created = create.handle(
+        return create.handle(
             ApiRequest(
                 "POST",
                 request.path,
@@ -66,14 +94,6 @@ def _server_side_apply(request: ApiRequest, target: Route, patch: dict) -> ApiRe
                 request.user,
             ),
             Route(kind=kind, namespace=target.namespace),
+            applied=True,
         )
-        return created
-    return common.write(
-        request,
-        target,
-        lambda current: (
-            patching.strategic_merge_patch(current, patch)
-            if not kind.is_custom
-            else common.as_object(patching.merge_patch(current, patch))
-        ),
-    )
+    return common.write(request, target, applied, operation=fieldmanager.APPLY)
