@@ -113,6 +113,21 @@ def _dispatch(request: ApiRequest, prepared: Prepared) -> ApiResponse:
     return HANDLERS[prepared.verb](request, target)
 
 
+def _arrived(request: ApiRequest) -> tuple[float, Prepared]:
+    """When a request came and who sent it (kubectl, a browser...), before any gate."""
+    if not request.client:
+        request.client = guess_client(request.headers.get("user-agent", ""))
+    return time.perf_counter(), Prepared()
+
+
+def _refused(
+    request: ApiRequest, prepared: Prepared, error: errors.ApiError, started: float
+) -> ApiResponse:
+    """A stream that will not open: audited, and answered as a Status."""
+    audit.record(request, prepared, error.code, started)
+    return ApiResponse(error.code, error.status(), error.headers)
+
+
 def open_watch(request: ApiRequest, first_reads: bool = False) -> streams.Follower | ApiResponse:
     """A watch request through the same gates, audited once when it opens.
 
@@ -122,10 +137,7 @@ def open_watch(request: ApiRequest, first_reads: bool = False) -> streams.Follow
     `first_reads`, the stream's first reads are done here too (`follower.opening`), so a
     busy store is refused and audited before the HTTP view sends its 200.
     """
-    started = time.perf_counter()
-    if not request.client:
-        request.client = guess_client(request.headers.get("user-agent", ""))
-    prepared = Prepared()
+    started, prepared = _arrived(request)
     seat = None
     try:
         prepare(request, prepared)
@@ -138,13 +150,10 @@ def open_watch(request: ApiRequest, first_reads: bool = False) -> streams.Follow
         follower.user = prepared.user
         follower.seat, seat = seat, None
     except errors.ApiError as error:
-        audit.record(request, prepared, error.code, started)
-        return ApiResponse(error.code, error.status(), error.headers)
+        return _refused(request, prepared, error, started)
     except OperationalError:
         log.warning("cluster store busy opening a watch on %s", request.path)
-        error = errors.storage_busy()
-        audit.record(request, prepared, error.code, started)
-        return ApiResponse(error.code, error.status(), error.headers)
+        return _refused(request, prepared, errors.storage_busy(), started)
     finally:
         if seat is not None:
             seat.release()
@@ -159,10 +168,7 @@ def open_exec(request: ApiRequest) -> connect.ExecSession | ApiResponse:
     Answers the session to stream, or the refusal as a response (sent instead of the
     upgrade). Like a watch, an open stream holds no in-flight seat.
     """
-    started = time.perf_counter()
-    if not request.client:
-        request.client = guess_client(request.headers.get("user-agent", ""))
-    prepared = Prepared()
+    started, prepared = _arrived(request)
     try:
         prepare(request, prepared)
         target = prepared.target
@@ -172,22 +178,16 @@ def open_exec(request: ApiRequest) -> connect.ExecSession | ApiResponse:
             connect.handle(request, target)
         session = connect.open_session(request, target)
     except errors.ApiError as error:
-        audit.record(request, prepared, error.code, started)
-        return ApiResponse(error.code, error.status(), error.headers)
+        return _refused(request, prepared, error, started)
     except OperationalError:
-        error = errors.storage_busy()
-        audit.record(request, prepared, error.code, started)
-        return ApiResponse(error.code, error.status(), error.headers)
+        return _refused(request, prepared, errors.storage_busy(), started)
     audit.record(request, prepared, 101, started)
     return session
 
 
 def handle(request: ApiRequest) -> ApiResponse:
     """Run one request through the whole pipeline; never raises, always answers."""
-    started = time.perf_counter()
-    if not request.client:
-        request.client = guess_client(request.headers.get("user-agent", ""))
-    prepared = Prepared()
+    started, prepared = _arrived(request)
     try:
         prepare(request, prepared)
         with fairness.in_flight(fairness.Lane(prepared.lane)):

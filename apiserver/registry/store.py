@@ -222,12 +222,17 @@ def _locked_quotas(namespace: str) -> Quotas:
         f"SELECT id, body FROM {StoredObject._meta.db_table} "
         "WHERE resource = %s AND namespace = %s ORDER BY name"
     )
+    rows = _locked_rows(sql, [quota.QUOTAS, namespace])
+    return [(row_id, json.loads(body)) for row_id, body in rows]
+
+
+def _locked_rows(sql: str, params: list[Any]) -> list[tuple]:
+    """Rows read FOR UPDATE (on SQLite, whose writers take the whole file, as they are)."""
     if connection.features.has_select_for_update:
         sql += " FOR UPDATE"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [quota.QUOTAS, namespace])
-        rows = cursor.fetchall()
-    return [(row_id, json.loads(body)) for row_id, body in rows]
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _admit_to_quota(
@@ -439,14 +444,10 @@ def _locked_row(kind: Kind, namespace: str, name: str) -> _Row:
         f"SELECT id, body, resource_version, uid FROM {StoredObject._meta.db_table} "
         "WHERE resource = %s AND namespace = %s AND name = %s"
     )
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [kind.resource, namespace, name])
-        found = cursor.fetchone()
-    if found is None:
+    found = _locked_rows(sql, [kind.resource, namespace, name])
+    if not found:
         raise errors.not_found(kind.plural, name, kind.group)
-    row_id, body, resource_version, uid = found
+    row_id, body, resource_version, uid = found[0]
     return _Row(row_id, body, int(resource_version), str(uuid.UUID(str(uid))))
 
 
