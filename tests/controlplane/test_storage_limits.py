@@ -21,4 +21,4 @@ def test_a_pod_at_the_size_limit_stalls_alone(cluster, settings):
 
     assert cluster.pod("web")["status"]["phase"] == "Running"
     assert cluster.pod("big")["status"]["phase"] == "Pending"
-    assert len(json.dumps(cluster.pod("big"))) < stored + 100
+    assert len(json.dumps(cluster.pod("big"), separators=(",", ":")).encode()) < stored + 100

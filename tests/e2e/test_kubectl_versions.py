@@ -2,9 +2,9 @@
 
 kubectl up to 1.28 reads the OpenAPI v2 document to validate manifests, build `apply`'s
 patch, check `diff`'s dry-run support and answer `explain`; newer releases read v3. Each
-release here runs one flow and prints a table of its steps. 1.20 and 1.24 come from
-`make tools`; the others are the Cloud SDK's versioned binaries. A release whose binary is
-missing is skipped, with the reason.
+release here runs one flow and prints a table of its steps. 1.20, 1.24 and 1.35 come
+from `make tools`; the others are the Cloud SDK's versioned binaries. A release whose
+binary is missing is skipped, with the reason.
 """
 
 import json
@@ -47,6 +47,7 @@ RELEASES = {
     "1.27": CLOUD_SDK / "kubectl.1.27",
     "1.28": CLOUD_SDK / "kubectl.1.28",
     "1.32": CLOUD_SDK / "kubectl.1.32",
+    "1.35": REPO / "tools/kubectl-1.35/kubectl/kubectl",
 }
 RELEASES.setdefault(*_newest_cloud_sdk())
 
@@ -144,7 +145,7 @@ def gadget_crd(live_cluster, tmp_path_factory) -> None:
         pytest.skip("kubectl not found: install it, or set KUBECTL=/path/to/kubectl")
     instructor = Kubectl(
         live_cluster,
-        live_cluster.kubeconfig("ines", instructor=True),
+        live_cluster.kubeconfig("ida", instructor=True),
         tmp_path_factory.mktemp("instructor"),
     )
     instructor.ok("apply", "-f", "-", stdin=json.dumps(GADGET_CRD))
@@ -306,10 +307,9 @@ def _everyday_flow(release: str, cluster, server: Server, tmp_path: Path) -> Ste
 
     def delete() -> None:
         out = kubectl.ok("delete", f"deployment/{shelf}", f"service/{counter}", "--wait=false")
-        assert out.splitlines() == [
-            f'deployment.apps "{shelf}" deleted',
-            f'service "{counter}" deleted',
-        ], out
+        # kubectl 1.35 and later also name the namespace ("... deleted from vera namespace").
+        said = [line.removesuffix(f" from {LEARNER} namespace") for line in out.splitlines()]
+        assert said == [f'deployment.apps "{shelf}" deleted', f'service "{counter}" deleted'], out
         code, body = server.status("service", counter)
         assert (code, body["reason"]) == (404, "NotFound"), body
 
@@ -356,13 +356,19 @@ def flows(live_cluster, server, gadget_crd, tmp_path_factory) -> dict[str, Steps
 def test_everyday_flow(release, flows):
     if release not in flows:
         binary = RELEASES[release]
-        pytest.skip(f"kubectl {release} is not at {binary} (`make tools` fetches 1.20 and 1.24)")
+        pytest.skip(
+            f"kubectl {release} is not at {binary} (`make tools` fetches 1.20, 1.24 and 1.35)"
+        )
     steps = flows[release]
     print("\n" + steps.table(f"{release} ({RELEASES[release]})"))
     assert not steps.failures, textwrap.indent("\n\n".join(steps.failures), "  ")
 
 
-HELM = REPO / "tools/kubectl-1.24/helm/helm"
+# helm 3.9 and 4.1 come in the Lambda layers beside kubectl 1.24 and 1.35 (`make tools`).
+HELMS = {
+    "3.9": REPO / "tools/kubectl-1.24/helm/helm",
+    "4.1": REPO / "tools/kubectl-1.35/helm/helm",
+}
 CHART_TEMPLATE = """\
 apiVersion: apps/v1
 kind: Deployment
@@ -383,10 +389,16 @@ spec:
 """
 
 
-def test_helm_installs_upgrades_and_uninstalls_a_chart(live_cluster, server, tmp_path):
-    """helm 3.9 (shipped beside kubectl 1.24) validates its manifests against OpenAPI v2."""
-    if not HELM.exists():
-        pytest.skip(f"helm is not at {HELM} (`make tools` fetches it)")
+@pytest.mark.parametrize("helm_release", sorted(HELMS))
+def test_helm_installs_upgrades_and_uninstalls_a_chart(
+    live_cluster, server, tmp_path, helm_release
+):
+    """helm 3.9 validates its manifests against OpenAPI v2; helm 4 deletes its release
+    Secrets with protobuf DeleteOptions."""
+    binary = HELMS[helm_release]
+    if not binary.exists():
+        pytest.skip(f"helm is not at {binary} (`make tools` fetches it)")
+    release = f"larder{helm_release.replace('.', '')}"
     chart = tmp_path / "pantry"
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: pantry\nversion: 0.1.0\n")
@@ -400,14 +412,18 @@ def test_helm_installs_upgrades_and_uninstalls_a_chart(live_cluster, server, tmp
 
     def helm(*args: str) -> str:
         done = subprocess.run(
-            [str(HELM), *args], env=env, capture_output=True, text=True, timeout=60
+            [str(binary), *args], env=env, capture_output=True, text=True, timeout=60
         )
         assert done.returncode == 0, f"helm {' '.join(args)}: {done.stderr}"
         return done.stdout
 
-    assert "STATUS: deployed" in helm("install", "larder", str(chart))
-    assert server.get("deployment", "larder-web")["spec"]["replicas"] == 1
-    assert "has been upgraded" in helm("upgrade", "larder", str(chart), "--set", "replicas=2")
-    assert server.get("deployment", "larder-web")["spec"]["replicas"] == 2
-    assert helm("uninstall", "larder").strip() == 'release "larder" uninstalled'
-    assert server.status("deployment", "larder-web")[0] == 404
+    deployment = f"{release}-web"
+    assert "STATUS: deployed" in helm("install", release, str(chart))
+    assert server.get("deployment", deployment)["spec"]["replicas"] == 1
+    assert "has been upgraded" in helm("upgrade", release, str(chart), "--set", "replicas=2")
+    assert server.get("deployment", deployment)["spec"]["replicas"] == 2
+    assert helm("uninstall", release).strip() == f'release "{release}" uninstalled'
+    assert server.status("deployment", deployment)[0] == 404
+    # Its release records (Secrets) went too: nothing is left for a reinstall to trip on.
+    assert "STATUS: deployed" in helm("install", release, str(chart))
+    helm("uninstall", release)
