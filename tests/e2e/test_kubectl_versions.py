@@ -5,6 +5,10 @@ patch, check `diff`'s dry-run support and answer `explain`; newer releases read 
 release here runs one flow and prints a table of its steps. 1.20, 1.24 and 1.37 come
 from `make tools`; the others are the Cloud SDK's versioned binaries. A release whose
 binary is missing is skipped, with the reason.
+
+Some steps are refused on purpose, and the table says so rather than counting them as
+passes: `port-forward` and `cp` (the containers are simulated: no network, no files), and
+`exec` from kubectl 1.29 and older, whose SPDY streams this server does not speak.
 """
 
 import json
@@ -14,6 +18,7 @@ import subprocess
 import textwrap
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,6 +33,9 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 CLOUD_SDK = Path("/usr/lib/google-cloud-sdk/bin")
 LEARNER = "vera"
+# kubectl streams exec (and cp) over WebSocket from this minor release on.
+WEBSOCKET_MINOR = 30
+MOUNT = "/etc/shelf"
 
 
 def _newest_cloud_sdk() -> tuple[str, Path]:
@@ -108,29 +116,58 @@ class Server:
     """Reads what the server holds straight over HTTPS, as the learner: the checks' eyes."""
 
     PATHS = {
-        "deployment": "/apis/apps/v1/namespaces/{namespace}/deployments/{name}",
-        "service": "/api/v1/namespaces/{namespace}/services/{name}",
+        "configmap": f"/api/v1/namespaces/{LEARNER}/configmaps",
+        "deployment": f"/apis/apps/v1/namespaces/{LEARNER}/deployments",
+        "pod": f"/api/v1/namespaces/{LEARNER}/pods",
+        "replicaset": f"/apis/apps/v1/namespaces/{LEARNER}/replicasets",
+        "secret": f"/api/v1/namespaces/{LEARNER}/secrets",
+        "service": f"/api/v1/namespaces/{LEARNER}/services",
     }
 
     def __init__(self, cluster) -> None:
         self.cluster = cluster
         self.token = cluster.token(LEARNER)
 
-    def status(self, kind: str, name: str) -> tuple[int, dict]:
-        path = self.PATHS[kind].format(namespace=LEARNER, name=name)
+    def _read(self, path: str) -> tuple[int, bytes]:
         request = urllib.request.Request(
             self.cluster.api_url + path, headers={"Authorization": f"Bearer {self.token}"}
         )
         try:
             with urllib.request.urlopen(request, context=self.cluster.ssl_context()) as answer:
-                return answer.status, json.load(answer)
+                return answer.status, answer.read()
         except urllib.error.HTTPError as refused:
-            return refused.code, json.load(refused)
+            return refused.code, refused.read()
+
+    def status(self, kind: str, name: str) -> tuple[int, dict]:
+        code, body = self._read(f"{self.PATHS[kind]}/{name}")
+        return code, json.loads(body)
 
     def get(self, kind: str, name: str) -> dict:
         code, body = self.status(kind, name)
         assert code == 200, body
         return body
+
+    def items(self, kind: str, selector: str) -> list[dict]:
+        query = urllib.parse.urlencode({"labelSelector": selector})
+        code, body = self._read(f"{self.PATHS[kind]}?{query}")
+        assert code == 200, body
+        return json.loads(body)["items"]
+
+    def running_pod(self, app: str) -> str:
+        """The name of one of `app`'s Pods that runs and is not being deleted."""
+        running = sorted(
+            pod["metadata"]["name"]
+            for pod in self.items("pod", f"app={app}")
+            if pod["status"].get("phase") == "Running"
+            and not pod["metadata"].get("deletionTimestamp")
+        )
+        assert running, f"no Pod of {app} runs"
+        return running[0]
+
+    def log(self, pod: str) -> str:
+        code, body = self._read(f"{self.PATHS['pod']}/{pod}/log")
+        assert code == 200, body
+        return body.decode()
 
 
 @pytest.fixture(scope="module")
@@ -151,35 +188,79 @@ def gadget_crd(live_cluster, tmp_path_factory) -> None:
     instructor.ok("apply", "-f", "-", stdin=json.dumps(GADGET_CRD))
 
 
+REFUSED = "refused as designed"
+
+
 class Steps:
-    """Each step's outcome and time; a failing step is recorded and the flow goes on."""
+    """Each step's outcome and time; a failing step is recorded and the flow goes on.
+
+    A step checked as `refused` must be turned down with the server's own message, which
+    it returns for the table: such a step is neither a pass nor a failure.
+    """
 
     def __init__(self) -> None:
         self.rows: list[tuple[str, str, float, str]] = []
         self.failures: list[str] = []
 
-    def check(self, name: str, step) -> None:
+    def check(self, name: str, step, *, refused: bool = False) -> None:
         started = time.monotonic()
         try:
-            step()
+            said = step()
         except (AssertionError, subprocess.SubprocessError, KeyError, ValueError) as failure:
             first = (str(failure).strip().splitlines() or ["failed"])[0][:160]
             self.rows.append((name, "FAIL", time.monotonic() - started, first))
             self.failures.append(f"{name}: {failure}")
         else:
-            self.rows.append((name, "pass", time.monotonic() - started, ""))
+            result, detail = (REFUSED, said) if refused else ("pass", "")
+            self.rows.append((name, result, time.monotonic() - started, detail))
 
     def table(self, release: str) -> str:
         width = max(len(name) for name, *_ in self.rows)
-        lines = [f"kubectl {release}", f"{'step'.ljust(width)}  result  seconds"]
+        result_width = max(len("result"), *(len(result) for _, result, *_ in self.rows))
+        lines = [
+            f"kubectl {release}",
+            f"{'step'.ljust(width)}  {'result'.ljust(result_width)}  seconds",
+        ]
         lines += [
-            f"{name.ljust(width)}  {result}    {seconds:6.1f}  {detail}".rstrip()
+            f"{name.ljust(width)}  {result.ljust(result_width)}  {seconds:6.1f}  {detail}".rstrip()
             for name, result, seconds, detail in self.rows
         ]
         return "\n".join(lines)
 
 
-def _deployment(name: str) -> dict:
+def _said(printed: str, *words: str) -> str:
+    """The line of kubectl's output that carries the server's message (all of `words`)."""
+    for line in printed.splitlines():
+        if all(word in line for word in words):
+            return line.strip()[:160]
+    raise AssertionError(f"no line says {' / '.join(words)}: {printed}")
+
+
+def _streams_over_websocket(release: str) -> bool:
+    minor = release.partition(".")[2]
+    return not minor.isdigit() or int(minor) >= WEBSOCKET_MINOR
+
+
+def _configmap(name: str) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name},
+        "data": {"aisle": "7"},
+    }
+
+
+def _deployment(name: str, mounted: str = "") -> dict:
+    """An nginx Deployment of one replica; with `mounted`, that ConfigMap is at MOUNT."""
+    container = {
+        "name": "shelf",
+        "image": "nginx:1.27",
+        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
+    }
+    pod: dict = {"containers": [container]}
+    if mounted:
+        container["volumeMounts"] = [{"name": "labels", "mountPath": MOUNT}]
+        pod["volumes"] = [{"name": "labels", "configMap": {"name": mounted}}]
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -187,18 +268,7 @@ def _deployment(name: str) -> dict:
         "spec": {
             "replicas": 1,
             "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "shelf",
-                            "image": "nginx:1.27",
-                            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
-                        }
-                    ]
-                },
-            },
+            "template": {"metadata": {"labels": {"app": name}}, "spec": pod},
         },
     }
 
@@ -215,8 +285,8 @@ def _service(name: str, ports: list[int]) -> dict:
     }
 
 
-def _write(path: Path, obj: dict) -> str:
-    path.write_text(yaml.safe_dump(obj))
+def _write(path: Path, *objs: dict) -> str:
+    path.write_text(yaml.safe_dump_all(objs))
     return str(path)
 
 
@@ -225,13 +295,20 @@ def _everyday_flow(release: str, cluster, server: Server, tmp_path: Path) -> Ste
     binary = RELEASES[release]
     kubectl = Release(binary, cluster, cluster.kubeconfig(LEARNER), tmp_path / "home")
     tag = release.replace(".", "")
-    shelf, counter = f"shelf-{tag}", f"counter-{tag}"
+    shelf, counter, crate = f"shelf-{tag}", f"counter-{tag}", f"crate-{tag}"
+    websocket = _streams_over_websocket(release)
     steps = Steps()
 
     def create() -> None:
-        out = kubectl.ok("create", "-f", _write(tmp_path / "deploy.yaml", _deployment(shelf)))
-        assert out.strip() == f"deployment.apps/{shelf} created", out
+        manifests = (_configmap(shelf), _deployment(shelf, mounted=shelf), _deployment(crate))
+        out = kubectl.ok("create", "-f", _write(tmp_path / "deploy.yaml", *manifests))
+        assert out.splitlines() == [
+            f"configmap/{shelf} created",
+            f"deployment.apps/{shelf} created",
+            f"deployment.apps/{crate} created",
+        ], out
         assert server.get("deployment", shelf)["spec"]["replicas"] == 1
+        assert server.get("configmap", shelf)["data"] == {"aisle": "7"}
 
     service_file = tmp_path / "service.yaml"
 
@@ -301,18 +378,112 @@ def _everyday_flow(release: str, cluster, server: Server, tmp_path: Path) -> Ste
         )
         assert out.strip() == f"deployment.apps/{shelf} condition met", out
 
+    def logs() -> None:
+        pod = server.running_pod(shelf)
+        printed = kubectl.ok("logs", pod)
+        assert printed.strip(), "a Running nginx prints its start-up lines"
+        assert printed == server.log(pod)
+
+    def logs_of_deployment() -> None:
+        result = kubectl.run("logs", f"deploy/{shelf}")
+        assert result.returncode == 0, result.stderr
+        # With two replicas kubectl says which Pod it read.
+        chosen = re.search(r"Found \d+ pods, using pod/(\S+)", result.stderr)
+        assert chosen, result.stderr
+        assert chosen[1].startswith(f"{shelf}-"), chosen[1]
+        assert result.stdout == server.log(chosen[1])
+
+    def logs_tail() -> None:
+        pod = server.running_pod(shelf)
+        printed = kubectl.ok("logs", "--tail=1", pod)
+        assert printed == server.log(pod).splitlines(keepends=True)[-1], printed
+
+    def exec_cat() -> str | None:
+        pod = server.running_pod(shelf)
+        result = kubectl.run("exec", pod, "--", "cat", f"{MOUNT}/aisle")
+        if websocket:
+            assert result.returncode == 0, result.stderr
+            held = server.get("configmap", shelf)["data"]["aisle"]
+            assert result.stdout.rstrip("\n") == held, result.stdout
+            return None
+        assert result.returncode != 0, result.stdout
+        return _said(
+            result.stderr, f'cannot exec into pod "{pod}" over SPDY', "kubectl 1.30 and newer"
+        )
+
+    def port_forward() -> str:
+        pod = server.running_pod(shelf)
+        result = kubectl.run("port-forward", f"pod/{pod}", ":80", timeout=20)
+        assert result.returncode != 0, result.stdout
+        return _said(result.stderr, f'cannot forward a port to pod "{pod}"', "no real network")
+
+    def cp() -> str:
+        pod = server.running_pod(shelf)
+        result = kubectl.run("cp", f"{pod}:{MOUNT}/aisle", str(tmp_path / "aisle"))
+        assert result.returncode != 0, result.stdout
+        # kubectl cp shows the stream's stderr among its own output.
+        printed = result.stdout + result.stderr
+        if websocket:
+            assert "sh: tar: not found" in printed, printed
+            return _said(printed, "simulated", "hold no real files")
+        return _said(printed, f'cannot exec into pod "{pod}" over SPDY')
+
     def can_i() -> None:
         assert kubectl.ok("auth", "can-i", "create", "deployments").strip() == "yes"
         assert kubectl.run("auth", "can-i", "delete", "nodes").stdout.strip() == "no"
 
+    def delete_foreground() -> None:
+        assert server.items("replicaset", f"app={shelf}"), "the Deployment owns ReplicaSets"
+        out = kubectl.ok("delete", f"deployment/{shelf}", "--cascade=foreground", "--wait=false")
+        assert _deleted(out) == [f'deployment.apps "{shelf}" deleted'], out
+        # Marked, not gone: it stays until what it owns has gone (checked last).
+        marked = server.get("deployment", shelf)["metadata"]
+        assert marked.get("deletionTimestamp"), marked
+        assert "foregroundDeletion" in marked.get("finalizers", []), marked
+
+    def delete_orphan() -> None:
+        (owned,) = server.items("replicaset", f"app={crate}")
+        assert [r["name"] for r in owned["metadata"]["ownerReferences"]] == [crate]
+        # kubectl waits until the Deployment is gone, the references taken off first.
+        out = kubectl.ok("delete", f"deployment/{crate}", "--cascade=orphan", "--timeout=40s")
+        assert _deleted(out) == [f'deployment.apps "{crate}" deleted'], out
+        assert server.status("deployment", crate)[0] == 404
+        (kept,) = server.items("replicaset", f"app={crate}")
+        assert kept["metadata"]["uid"] == owned["metadata"]["uid"]
+        assert not kept["metadata"].get("ownerReferences"), kept["metadata"]
+        pods = server.items("pod", f"app={crate}")
+        assert pods, "the orphaned ReplicaSet keeps its Pod"
+        assert not any(p["metadata"].get("deletionTimestamp") for p in pods), pods
+
     def delete() -> None:
-        out = kubectl.ok("delete", f"deployment/{shelf}", f"service/{counter}", "--wait=false")
-        # kubectl 1.35 and later also name the namespace ("... deleted from vera namespace").
-        said = [line.removesuffix(f" from {LEARNER} namespace") for line in out.splitlines()]
-        assert said == [f'deployment.apps "{shelf}" deleted', f'service "{counter}" deleted'], out
+        (orphaned,) = server.items("replicaset", f"app={crate}")
+        replicaset = orphaned["metadata"]["name"]
+        out = kubectl.ok(
+            "delete",
+            f"replicaset/{replicaset}",
+            f"service/{counter}",
+            f"configmap/{shelf}",
+            "--wait=false",
+        )
+        assert _deleted(out) == [
+            f'replicaset.apps "{replicaset}" deleted',
+            f'service "{counter}" deleted',
+            f'configmap "{shelf}" deleted',
+        ], out
         code, body = server.status("service", counter)
         assert (code, body["reason"]) == (404, "NotFound"), body
+        assert server.status("replicaset", replicaset)[0] == 404
 
+    def foreground_finished() -> None:
+        deadline = time.monotonic() + 40
+        while server.status("deployment", shelf)[0] != 404:
+            assert time.monotonic() < deadline, "the Deployment was never deleted"
+            time.sleep(0.3)
+        assert server.items("replicaset", f"app={shelf}") == []
+        assert server.items("pod", f"app={shelf}") == []
+
+    # No network to forward to and no files to copy; exec needs a WebSocket.
+    refusals = {"port-forward", "cp"} | (set() if websocket else {"exec -- cat"})
     for name, step in (
         ("create -f", create),
         ("apply x3", apply),
@@ -324,10 +495,19 @@ def _everyday_flow(release: str, cluster, server: Server, tmp_path: Path) -> Ste
         ("scale", scale),
         ("rollout status", rollout_status),
         ("wait --for", wait),
+        ("logs", logs),
+        ("logs deploy/", logs_of_deployment),
+        ("logs --tail=1", logs_tail),
+        ("exec -- cat", exec_cat),
+        ("port-forward", port_forward),
+        ("cp", cp),
         ("auth can-i", can_i),
+        ("delete --cascade=foreground", delete_foreground),
+        ("delete --cascade=orphan", delete_orphan),
         ("delete", delete),
+        ("foreground: owner last", foreground_finished),
     ):
-        steps.check(name, step)
+        steps.check(name, step, refused=name in refusals)
     table = steps.table(f"{release} ({binary})")
     (tmp_path / "steps.txt").write_text(table + "\n")
     return steps
@@ -389,12 +569,26 @@ spec:
 """
 
 
+def _deleted(printed: str) -> list[str]:
+    """kubectl's lines for deleted objects; 1.35 and later add "from vera namespace"."""
+    return [line.removesuffix(f" from {LEARNER} namespace") for line in printed.splitlines()]
+
+
+def _helm_history(printed: str) -> list[tuple[int, str, str]]:
+    """`helm history`'s rows as (revision, status, description); its columns end in tabs."""
+    header, *rows = printed.splitlines()
+    assert header.split("\t")[0].strip() == "REVISION", printed
+    cells = [[cell.strip() for cell in row.split("\t")] for row in rows if row.strip()]
+    return [(int(row[0]), row[2], row[-1]) for row in cells]
+
+
 @pytest.mark.parametrize("helm_release", sorted(HELMS))
-def test_helm_installs_upgrades_and_uninstalls_a_chart(
+def test_helm_installs_upgrades_rolls_back_and_uninstalls_a_chart(
     live_cluster, server, tmp_path, helm_release
 ):
     """helm 3.9 validates its manifests against OpenAPI v2; helm 4 deletes its release
-    Secrets with protobuf DeleteOptions."""
+    Secrets with protobuf DeleteOptions. Each keeps every revision of a release in a Secret
+    of the release's namespace."""
     binary = HELMS[helm_release]
     if not binary.exists():
         pytest.skip(f"helm is not at {binary} (`make tools` fetches it)")
@@ -422,8 +616,19 @@ def test_helm_installs_upgrades_and_uninstalls_a_chart(
     assert server.get("deployment", deployment)["spec"]["replicas"] == 1
     assert "has been upgraded" in helm("upgrade", release, str(chart), "--set", "replicas=2")
     assert server.get("deployment", deployment)["spec"]["replicas"] == 2
+    assert "Rollback was a success!" in helm("rollback", release, "1")
+    assert server.get("deployment", deployment)["spec"]["replicas"] == 1
+    history = _helm_history(helm("history", release))
+    assert history == [
+        (1, "superseded", "Install complete"),
+        (2, "superseded", "Upgrade complete"),
+        (3, "deployed", "Rollback to 1"),
+    ], history
+    kept = server.items("secret", f"owner=helm,name={release}")
+    revisions = {
+        (int(s["metadata"]["labels"]["version"]), s["metadata"]["labels"]["status"]) for s in kept
+    }
+    assert revisions == {(revision, status) for revision, status, _ in history}
     assert helm("uninstall", release).strip() == f'release "{release}" uninstalled'
     assert server.status("deployment", deployment)[0] == 404
-    # Its release records (Secrets) went too: nothing is left for a reinstall to trip on.
-    assert "STATUS: deployed" in helm("install", release, str(chart))
-    helm("uninstall", release)
+    assert server.items("secret", f"owner=helm,name={release}") == []
