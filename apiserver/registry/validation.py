@@ -38,8 +38,9 @@ class Causes:
         message = "Required value" + (f": {detail}" if detail else "")
         self.items.append({"reason": "FieldValueRequired", "message": message, "field": field})
 
-    def invalid(self, field: str, value: Any, detail: str) -> None:
-        message = f"Invalid value: {_show(value)}: {detail}"
+    def invalid(self, field: str, value: Any, detail: str, shown: str = "") -> None:
+        """`shown`: the value as Kubernetes prints it, where that is not the usual form."""
+        message = f"Invalid value: {shown or _show(value)}: {detail}"
         self.items.append({"reason": "FieldValueInvalid", "message": message, "field": field})
 
     def unsupported(self, field: str, value: Any, allowed: list[str]) -> None:

@@ -122,6 +122,28 @@ def test_service_gets_a_cluster_ip_and_default_ports(api, alice):
     assert spec["ports"] == [{"port": 8080, "protocol": "TCP", "targetPort": 8080}]
 
 
+def test_a_services_cluster_ip_may_not_change_once_set(api, alice):
+    path = "/api/v1/namespaces/alice/services"
+    created = api.post(path, alice, service("shop", 8080)).json_body
+    ip = created["spec"]["clusterIP"]
+    moved = dict(created, spec=dict(created["spec"], clusterIP="10.96.7.7"))
+    refused = api.put(f"{path}/shop", alice, moved)
+    assert refused.status_code == 422
+    assert refused.json_body["message"] == (
+        'Service "shop" is invalid: spec.clusterIPs[0]: Invalid value: '
+        '[]string{"10.96.7.7"}: may not change once set'
+    )
+    # Sent again without it (`kubectl replace` of the first manifest), it keeps its IP.
+    again = api.put(
+        f"{path}/shop", alice, dict(service("shop", 9090), metadata=created["metadata"])
+    )
+    assert again.status_code == 200, again.json_body
+    assert again.json_body["spec"]["clusterIP"] == ip
+    external = {"type": "ExternalName", "externalName": "shop.example.com"}
+    gone = api.put(f"{path}/shop", alice, dict(again.json_body, spec=external))
+    assert gone.status_code == 200, gone.json_body
+
+
 def test_configmap_round_trip_and_delete_returns_success_status(api, alice):
     path = "/api/v1/namespaces/alice/configmaps"
     assert api.post(path, alice, configmap("cfg", colour="blue")).status_code == 201

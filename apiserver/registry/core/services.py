@@ -137,6 +137,18 @@ def _validate(obj: dict[str, Any], causes: Causes) -> None:
     _validate_service(obj, causes)
 
 
+def _validate_update(old: dict[str, Any], new: dict[str, Any], causes: Causes) -> None:
+    """A Service keeps its cluster IP for life, as in Kubernetes (where kube-proxy has
+    already programmed it on every node); only becoming an ExternalName, which has none,
+    gives it up."""
+    before = (old.get("spec") or {}).get("clusterIP")
+    spec = new.get("spec") or {}
+    after = spec.get("clusterIP")
+    if before and after != before and spec.get("type") != "ExternalName":
+        shown = f'[]string{{"{after}"}}' if after else "[]string(nil)"
+        causes.invalid("spec.clusterIPs[0]", after, "may not change once set", shown)
+
+
 STRATEGY = Strategy(
     resource="/services",
     columns=[
@@ -151,6 +163,7 @@ STRATEGY = Strategy(
     row=_service_row,
     default=_default_service,
     validate=_validate,
+    validate_update=_validate_update,
     name_is_dns_label=True,
     delete_returns_object=True,
 )
