@@ -164,6 +164,13 @@ class Server:
         assert running, f"no Pod of {app} runs"
         return running[0]
 
+    def settled(self, app: str, seconds: float = 20) -> None:
+        """Wait until none of `app`'s Pods is still terminating (a rollout's old ones)."""
+        deadline = time.monotonic() + seconds
+        while any(p["metadata"].get("deletionTimestamp") for p in self.items("pod", f"app={app}")):
+            assert time.monotonic() < deadline, f"a Pod of {app} never finished terminating"
+            time.sleep(0.2)
+
     def log(self, pod: str) -> str:
         code, body = self._read(f"{self.PATHS['pod']}/{pod}/log")
         assert code == 200, body
@@ -385,6 +392,8 @@ def _everyday_flow(release: str, cluster, server: Server, tmp_path: Path) -> Ste
         assert printed == server.log(pod)
 
     def logs_of_deployment() -> None:
+        # kubectl may pick a Pod the rollout is still deleting, as it would in any cluster.
+        server.settled(shelf)
         result = kubectl.run("logs", f"deploy/{shelf}")
         assert result.returncode == 0, result.stderr
         # With two replicas kubectl says which Pod it read.
@@ -496,11 +505,12 @@ def _everyday_flow(release: str, cluster, server: Server, tmp_path: Path) -> Ste
         ("rollout status", rollout_status),
         ("wait --for", wait),
         ("logs", logs),
-        ("logs deploy/", logs_of_deployment),
         ("logs --tail=1", logs_tail),
         ("exec -- cat", exec_cat),
         ("port-forward", port_forward),
         ("cp", cp),
+        # Last of the Pod steps, so that the rollout's old Pods are likely gone.
+        ("logs deploy/", logs_of_deployment),
         ("auth can-i", can_i),
         ("delete --cascade=foreground", delete_foreground),
         ("delete --cascade=orphan", delete_orphan),
