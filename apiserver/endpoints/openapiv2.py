@@ -322,26 +322,17 @@ def _schema(body: dict[str, Any]) -> bytes:
 def _parameter(body: dict[str, Any]) -> bytes:
     """openapi_v2.ParametersItem holding a query or path parameter."""
     where = body.get("in", "query")
-    if where == "path":
-        sub = (
-            _bool(1, body.get("required", False))
-            + _string(2, where)
-            + _string(3, body.get("description", ""))
-            + _string(4, body["name"])
-            + _string(5, body.get("type", ""))
-            + _bool(19, body.get("uniqueItems", False))
-        )
-        non_body = _message(4, sub)
-    else:
-        sub = (
-            _bool(1, body.get("required", False))
-            + _string(2, where)
-            + _string(3, body.get("description", ""))
-            + _string(4, body["name"])
-            + _string(6, body.get("type", ""))
-            + _bool(20, body.get("uniqueItems", False))
-        )
-        non_body = _message(3, sub)
+    # gnostic numbers the path and query sub-schemas' fields differently.
+    type_field, unique_field, slot = (5, 19, 4) if where == "path" else (6, 20, 3)
+    sub = (
+        _bool(1, body.get("required", False))
+        + _string(2, where)
+        + _string(3, body.get("description", ""))
+        + _string(4, body["name"])
+        + _string(type_field, body.get("type", ""))
+        + _bool(unique_field, body.get("uniqueItems", False))
+    )
+    non_body = _message(slot, sub)
     return _message(1, _message(2, non_body))
 
 

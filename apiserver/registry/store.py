@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -114,6 +114,18 @@ def max_object_bytes() -> int:
     return getattr(settings, "WAREHOUSE_MAX_OBJECT_BYTES", 1536 * 1024)
 
 
+class _Change(NamedTuple):
+    """One revision row, its fields named as the table's columns, ready for `_append`."""
+
+    id: int
+    resource: str
+    namespace: str
+    name: str
+    event_type: str
+    body: str
+    created: Any
+
+
 def _revision_row(
     kind: Kind,
     obj: dict[str, Any],
@@ -121,7 +133,7 @@ def _revision_row(
     revision: int,
     now: datetime,
     sized: bool = True,
-) -> tuple[Any, ...]:
+) -> _Change:
     """One change, ready for `_append`. A `sized` write is refused past the object limit,
     as etcd refuses values over its request limit however many patches built them up; a
     delete is not."""
@@ -130,17 +142,17 @@ def _revision_row(
     if sized and event != Revision.EventType.DELETED and len(text.encode()) > max_object_bytes():
         raise errors.too_large(max_object_bytes())
     namespace = meta.get("namespace", "") if kind.namespaced else ""
-    return (revision, kind.resource, namespace, meta["name"], event, text, _db_time(now))
+    return _Change(revision, kind.resource, namespace, meta["name"], event, text, _db_time(now))
 
 
 def _db_time(now: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(now)
 
 
-_REVISION_COLUMNS = "(id, resource, namespace, name, event_type, body, created)"
+_REVISION_COLUMNS = f"({', '.join(_Change._fields)})"
 
 
-def _append(rows: list[tuple[Any, ...]]) -> None:
+def _append(rows: list[_Change]) -> None:
     """Add changes to the revision log, in one statement. The writes hold the counter's
     lock from taking their resourceVersions until they commit, so they go in plain SQL:
     the ORM would spend more time building each insert than the database running it."""
@@ -274,7 +286,7 @@ def _save_quotas(namespace: str, changed: Quotas, last_revision: int, now: datet
 
 def _quota_revisions(
     namespace: str, changed: Quotas, last_revision: int, now: datetime
-) -> list[tuple[Any, ...]]:
+) -> list[_Change]:
     """Rewrite the changed quotas' rows; their revision rows, for the caller to append."""
     revisions = []
     for revision, (row_id, q) in enumerate(changed, start=last_revision - len(changed) + 1):
@@ -282,7 +294,9 @@ def _quota_revisions(
         text = dumps(q)
         name = q["metadata"]["name"]
         modified = Revision.EventType.MODIFIED
-        revisions.append((revision, quota.QUOTAS, namespace, name, modified, text, _db_time(now)))
+        revisions.append(
+            _Change(revision, quota.QUOTAS, namespace, name, modified, text, _db_time(now))
+        )
         _rewrite_row(row_id, text, revision, now, None)
     return revisions
 
@@ -415,7 +429,7 @@ def create(kind: Kind, obj: dict[str, Any], dry_run: bool = False) -> dict[str, 
             revision = last - len(changed)
             meta["resourceVersion"] = str(revision)
             added = _revision_row(kind, obj, Revision.EventType.ADDED, revision, now)
-            _insert_object(kind, obj, added[5], now)
+            _insert_object(kind, obj, added.body, now)
             _append([added, *_quota_revisions(namespace, changed, last, now)])
             _notify_after_commit()
     except IntegrityError:
@@ -522,7 +536,7 @@ def update(
             return desired, True
         modified = _revision_row(kind, desired, Revision.EventType.MODIFIED, revision, now)
         _append([modified])
-        _rewrite_row(row.id, modified[5], revision, now, meta.get("generation", 0))
+        _rewrite_row(row.id, modified.body, revision, now, meta.get("generation", 0))
         if finishing:
             _release_quota(namespace, quotas, quota.usage(kind, current), now)
         _notify_after_commit()
@@ -588,7 +602,7 @@ def delete(
             meta["deletionGracePeriodSeconds"] = wait
             marked = _revision_row(kind, obj, Revision.EventType.MODIFIED, revision, now, False)
             _append([marked])
-            _rewrite_row(row.id, marked[5], revision, now, None)
+            _rewrite_row(row.id, marked.body, revision, now, None)
         else:
             deleted = _revision_row(kind, obj, Revision.EventType.DELETED, revision, now)
             _remove_row(row.id)
