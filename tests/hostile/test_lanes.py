@@ -49,8 +49,13 @@ def scheduler(db):
 
 @pytest.fixture
 def limits(settings):
-    """Rate limits on, in process memory, with a clean slate (the test settings turn them off)."""
+    """Rate limits on, in process memory, with a clean slate (the test settings turn them off).
+
+    A stranger's bucket refills once in 100 s, so a slow machine cannot earn back a token
+    in the middle of a counted flood; the burst is what these tests count.
+    """
     settings.WAREHOUSE_RATE_LIMIT_BACKEND = "memory"
+    settings.WAREHOUSE_ANONYMOUS_QPS = 0.01
     fairness.reset()
     audit.forget_refusals()
     yield
