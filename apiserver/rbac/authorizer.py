@@ -4,7 +4,9 @@ The policy is read from the store once and kept until it changes: a write throug
 process drops it at once, and every request checks, at most once a second, the newest
 revision of the four RBAC kinds, so a change made through another server process applies
 within a second (kube-apiserver's RBAC authorizer reads informer caches, with the same
-kind of short delay). The rules one caller gets in one namespace are worked out once per
+kind of short delay). A refusal is not given from a policy older than a tenth of a second:
+it is checked against the newest first, so a learner made by another process (`manage.py
+kubeconfig`) is let in at once, while the allowed requests of the hot path stay cached. The rules one caller gets in one namespace are worked out once per
 policy, so the hot path is a dictionary look-up and a few rule matches.
 """
 
@@ -27,6 +29,8 @@ RESOURCES = tuple(
     for plural in ("roles", "clusterroles", "rolebindings", "clusterrolebindings")
 )
 RECHECK_SECONDS = 1.0
+# A refusal's policy is at most this old (see the module's docstring).
+REFUSAL_RECHECK_SECONDS = 0.1
 READS = {"get", "list", "watch"}
 # Answers remembered per policy: a room asks the same few questions over and over.
 DECISIONS_KEPT = 50_000
@@ -203,10 +207,11 @@ class _Cache:
         self.revision = -1
         self.checked = 0.0
 
-    def current(self) -> Policy:
+    def current(self, within: float = RECHECK_SECONDS) -> Policy:
+        """The policy, checked against the store's newest revision if older than `within`."""
         now = time.monotonic()
         policy = self.policy
-        if policy is not None and now - self.checked < RECHECK_SECONDS:
+        if policy is not None and now - self.checked < within:
             return policy
         revision = _newest_revision()
         with self.lock:
@@ -236,8 +241,8 @@ def follow(kind: Any, verb: str, status: int) -> None:
         invalidate()
 
 
-def policy() -> Policy:
-    return _cache.current()
+def policy(within: float = RECHECK_SECONDS) -> Policy:
+    return _cache.current(within)
 
 
 def is_superuser(user: ClusterUser) -> bool:
@@ -249,10 +254,17 @@ def decide(user: ClusterUser, request: Request) -> tuple[bool, str]:
     if is_superuser(user):
         return True, f"allowed because member of {bootstrap.SUPERUSERS}"
     username, groups = user_info(user)
-    current = policy()
     key = (username, groups, request)
+    answer = _decide(policy(), key)
+    if not answer[0]:
+        answer = _decide(policy(REFUSAL_RECHECK_SECONDS), key)
+    return answer
+
+
+def _decide(current: Policy, key: tuple) -> tuple[bool, str]:
     answer = current.decided.get(key)
     if answer is None:
+        username, groups, request = key
         answer = False, ""
         for grant in current.grants(username, groups, request.namespace):
             if allows(grant.rule, request):
