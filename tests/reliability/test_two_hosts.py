@@ -7,6 +7,7 @@ live page opened on host B, by NOTIFY, within moments.
 import http.client
 import json
 import secrets
+import socket
 import ssl
 import threading
 import time
@@ -130,6 +131,14 @@ class _Lines:
         raise AssertionError(f"{text!r} never came; got {self.lines[-5:]}")
 
 
+def _hang_up(connection: http.client.HTTPConnection) -> None:
+    """Close a connection whose stream a `_Lines` thread is reading: shut the socket down
+    first, or closing the response waits on that thread's read until the stream ends."""
+    if connection.sock is not None:
+        connection.sock.shutdown(socket.SHUT_RDWR)
+    connection.close()
+
+
 def _stream(connection: http.client.HTTPConnection, path: str, headers: dict[str, str]) -> _Lines:
     connection.request("GET", path, headers=headers)
     response = connection.getresponse()
@@ -168,7 +177,7 @@ def test_a_write_on_host_a_reaches_a_watch_on_host_b(hosts):
             time.sleep(0.2)
         listeners = _listeners(a.database_url)
     finally:
-        connection.close()
+        _hang_up(connection)
     print("host A POST sent -> event on host B's watch (s):", [round(x, 4) for x in latencies])
     assert max(latencies) < 2.0
     assert listeners >= 1  # host B's feed heard it by NOTIFY, not by polling
@@ -230,7 +239,7 @@ def test_a_write_on_host_a_reaches_a_live_page_on_host_b(hosts):
         # on (the burst's event is then MODIFIED), so look for the Pod, not the event type.
         arrived = page.wait_for("crossing", after=sent)
     finally:
-        connection.close()
+        _hang_up(connection)
     # The page waits live.SETTLE_SECONDS (0.05 s) to gather a burst into one render.
     print(f"host A POST sent -> host B live page message: {arrived - sent:.4f}s")
     assert arrived - sent < 3.0
