@@ -89,9 +89,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The whole suite on SQLite, then again on PostgreSQL: the machine's server at $(PG_URL),
-# or, where none answers, a throwaway one started for the run (Redis likewise).
-# PYTEST_ARGS narrows both runs, e.g. PYTEST_ARGS=tests/apiserver/test_store.py.
+# The whole suite on SQLite and again on PostgreSQL, side by side (support/suites.py): the
+# machine's server at $(PG_URL), or, where none answers, a throwaway one started for the
+# run (Redis likewise). PYTEST_ARGS narrows both, e.g. PYTEST_ARGS=tests/apiserver/test_store.py.
 .PHONY: test
 test: install system-deps tools lint
 	@$(SERVICES) --postgres $(PG_URL) --redis $(REDIS_URL) -- \
@@ -99,8 +99,7 @@ test: install system-deps tools lint
 
 .PHONY: suites
 suites: install
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
-	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m support.suites $(PG_URL) $(PYTEST_ARGS)
 
 .PHONY: bench
 bench: install
@@ -114,4 +113,4 @@ bench: install
 
 .PHONY: clean
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3* $(TOOLS)
+	rm -rf $(VENV) staticfiles staticfiles-postgres db.sqlite3* $(TOOLS)

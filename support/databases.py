@@ -17,6 +17,9 @@ from support.livecluster import DEFAULT_POSTGRES, postgres_url, throwaway_postgr
 POSTGRES = os.environ.get("WAREHOUSE_TEST_POSTGRES", DEFAULT_POSTGRES)
 # The Redis server tests may use; `python -m support.services` points it at its own.
 REDIS = os.environ.get("WAREHOUSE_TEST_REDIS", "redis://127.0.0.1:6379/14")
+# How far below their usual numbers this run's Redis databases sit: a second run at the
+# same time (`support.suites`) keeps to databases of its own.
+REDIS_OFFSET = int(os.environ.get("WAREHOUSE_TEST_REDIS_OFFSET", "0"))
 
 
 class NoPostgres(RuntimeError):
@@ -34,8 +37,9 @@ def postgres_available() -> bool:
 
 
 def redis_url(db: int) -> str:
-    """The tests' Redis server, database `db`: each test module keeps to its own."""
-    return urlunsplit(urlsplit(REDIS)._replace(path=f"/{db}"))
+    """The tests' Redis server, database `db` (less the run's offset): each test module
+    keeps to its own."""
+    return urlunsplit(urlsplit(REDIS)._replace(path=f"/{db - REDIS_OFFSET}"))
 
 
 @contextlib.contextmanager

@@ -6,8 +6,9 @@ revision of the four RBAC kinds, so a change made through another server process
 within a second (kube-apiserver's RBAC authorizer reads informer caches, with the same
 kind of short delay). A refusal is not given from a policy older than a tenth of a second:
 it is checked against the newest first, so a learner made by another process (`manage.py
-kubeconfig`) is let in at once, while the allowed requests of the hot path stay cached. The rules one caller gets in one namespace are worked out once per
-policy, so the hot path is a dictionary look-up and a few rule matches.
+kubeconfig`) is let in at once, while the allowed requests of the hot path stay cached.
+The rules one caller gets in one namespace are worked out once per policy, so the hot
+path is a dictionary look-up and a few rule matches.
 """
 
 import json
@@ -277,8 +278,12 @@ def _decide(current: Policy, key: tuple) -> tuple[bool, str]:
 
 
 def rules_for(user: ClusterUser, namespace: str) -> list[Rule]:
-    """Every rule the caller holds in `namespace` (cluster-wide ones included)."""
+    """Every rule the caller holds in `namespace` (cluster-wide ones included).
+
+    Asked by reviews and escalation checks, off the hot path, so always from a policy as
+    fresh as a refusal's: a learner just made elsewhere sees her rules at once."""
     if is_superuser(user):
         return list(bootstrap.CLUSTER_ROLES[0]["rules"])
     username, groups = user_info(user)
-    return [grant.rule for grant in policy().grants(username, groups, namespace)]
+    current = policy(REFUSAL_RECHECK_SECONDS)
+    return [grant.rule for grant in current.grants(username, groups, namespace)]

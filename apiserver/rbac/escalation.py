@@ -68,7 +68,7 @@ def _check(attributes: Attributes, causes: Causes) -> None:
         ref_plural = "clusterroles" if ref.get("kind") == "ClusterRole" else "roles"
         if _holds(user, "bind", ref_plural, ref.get("name", ""), namespace):
             return
-        found = authorizer.policy().role_rules(ref, namespace)
+        found = authorizer.policy(authorizer.REFUSAL_RECHECK_SECONDS).role_rules(ref, namespace)
         if found is None:
             raise errors.not_found(ref_plural, ref.get("name", ""), bootstrap.RBAC_GROUP)
         wanted = found

@@ -255,6 +255,32 @@ def test_the_policy_is_read_again_after_a_write_elsewhere(alice, bob):
     assert call_as(bob, "GET", ALICE_PODS).status == 403
 
 
+def test_can_i_list_sees_a_binding_written_elsewhere_at_once(alice, bob):
+    """`kubectl auth can-i --list` right after a grant made by another process lists it."""
+    from apiserver.registry import kinds, store
+
+    review = {
+        "apiVersion": "authorization.k8s.io/v1",
+        "kind": "SelfSubjectRulesReview",
+        "spec": {"namespace": "alice"},
+    }
+    path = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews"
+
+    def bob_may_list_pods() -> bool:
+        rules = call_as(bob, "POST", path, review).body["status"]["resourceRules"]
+        return any("pods" in r["resources"] and "list" in r["verbs"] for r in rules)
+
+    assert not bob_may_list_pods()
+    rolebindings = kinds.lookup("rbac.authorization.k8s.io", "v1", "rolebindings")
+    binding = {
+        **_binding("b", "ClusterRole", "view", "bob"),
+        "metadata": {"name": "b", "namespace": "alice"},
+    }
+    store.create(rolebindings, binding)
+    authorizer._cache.checked -= 2 * authorizer.REFUSAL_RECHECK_SECONDS
+    assert bob_may_list_pods()
+
+
 def test_the_default_policy_is_stored_once_and_old_learners_get_their_binding(carol):
     old_timer = ClusterUser.objects.create(name="dora", namespace="dora")
     accounts.ensure_namespace("dora")  # signed up before authorization was RBAC
