@@ -92,7 +92,11 @@ class Command(BaseCommand):
             )
         )
         self._banner(host, web_socket, api_socket, background)
-        asyncio.run(_serve([(web, web_socket), (api, api_socket)], tasks))
+        # uvloop where installed, as uvicorn's own command picks it (`--loop auto`).
+        asyncio.run(
+            _serve([(web, web_socket), (api, api_socket)], tasks),
+            loop_factory=web.config.get_loop_factory(),
+        )
 
     def _check_collected_static(self) -> None:
         read_manifest = getattr(staticfiles_storage, "read_manifest", None)
