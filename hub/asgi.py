@@ -13,11 +13,13 @@ a stream (an API watch, a live page's events) run on a few shared threads
 """
 
 import os
+import sys
 from contextlib import closing
 from urllib.parse import parse_qsl
 
 import django
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.exception import response_for_exception
@@ -95,3 +97,10 @@ def _lean_lane(scope) -> tuple | None:
 
 # Streams skip the lean lane; their synchronous steps share a few threads instead.
 application = SharedWatchThreads(WarehouseHandler())
+
+# A write holds the cluster's revision counter until it commits, across a round trip to
+# the database; coming back, its thread waits for the interpreter, up to the switch
+# interval (5 ms by default) per busy thread ahead of it, with every other writer in the
+# cluster queued on the lock behind. A shorter interval shortens that convoy
+# (bench/workshop_load.py: with 1 ms, 300 learners on 2 cores hold their targets).
+sys.setswitchinterval(settings.WAREHOUSE_SWITCH_INTERVAL_MS / 1000)

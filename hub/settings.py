@@ -201,6 +201,9 @@ WAREHOUSE_AUDIT_KEEP_ROWS = envint("WAREHOUSE_AUDIT_KEEP_ROWS", "200000")
 # Audit rows written in batches at most this many seconds late (0: each at once).
 WAREHOUSE_AUDIT_BATCH_SECONDS = float(os.environ.get("WAREHOUSE_AUDIT_BATCH_SECONDS", "0"))
 
+# How often a server process's threads take turns at the interpreter (hub/asgi.py).
+WAREHOUSE_SWITCH_INTERVAL_MS = float(os.environ.get("WAREHOUSE_SWITCH_INTERVAL_MS", "1"))
+
 # Priority and fairness (apiserver/fairness.py): per-learner and learner-lane token buckets,
 # kept in this process ("memory"), in Redis shared by every process ("redis"), or "off".
 WAREHOUSE_RATE_LIMIT_BACKEND = os.environ.get("WAREHOUSE_RATE_LIMIT_BACKEND", "memory")

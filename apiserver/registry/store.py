@@ -152,59 +152,77 @@ def _db_time(now: datetime) -> Any:
 _REVISION_COLUMNS = f"({', '.join(_Change._fields)})"
 
 
-def _append(rows: list[_Change]) -> None:
-    """Add changes to the revision log, in one statement. The writes hold the counter's
-    lock from taking their resourceVersions until they commit, so they go in plain SQL:
-    the ORM would spend more time building each insert than the database running it."""
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+# One SQL statement and its parameters, for `_run`.
+Statement = tuple[str, list[Any]]
+
+
+def _run(statements: list[Statement]) -> None:
+    """Run a write's statements, on PostgreSQL in one round trip.
+
+    The writes hold the counter's lock from taking their resourceVersions until they
+    commit, so what they do meanwhile is plain SQL (the ORM would spend more time building
+    each statement than the database running it), sent at once: every round trip is a wait
+    for the interpreter on the way back, with every other writer in the cluster waiting on
+    the lock behind it. SQLite runs one statement per call, in process anyway.
+    """
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Revision._meta.db_table} {_REVISION_COLUMNS} VALUES {values}",
-            [value for row in rows for value in row],
-        )
+        if connection.vendor == "postgresql" and len(statements) > 1:
+            cursor.execute(
+                "; ".join(sql for sql, _ in statements),
+                [value for _, params in statements for value in params],
+            )
+            return
+        for sql, params in statements:
+            cursor.execute(sql, params)
+
+
+def _append(rows: list[_Change]) -> Statement:
+    """The statement adding changes to the revision log, all in one INSERT."""
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    return (
+        f"INSERT INTO {Revision._meta.db_table} {_REVISION_COLUMNS} VALUES {values}",
+        [value for row in rows for value in row],
+    )
 
 
 def _uid_value(uid: str) -> Any:
     return StoredObject._meta.get_field("uid").get_db_prep_value(uid, connection)
 
 
-def _insert_object(kind: Kind, obj: dict[str, Any], text: str, now: datetime) -> None:
+def _insert_object(kind: Kind, obj: dict[str, Any], text: str, now: datetime) -> Statement:
     meta = obj["metadata"]
     when = _db_time(now)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {StoredObject._meta.db_table} (resource, namespace, name, uid, "
-            "resource_version, generation, body, created, updated) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                kind.resource,
-                meta.get("namespace", "") if kind.namespaced else "",
-                meta["name"],
-                _uid_value(meta["uid"]),
-                int(meta["resourceVersion"]),
-                meta.get("generation", 0),
-                text,
-                when,
-                when,
-            ],
-        )
+    return (
+        f"INSERT INTO {StoredObject._meta.db_table} (resource, namespace, name, uid, "
+        "resource_version, generation, body, created, updated) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        [
+            kind.resource,
+            meta.get("namespace", "") if kind.namespaced else "",
+            meta["name"],
+            _uid_value(meta["uid"]),
+            int(meta["resourceVersion"]),
+            meta.get("generation", 0),
+            text,
+            when,
+            when,
+        ],
+    )
 
 
-def _rewrite_row(row_id: int, text: str, revision: int, now: datetime, generation: Any) -> None:
+def _rewrite_row(
+    row_id: int, text: str, revision: int, now: datetime, generation: Any
+) -> Statement:
     """Store a row's new body; `generation` None keeps the stored one."""
     sets, params = "body = %s, resource_version = %s, updated = %s", [text, revision, _db_time(now)]
     if generation is not None:
         sets += ", generation = %s"
         params.append(generation)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {StoredObject._meta.db_table} SET {sets} WHERE id = %s", [*params, row_id]
-        )
+    return f"UPDATE {StoredObject._meta.db_table} SET {sets} WHERE id = %s", [*params, row_id]
 
 
-def _remove_row(row_id: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {StoredObject._meta.db_table} WHERE id = %s", [row_id])
+def _remove_row(row_id: int) -> Statement:
+    return f"DELETE FROM {StoredObject._meta.db_table} WHERE id = %s", [row_id]
 
 
 def namespace_exists(name: str) -> bool:
@@ -281,14 +299,16 @@ def _changed_quotas(quotas: Quotas, fresh: dict[str, Decimal]) -> Quotas:
 def _save_quotas(namespace: str, changed: Quotas, last_revision: int, now: datetime) -> None:
     """Store the changed quotas under the revisions ending at `last_revision`, which the
     caller took (with its own, when it has one: one trip to the counter)."""
-    _append(_quota_revisions(namespace, changed, last_revision, now))
+    revisions, rewrites = _quota_revisions(namespace, changed, last_revision, now)
+    _run([*rewrites, _append(revisions)])
 
 
 def _quota_revisions(
     namespace: str, changed: Quotas, last_revision: int, now: datetime
-) -> list[_Change]:
-    """Rewrite the changed quotas' rows; their revision rows, for the caller to append."""
-    revisions = []
+) -> tuple[list[_Change], list[Statement]]:
+    """The changed quotas' revision rows, for the caller to append, and the statements
+    rewriting their rows, for the caller to run."""
+    revisions, rewrites = [], []
     for revision, (row_id, q) in enumerate(changed, start=last_revision - len(changed) + 1):
         q["metadata"]["resourceVersion"] = str(revision)
         text = dumps(q)
@@ -297,8 +317,8 @@ def _quota_revisions(
         revisions.append(
             _Change(revision, quota.QUOTAS, namespace, name, modified, text, _db_time(now))
         )
-        _rewrite_row(row_id, text, revision, now, None)
-    return revisions
+        rewrites.append(_rewrite_row(row_id, text, revision, now, None))
+    return revisions, rewrites
 
 
 def _write_quota_usage(
@@ -429,8 +449,9 @@ def create(kind: Kind, obj: dict[str, Any], dry_run: bool = False) -> dict[str, 
             revision = last - len(changed)
             meta["resourceVersion"] = str(revision)
             added = _revision_row(kind, obj, Revision.EventType.ADDED, revision, now)
-            _insert_object(kind, obj, added.body, now)
-            _append([added, *_quota_revisions(namespace, changed, last, now)])
+            quotas_changed, rewrites = _quota_revisions(namespace, changed, last, now)
+            inserted = _insert_object(kind, obj, added.body, now)
+            _run([inserted, *rewrites, _append([added, *quotas_changed])])
             _notify_after_commit()
     except IntegrityError:
         raise errors.already_exists(kind.plural, name, kind.group) from None
@@ -529,14 +550,14 @@ def update(
         meta["resourceVersion"] = str(revision)
         if removing:
             # The last finalizer is gone: the pending delete completes now.
-            _append([_revision_row(kind, desired, Revision.EventType.DELETED, revision, now)])
-            _remove_row(row.id)
+            gone = _revision_row(kind, desired, Revision.EventType.DELETED, revision, now)
+            _run([_append([gone]), _remove_row(row.id)])
             _release_quota(namespace, quotas, quota.usage(kind, current), now)
             _notify_after_commit()
             return desired, True
         modified = _revision_row(kind, desired, Revision.EventType.MODIFIED, revision, now)
-        _append([modified])
-        _rewrite_row(row.id, modified.body, revision, now, meta.get("generation", 0))
+        rewrite = _rewrite_row(row.id, modified.body, revision, now, meta.get("generation", 0))
+        _run([_append([modified]), rewrite])
         if finishing:
             _release_quota(namespace, quotas, quota.usage(kind, current), now)
         _notify_after_commit()
@@ -601,14 +622,16 @@ def delete(
             meta["deletionTimestamp"] = timestamp(now + timedelta(seconds=wait))
             meta["deletionGracePeriodSeconds"] = wait
             marked = _revision_row(kind, obj, Revision.EventType.MODIFIED, revision, now, False)
-            _append([marked])
-            _rewrite_row(row.id, marked.body, revision, now, None)
+            _run([_append([marked]), _rewrite_row(row.id, marked.body, revision, now, None)])
         else:
             deleted = _revision_row(kind, obj, Revision.EventType.DELETED, revision, now)
-            _remove_row(row.id)
+            removed = [_remove_row(row.id)]
             if kind.resource == NAMESPACES:
+                _run(removed)
                 _delete_contents(name, now)
-            _append([deleted, *_quota_revisions(namespace, changed, last, now)])
+                removed = []
+            quotas_changed, rewrites = _quota_revisions(namespace, changed, last, now)
+            _run([*removed, *rewrites, _append([deleted, *quotas_changed])])
         _notify_after_commit()
         return obj
 

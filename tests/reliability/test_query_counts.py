@@ -6,7 +6,10 @@ both are primed first; rate limits run in memory; the learner is already authent
 """
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from apiserver.models import AuditRecord, Counter, Revision
 from apiserver.rbac import authorizer
 from learning import faults
 from tests.apiserver.conftest import configmap
@@ -101,3 +104,35 @@ def test_an_unchanged_conditional_list_costs_two_queries(
     headers = {"if-none-match": first.headers["etag"]}
     with django_assert_max_num_queries(2):  # the namespace's newest revision, the audit row
         assert handle(ApiRequest("GET", CM, {}, headers, user=alice)).status == 304
+
+
+@pytest.mark.parametrize("write", ["create", "update", "delete"])
+def test_a_write_holding_the_revision_counter_makes_one_more_round_trip_on_postgresql(
+    primed, alice, call, write
+):
+    """Every writer in the cluster queues on the counter's row lock, so on PostgreSQL a
+    write sends all it still has to do in one round trip once it holds it (then commits)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs in process: no round trips to save")
+    requests = {
+        "create": ("POST", CM, configmap("held", k="v")),
+        "update": ("PUT", f"{CM}/c1", None),
+        "delete": ("DELETE", f"{CM}/c2", None),
+    }
+    method, path, body = requests[write]
+    if write == "update":
+        body = call("GET", path, alice).body
+        body["data"] = {"k": "changed"}
+    with CaptureQueriesContext(connection) as captured:
+        assert call(method, path, alice, body).status in (200, 201)
+    statements = [query["sql"] for query in captured.captured_queries]
+    counter = Counter._meta.db_table
+    taken = next(i for i, sql in enumerate(statements) if sql.startswith(f"UPDATE {counter}"))
+    # The test's own transaction makes the commit a savepoint's release.
+    while_held = [
+        sql
+        for sql in statements[taken + 1 :]
+        if AuditRecord._meta.db_table not in sql and "SAVEPOINT" not in sql
+    ]
+    assert len(while_held) == 1, while_held
+    assert Revision._meta.db_table in while_held[0]
