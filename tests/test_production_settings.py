@@ -57,3 +57,19 @@ def test_the_deploy_check_finds_nothing_serious_with_production_settings():
     assert result.returncode == 0, result.stderr
     # Preloading HSTS is a promise to browser vendors, made only on purpose.
     assert set(re.findall(r"security\.[EW]\d+", result.stderr)) <= {"security.W021"}
+
+
+def test_the_server_takes_interpreter_turns_as_configured():
+    """The ASGI application sets how often its threads take turns (hub/asgi.py)."""
+    code = "import sys, hub.asgi; print(sys.getswitchinterval())"
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    for setting, expected in ((None, 0.001), ("2.5", 0.0025)):
+        env = {**inherited, "DJANGO_SETTINGS_MODULE": "hub.settings", "DEBUG": "true"}
+        env.pop("WAREHOUSE_SWITCH_INTERVAL_MS", None)
+        if setting is not None:
+            env["WAREHOUSE_SWITCH_INTERVAL_MS"] = setting
+        printed = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert printed.returncode == 0, printed.stderr
+        assert float(printed.stdout.strip().splitlines()[-1]) == expected
