@@ -5,8 +5,8 @@
 
 Starts the real app exactly as a learner does (`manage.py serve`, DEBUG off, SQLite,
 rate limits off), captures one answer of each measured request, then starts a bare ASGI
-app that sends those very bytes back, under the same uvicorn, with the same settings, TLS
-for the API (the app's own certificates) and plain HTTP for the pages, two listeners in
+app that sends those very bytes back, under the same uvicorn, with the same settings and
+event loop (uvloop where installed), TLS for the API (the app's own certificates) and plain HTTP for the pages, two listeners in
 one process like `serve`. Both are driven by the same load generator: N keep-alive
 connections, one per process, each sending its next request when the last answer is in.
 
@@ -190,7 +190,8 @@ def serve_floor(spec_file: Path) -> None:
     async def both() -> None:
         await asyncio.gather(web.serve(), api.serve())
 
-    asyncio.run(both())
+    # The event loop `manage.py serve` runs on (uvloop where installed).
+    asyncio.run(both(), loop_factory=web.config.get_loop_factory())
 
 
 @contextlib.contextmanager
