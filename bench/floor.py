@@ -6,9 +6,10 @@
 Starts the real app exactly as a learner does (`manage.py serve`, DEBUG off, SQLite,
 rate limits off), captures one answer of each measured request, then starts a bare ASGI
 app that sends those very bytes back, under the same uvicorn, with the same settings and
-event loop (uvloop where installed), TLS for the API (the app's own certificates) and plain HTTP for the pages, two listeners in
-one process like `serve`. Both are driven by the same load generator: N keep-alive
-connections, one per process, each sending its next request when the last answer is in.
+event loop (uvloop where installed), TLS for the API (the app's own certificates) and
+plain HTTP for the pages, two listeners in one process like `serve`. Both are driven by
+the same load generator: N keep-alive connections, one per process, each sending its next
+request when the last answer is in.
 
 The server's CPU time per request (read from /proc) is the steadiest figure when other
 work shares the machine; latency and requests/s are shown too. Prints figures; asserts

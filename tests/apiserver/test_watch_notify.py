@@ -67,8 +67,9 @@ def test_a_write_from_another_process_wakes_idle_watches_that_never_poll(tmp_pat
     assert [w["revision"] for w in woken] == [w["revision"] for w in written]
     latencies = [w["woke"] - c["committed"] for w, c in zip(woken, written, strict=True)]
     print("cross-process wake-up after commit (s):", [round(x, 4) for x in latencies])
-    # Prompt: well under the old poll interval plus slack for a busy two-core machine.
-    assert max(latencies) < 1.0
+    # The idle feed read nothing, so only a NOTIFY woke it this far under its 45 s safety
+    # re-read; how fast that is belongs to bench/, not to a test on a busy machine.
+    assert max(latencies) < watch.SAFETY_SECONDS / 4
     assert [w["revision"] for w in rewoken] == [w["revision"] for w in rewritten]
     assert rewoken[-1]["listening"]
 
@@ -99,7 +100,7 @@ def test_an_audit_record_written_by_another_process_wakes_auditevent_watches(tmp
     assert {w["body"]["objectRef"]["namespace"] for w in woken} == {"crossing"}
     latencies = [w["woke"] - c["committed"] for w, c in zip(woken, written, strict=True)]
     print("cross-process audit wake-up (s):", [round(x, 4) for x in latencies])
-    assert max(latencies) < 1.0  # by NOTIFY: this feed is listening, not polling
+    assert max(latencies) < watch.SAFETY_SECONDS / 4  # by NOTIFY: listening, not polling
 
 
 def _write(env: dict[str, str], prefix: str) -> list[dict]:

@@ -20,6 +20,7 @@ import redis
 import yaml
 from playwright.sync_api import expect
 
+from apiserver.endpoints.watch import SAFETY_SECONDS
 from support.databases import POSTGRES, environment, postgres_available, redis_url
 from support.livecluster import (
     LiveCluster,
@@ -179,8 +180,10 @@ def test_a_write_on_host_a_reaches_a_watch_on_host_b(hosts):
     finally:
         _hang_up(connection)
     print("host A POST sent -> event on host B's watch (s):", [round(x, 4) for x in latencies])
-    assert max(latencies) < 2.0
-    assert listeners >= 1  # host B's feed heard it by NOTIFY, not by polling
+    # Host B's feed listens, so it reads only when told or every 45 s: the events came by
+    # NOTIFY (how fast is bench/'s business, not a test's on a busy machine).
+    assert max(latencies) < SAFETY_SECONDS / 4
+    assert listeners >= 1
 
 
 def _listeners(database_url: str) -> int:
@@ -240,9 +243,10 @@ def test_a_write_on_host_a_reaches_a_live_page_on_host_b(hosts):
         arrived = page.wait_for("crossing", after=sent)
     finally:
         _hang_up(connection)
-    # The page waits live.SETTLE_SECONDS (0.05 s) to gather a burst into one render.
+    # The page waits live.SETTLE_SECONDS (0.05 s) to gather a burst into one render; host
+    # B's feed listens, so only a NOTIFY brings the write this far under its 45 s re-read.
     print(f"host A POST sent -> host B live page message: {arrived - sent:.4f}s")
-    assert arrived - sent < 3.0
+    assert arrived - sent < SAFETY_SECONDS / 4
 
 
 @pytest.mark.e2e
