@@ -150,6 +150,7 @@ def _db_time(now: datetime) -> Any:
 
 
 _REVISION_COLUMNS = f"({', '.join(_Change._fields)})"
+_REVISION_VALUES = f"({', '.join(['%s'] * len(_Change._fields))})"
 
 
 # One SQL statement and its parameters, for `_run`.
@@ -178,7 +179,7 @@ def _run(statements: list[Statement]) -> None:
 
 def _append(rows: list[_Change]) -> Statement:
     """The statement adding changes to the revision log, all in one INSERT."""
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    values = ", ".join([_REVISION_VALUES] * len(rows))
     return (
         f"INSERT INTO {Revision._meta.db_table} {_REVISION_COLUMNS} VALUES {values}",
         [value for row in rows for value in row],
@@ -625,13 +626,10 @@ def delete(
             _run([_append([marked]), _rewrite_row(row.id, marked.body, revision, now, None)])
         else:
             deleted = _revision_row(kind, obj, Revision.EventType.DELETED, revision, now)
-            removed = [_remove_row(row.id)]
             if kind.resource == NAMESPACES:
-                _run(removed)
                 _delete_contents(name, now)
-                removed = []
             quotas_changed, rewrites = _quota_revisions(namespace, changed, last, now)
-            _run([*removed, *rewrites, _append([deleted, *quotas_changed])])
+            _run([_remove_row(row.id), *rewrites, _append([deleted, *quotas_changed])])
         _notify_after_commit()
         return obj
 
