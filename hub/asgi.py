@@ -3,9 +3,10 @@
 Django's ASGI handler gives every request a fresh thread-sensitive context, so the first
 synchronous step of each request (the request_started signal's connection check) starts
 a thread and the end joins it; the signals themselves hop to that thread and back. The
-Kubernetes API's requests (watches aside) and the cached catalog pages need none of that:
-they are served by `ApiFastPathMiddleware.serve` straight from here, the API's pipeline on
-the loop's long-lived worker threads (see `apiserver.server.views`). Everything else, and
+Kubernetes API's requests (watches aside) need no Django request at all: they go from
+here to the pipeline and back as bytes (`apiserver.server.handler`), on the API's
+long-lived worker threads. The cached catalog pages are served by
+`ApiFastPathMiddleware.serve` straight from here. Everything else, and
 anything the lean lane cannot answer, takes Django's usual path; WebSockets are
 `kubectl exec` streams (`apiserver.server.exec`); the synchronous steps of
 a stream (an API watch, a live page's events) run on a few shared threads
@@ -29,7 +30,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 django.setup(set_prefix=False)
 
 from apiserver.server import exec as exec_stream  # noqa: E402
-from apiserver.server import views  # noqa: E402 - after django.setup()
+from apiserver.server import handler, views  # noqa: E402 - after django.setup()
 from apiserver.server.asgi import SharedWatchThreads  # noqa: E402
 from apiserver.server.urls import view_for  # noqa: E402
 from catalog import pagecache  # noqa: E402
@@ -48,6 +49,8 @@ class WarehouseHandler(ASGIHandler):
             await exec_stream.serve(scope, receive, send)
             return
         lane = _lean_lane(scope) if scope["type"] == "http" else None
+        if lane == (views.api, None) and await handler.serve(scope, receive, send):
+            return
         if lane is None:
             await super().__call__(scope, receive, send)
             return

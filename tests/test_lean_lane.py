@@ -142,12 +142,12 @@ def test_worker_threads_keep_a_healthy_connection_between_requests(transactional
 
     def worker() -> None:
         connection.close = lambda: closed.append(True)  # this thread's connection only
-        views._then_check_connections(work)
-        views._then_check_connections(work)
+        views.then_check_connections(work)
+        views.then_check_connections(work)
         assert not closed
         connection.errors_occurred = True
         connection.is_usable = lambda: False
-        views._then_check_connections(lambda: None)
+        views.then_check_connections(lambda: None)
 
     thread = threading.Thread(target=worker)
     thread.start()

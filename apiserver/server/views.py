@@ -102,13 +102,13 @@ async def _in_thread(request: HttpRequest, work: Callable[[ApiRequest], Any], *a
     its own, which check their connections after each request as Django would.
     """
     if getattr(request, "lean_lane", False):
-        run = sync_to_async(_then_check_connections, thread_sensitive=False, executor=_pool())
+        run = sync_to_async(then_check_connections, thread_sensitive=False, executor=api_threads())
         return await run(work, *args)
     return await sync_to_async(work)(*args)
 
 
 @functools.cache
-def _pool() -> ThreadPoolExecutor:
+def api_threads() -> ThreadPoolExecutor:
     """The API's worker threads: more than the loop's default (cores + 4), so a few requests
     waiting on a locked store do not hold up the rest (WAREHOUSE_API_THREADS)."""
     return ThreadPoolExecutor(
@@ -116,7 +116,7 @@ def _pool() -> ThreadPoolExecutor:
     )
 
 
-def _then_check_connections(work: Callable[..., Any], *args: Any) -> Any:
+def then_check_connections(work: Callable[..., Any], *args: Any) -> Any:
     """Run `work`, then close this thread's connections if broken or too old.
 
     CONN_MAX_AGE=0 means "one request" because Django's threads live for one request; these
