@@ -11,9 +11,11 @@ a plural is shared, `group/plural` (`events.k8s.io/events`); their paths come fr
 `catalog.paths`, the one place the app builds REST paths.
 """
 
+import asyncio
+import contextlib
 import copy
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any
@@ -33,6 +35,7 @@ __all__ = [
     "Watch",
     "WatchEvent",
     "collection_path",
+    "nudged_by",
     "object_path",
 ]
 
@@ -136,6 +139,13 @@ class Exchange:
         return meta if isinstance(meta, dict) and not self.is_status else {}
 
     @property
+    def flow(self) -> dict[str, Any] | None:
+        """The request's way through the API server's stages, as plain data for a page:
+        each stage's part (passed, refused, skipped, unreached) and milliseconds."""
+        trail = self.response.trail
+        return trail.as_data() if trail is not None else None
+
+    @property
     def http_request(self) -> str:
         """The raw HTTP text of the request, body pretty-printed for reading."""
         request = self.request
@@ -191,6 +201,11 @@ class Watch:
     def resource_version(self) -> str:
         return self._stream.resource_version
 
+    @property
+    def place(self) -> tuple[str, str | None]:
+        """What it follows: (the kind's storage key, the namespace or None for all)."""
+        return self._stream.kind.resource, self._stream.namespace
+
     def poll(self) -> list[tuple[str, dict]]:
         """(event type, object) pairs, oldest first; 410 Gone raises ApiError (list again)."""
         try:
@@ -202,6 +217,17 @@ class Watch:
         """Stop following; gives back the user's watch seat, if the lane counts them."""
         if self._stream.seat is not None:
             self._stream.seat.release()
+
+
+@contextlib.asynccontextmanager
+async def nudged_by(watches: Iterable[Watch]) -> AsyncIterator[asyncio.Event]:
+    """An event set whenever a change these watches follow is committed, in this process
+    or (through the watch feed's LISTEN on PostgreSQL) another: a synchronous informer
+    waits on it and then polls its watches, instead of polling them on a timer."""
+    from apiserver.endpoints import watch
+
+    async with watch.any_change({w.place for w in watches}) as changed:
+        yield changed
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Running the control plane: one `step` reconciles everything once at a given time.
 
-The loop (`run`) wakes every ~250 ms and steps when a watched kind changed or a kubelet
-timer is due. Like client-go informers, the components LIST each kind once through the
-API server, then WATCH it from the list's resourceVersion through the same front door
-(authenticated, authorized and audited like any client's watch) to keep their cache current.
+The loop (`run`) steps when a watched kind changed (the watch feed tells it at once) or
+a kubelet timer is due (it looks every ~250 ms). Like client-go informers, the components
+LIST each kind once through the API server, then WATCH it from the list's resourceVersion
+through the same front door (authenticated, authorized and audited like any client's
+watch) to keep their cache current.
 """
 
 import asyncio
@@ -11,12 +12,13 @@ import concurrent.futures
 import contextlib
 import logging
 import random
+import time
 from datetime import datetime
 
 from django.db import close_old_connections, connection
 
 from apiserver.accounts import system_user
-from apiserver.client import ApiError, Client, Watch
+from apiserver.client import ApiError, Client, Watch, nudged_by
 from controlplane.clock import Clock, SystemClock
 from controlplane.config import Config
 from controlplane.controllers import WATCHED as CONTROLLED
@@ -31,6 +33,10 @@ log = logging.getLogger("warehouse.controlplane")
 # The kinds the control plane follows, as the client names them: what the scheduler and the
 # kubelets need, then whatever the registered controllers watch.
 WATCHED = tuple(dict.fromkeys(("nodes", "pods", *CONTROLLED)))
+
+# Between nudges the informer reads its watches anyway this often (a lost nudge costs
+# at most this much delay), as client-go's informers resync.
+RESYNC_SECONDS = 10.0
 
 
 class Informer:
@@ -196,14 +202,23 @@ class Driver:
     def __init__(self, plane: ControlPlane) -> None:
         self.plane = plane
         self.pending = False
+        self.synced_at = float("-inf")
 
-    def tick(self) -> bool:
-        """Step if there is anything to do; True when it stepped. Runs on the worker thread."""
+    def tick(self, changed: bool = True) -> bool:
+        """Step if there is anything to do; True when it stepped. Runs on the worker thread.
+
+        The informer reads its watches only when told that something it follows changed
+        (`changed`), and at least every RESYNC_SECONDS in case a nudge was lost, as
+        informers resync; a tick that is neither only looks at the timers.
+        """
         plane = self.plane
         if not plane.started:
             plane.start()
             log.info("control plane started with %d node(s)", len(plane.kubelets))
-        self.pending |= plane.informer.sync()
+        now = time.monotonic()
+        if changed or not plane.informer.watches or now - self.synced_at >= RESYNC_SECONDS:
+            self.synced_at = now
+            self.pending |= plane.informer.sync()
         due = plane.next_due()
         if not self.pending and (due is None or plane.clock.now() < due):
             return False
@@ -220,8 +235,10 @@ async def run(
     """Run the control plane until `stop` is set; the `serve` command's background task.
 
     All database work happens on one worker thread of its own (or the given executor), so
-    it keeps one connection and never blocks the event loop that serves requests. A failed
-    step is logged and retried with a growing pause, never fatal.
+    it keeps one connection and never blocks the event loop that serves requests. Between
+    steps it waits for a change to a kind it watches (pushed by the watch feed, as a watch
+    stream would push it), a timer, or the stop. A failed step is logged and retried with a
+    growing pause, never fatal.
     """
     loop = asyncio.get_running_loop()
     owned = executor is None
@@ -230,25 +247,45 @@ async def run(
     driver = Driver(plane)
     failures = 0
     try:
-        while not stop.is_set():
-            try:
-                await loop.run_in_executor(worker, driver.tick)
-                failures = 0
-            except ApiError as error:
-                failures += 1
-                log.warning("control plane step stopped by the API server: %s", error)
-            except Exception:
-                failures += 1
-                log.exception("control plane step failed")
-                if owned:
-                    await loop.run_in_executor(worker, _reset_connection)
-            pause = plane.config.interval * (1 if not failures else min(2**failures, 40))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=pause)
+        async with contextlib.AsyncExitStack() as listening:
+            changed: asyncio.Event | None = None
+            while not stop.is_set():
+                woken = changed is None or changed.is_set()
+                if changed is not None:
+                    changed.clear()
+                try:
+                    await loop.run_in_executor(worker, driver.tick, woken)
+                    failures = 0
+                except ApiError as error:
+                    failures += 1
+                    log.warning("control plane step stopped by the API server: %s", error)
+                except Exception:
+                    failures += 1
+                    log.exception("control plane step failed")
+                    if owned:
+                        await loop.run_in_executor(worker, _reset_connection)
+                if changed is None and plane.informer.watches:
+                    watches = plane.informer.watches.values()
+                    changed = await listening.enter_async_context(nudged_by(watches))
+                    changed.set()  # whatever was committed before it listened
+                pause = plane.config.interval * (1 if not failures else min(2**failures, 40))
+                await _first_of(stop, changed if not failures else None, pause)
     finally:
         if owned:
             await loop.run_in_executor(worker, _close_connection)
             worker.shutdown(wait=False)
+
+
+async def _first_of(stop: asyncio.Event, changed: asyncio.Event | None, pause: float) -> None:
+    """Wait until `stop` or `changed` is set, or `pause` seconds have gone."""
+    waits = [asyncio.ensure_future(stop.wait())]
+    if changed is not None:
+        waits.append(asyncio.ensure_future(changed.wait()))
+    try:
+        await asyncio.wait(waits, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
 
 
 def _close_connection() -> None:

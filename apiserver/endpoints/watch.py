@@ -37,7 +37,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -820,6 +820,34 @@ def _bookmark(kind: Kind, revision: int, initial_end: bool = False) -> dict[str,
     if initial_end:
         meta["annotations"] = {"k8s.io/initial-events-end": "true"}
     return {"kind": kind.kind, "apiVersion": kind.api_version, "metadata": meta}
+
+
+@contextlib.asynccontextmanager
+async def any_change(places: Iterable[tuple[str, str | None]]) -> AsyncIterator[asyncio.Event]:
+    """An event set at each committed change in any of these (resource, namespace) places,
+    fed by this process's feed like any watch: what a synchronous follower (an informer)
+    waits on, so that it reads when told rather than on a timer."""
+    feed = _feed()
+    changed = asyncio.Event()
+    subscribers = [await feed.subscribe(resource, namespace) for resource, namespace in places]
+
+    async def nudge(subscriber: _Subscriber) -> None:
+        while True:
+            await subscriber.rows.get()
+            while not subscriber.rows.empty():
+                subscriber.rows.get_nowait()
+            subscriber.behind = False  # the follower reads the log itself, from its cursor
+            changed.set()
+
+    tasks = [asyncio.ensure_future(nudge(subscriber)) for subscriber in subscribers]
+    try:
+        yield changed
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for subscriber in subscribers:
+            feed.unsubscribe(subscriber)
 
 
 @contextlib.asynccontextmanager

@@ -13,6 +13,7 @@ from apiserver.accounts import system_user
 from apiserver.client import Client
 from apiserver.models import ClusterUser
 from apiserver.registry import kinds
+from controlplane import runner
 from controlplane.clock import FakeClock
 from controlplane.config import Config
 from controlplane.kubelet import Timing
@@ -118,3 +119,57 @@ async def _in_thread(function):
             connection.close()
 
     return await asyncio.to_thread(call)
+
+
+def test_a_tick_without_a_nudge_reads_nothing_until_the_resync_is_due(
+    catalog, django_assert_num_queries, monkeypatch
+):
+    plane, clock, shopper = _plane()
+    driver = Driver(plane)
+    while driver.tick():
+        pass
+    shopper.create("pods", pod_manifest("web"), "alice")
+
+    with django_assert_num_queries(0):
+        assert not driver.tick(changed=False)  # not told: the new Pod waits
+
+    monkeypatch.setattr(runner, "RESYNC_SECONDS", 0.0)
+    assert driver.tick(changed=False)  # the resync reads the watches anyway
+    assert shopper.get("pods", "web", "alice")["spec"]["nodeName"] == "node-1"
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="the in-memory test database locks tables across threads; file SQLite uses WAL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_loop_acts_on_a_change_when_told_and_reads_nothing_while_idle(catalog, monkeypatch):
+    """With a timer far longer than the test, only the watch feed's nudge can bring the
+    scheduler to the new Pod; and while nothing changes, the informer is never read."""
+    plane, clock, shopper = _plane()
+    plane.config = Config(nodes=1, timing=Timing(step=1), interval=30.0)
+    reads = []
+    sync = runner.Informer.sync
+    monkeypatch.setattr(runner.Informer, "sync", lambda self: reads.append(1) or sync(self))
+    monkeypatch.setattr(runner, "RESYNC_SECONDS", 3600.0)
+
+    async def scenario() -> tuple[int, dict]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run(stop, plane))
+        await _until(lambda: plane.started, bool)
+        await asyncio.sleep(1.0)  # settle: its own writes nudge it once more
+        before = len(reads)
+        await asyncio.sleep(1.0)  # nothing to tell
+        idle_reads = len(reads) - before
+        await _in_thread(lambda: shopper.create("pods", pod_manifest("web"), "alice"))
+        pod = await _until(
+            lambda: shopper.get("pods", "web", "alice"), lambda p: p["spec"].get("nodeName")
+        )
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+        return idle_reads, pod
+
+    idle_reads, pod = asyncio.run(scenario())
+
+    assert idle_reads == 0
+    assert pod["spec"]["nodeName"] == "node-1"
