@@ -29,6 +29,7 @@ from django.urls import set_script_prefix
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 django.setup(set_prefix=False)
 
+from apiserver import flags  # noqa: E402
 from apiserver.server import exec as exec_stream  # noqa: E402
 from apiserver.server import handler, views  # noqa: E402 - after django.setup()
 from apiserver.server.asgi import SharedWatchThreads  # noqa: E402
@@ -87,7 +88,7 @@ def _lean_lane(scope) -> tuple | None:
     view = view_for(path)
     if view is views.api:
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-        return None if query.get("watch") in ("true", "1") else (view, None)
+        return None if query.get("watch") in flags.TRUE else (view, None)
     if view is not None:
         return view, None
     if scope["method"] != "GET" or scope.get("query_string"):

@@ -78,7 +78,7 @@ def test_api_requests_take_the_lean_lane(path, query):
     assert _lean_lane(_scope(path, query=query)) == (views.api, None)
 
 
-@pytest.mark.parametrize("query", [b"watch=true", b"watch=1&resourceVersion=5"])
+@pytest.mark.parametrize("query", [b"watch=true", b"watch=1&resourceVersion=5", b"watch=True"])
 def test_watches_take_djangos_path(query):
     assert _lean_lane(_scope("/api/v1/namespaces/alice/configmaps", query=query)) is None
 

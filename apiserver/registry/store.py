@@ -399,7 +399,13 @@ def get(kind: Kind, namespace: str, name: str) -> dict[str, Any]:
 
 
 def list_objects(kind: Kind, namespace: str | None) -> tuple[list[dict[str, Any]], int]:
-    """Every object of a kind (in one namespace, or all), ordered like etcd keys.
+    """Every object of a kind (in one namespace, or all), ordered like etcd keys."""
+    texts, revision = list_texts(kind, namespace)
+    return [json.loads(text) for text in texts], revision
+
+
+def list_texts(kind: Kind, namespace: str | None) -> tuple[list[str], int]:
+    """The same objects as the JSON text they are stored as, and the list's revision.
 
     The revision is read before the rows, without a transaction (on SQLite one would take
     the write lock): a watch started from it may repeat a change, but never misses one.
@@ -413,7 +419,7 @@ def list_objects(kind: Kind, namespace: str | None) -> tuple[list[dict[str, Any]
     with connection.cursor() as cursor:
         cursor.execute(sql + " ORDER BY namespace, name", params)
         bodies = cursor.fetchall()
-    return [json.loads(body) for (body,) in bodies], revision
+    return [body for (body,) in bodies], revision
 
 
 def create(kind: Kind, obj: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:

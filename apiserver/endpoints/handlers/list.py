@@ -29,6 +29,10 @@ def _encode_continue(start: str, revision: int) -> str:
     return base64.urlsafe_b64encode(raw).decode()
 
 
+# Query parameters that choose which items a list holds.
+SELECTING = ("labelSelector", "fieldSelector", "continue")
+
+
 def select(kind: Kind, objects: list[dict[str, Any]], query: dict[str, str]) -> list[dict]:
     """Apply labelSelector and fieldSelector to a list of objects."""
     label_terms = parse_labels(query.get("labelSelector", ""))
@@ -72,7 +76,14 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
         headers["etag"] = etag = namespace_etag(target.namespace)
         if _etag_matches(condition, etag):
             return ApiResponse(304, None, headers)
-    objects, revision = store.list_objects(kind, target.namespace)
+    if common.wants_table(request) or any(request.query.get(name) for name in SELECTING):
+        objects, revision = store.list_objects(kind, target.namespace)
+    else:
+        texts, revision = store.list_texts(kind, target.namespace)
+        limit = request.query.get("limit", "")
+        if not (limit.isascii() and limit.isdigit() and 0 < int(limit) < len(texts)):
+            return StoredList(kind, texts, revision, headers)
+        objects = [json.loads(text) for text in texts]
     objects = [common.served(kind, o) for o in select(kind, objects, request.query)]
     meta: dict[str, Any] = {"resourceVersion": str(revision)}
     start = request.query.get("continue")
@@ -95,6 +106,51 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
         "items": objects,
     }
     return ApiResponse(200, body, headers)
+
+
+class StoredList(ApiResponse):
+    """A plain list (no selector, paging or Table): its items stay the JSON text they are
+    stored as until someone reads `body`. Sent over HTTP, each item in the version asked
+    for goes out as stored, spliced into the list, so a list is not parsed and encoded
+    again on its way out; an item that needs converting is converted as usual."""
+
+    def __init__(self, kind: Kind, texts: list[str], revision: int, headers: dict) -> None:
+        self._kind, self._texts, self._revision = kind, texts, revision
+        self._parsed: dict[str, Any] | None = None
+        super().__init__(200, None, headers)
+
+    @property
+    def body(self) -> dict[str, Any]:
+        if self._parsed is None:
+            items = [common.served(self._kind, json.loads(text)) for text in self._texts]
+            self._parsed = {**self._head(), "items": items}
+        return self._parsed
+
+    @body.setter
+    def body(self, value: dict[str, Any] | None) -> None:
+        if value is not None:
+            self._parsed = value
+
+    def content(self) -> bytes:
+        if self._parsed is not None:
+            return super().content()
+        kind = self._kind
+        as_stored = '{"apiVersion":' + json.dumps(kind.api_version) + ","
+        items = [
+            text
+            if text.startswith(as_stored)
+            else store.dumps(common.served(kind, json.loads(text)))
+            for text in self._texts
+        ]
+        head = store.dumps(self._head())
+        return f'{head[:-1]},"items":[{",".join(items)}]}}'.encode()
+
+    def _head(self) -> dict[str, Any]:
+        return {
+            "kind": f"{self._kind.kind}List",
+            "apiVersion": self._kind.api_version,
+            "metadata": {"resourceVersion": str(self._revision)},
+        }
 
 
 def _key(obj: dict[str, Any]) -> str:
