@@ -9,6 +9,10 @@ and leaving an audit record. Each gate is a small module under `filters/`; what 
 after the gates is one handler per verb under `endpoints/handlers/`; admission runs inside
 the writing handlers as the chain under `admission/`; the store and each kind's strategy
 live under `registry/`. A store commit wakes the watchers (`endpoints/watch.py`).
+
+The stages are defined once, in `flow.py`: each request notes which it entered and when
+(`Prepared.marks`), and its response carries the result as a `flow.Trail`, which the
+pages draw as the chapter's figure.
 """
 
 import contextlib
@@ -17,7 +21,7 @@ import time
 
 from django.db import OperationalError
 
-from apiserver import errors
+from apiserver import admission, errors, flow
 from apiserver.endpoints import discovery, openapiv2
 from apiserver.endpoints import watch as streams
 from apiserver.endpoints.handlers import HANDLERS, auditevents, connect, reviews
@@ -48,8 +52,16 @@ log = logging.getLogger(__name__)
 CREATED_ONLY = ("binding", "token", "exec", "attach", "portforward")
 
 
+def _enter(prepared: Prepared, stage: int) -> None:
+    """Note that the request reached `stage` now (a stage's index in `flow.STAGES`)."""
+    marks = prepared.marks
+    marks.append(stage)
+    marks.append(time.perf_counter())
+
+
 def _admit_lane(request: ApiRequest, prepared: Prepared) -> None:
     """Priority and fairness: the caller's lane, any classroom fault, then its rate limit."""
+    _enter(prepared, flow.FAIRNESS)
     lane = fairness.lane_for(prepared.user)
     prepared.lane = lane
     try:
@@ -77,22 +89,32 @@ def prepare(request: ApiRequest, into: Prepared | None = None) -> Prepared:
         prepared.target = Route(document="version")
         _admit_lane(request, prepared)
         return prepared
+    _enter(prepared, flow.AUTHENTICATION)
     try:
         prepared.user = request.user = authenticate(request)
     except errors.ApiError:
         # No working credentials: the catch-all lane's buckets (this address's and the
         # lane's) say whether it even gets its 401, so a flood of bad tokens costs little.
         _admit_lane(request, prepared)
+        _enter(prepared, flow.AUTHENTICATION)
         raise
     _admit_lane(request, prepared)
-    prepared.target = target = route(request.path)
-    prepared.verb = verb = verb_for(request.method, target, request.query)
-    if target.document and request.method != "GET":
-        raise errors.method_not_allowed()
-    if target.kind is not None and verb not in target.kind.verbs and not target.subresource:
-        raise errors.method_not_allowed()
-    if target.subresource and (verb == "create") != (target.subresource in CREATED_ONLY):
-        raise errors.method_not_allowed()
+    _enter(prepared, flow.REQUEST_INFO)
+    try:
+        prepared.target = target = route(request.path)
+        prepared.verb = verb = verb_for(request.method, target, request.query)
+        if target.document and request.method != "GET":
+            raise errors.method_not_allowed()
+        if target.kind is not None and verb not in target.kind.verbs and not target.subresource:
+            raise errors.method_not_allowed()
+        if target.subresource and (verb == "create") != (target.subresource in CREATED_ONLY):
+            raise errors.method_not_allowed()
+    except errors.ApiError:
+        # kube-apiserver's 404 or 405 for what it does not serve comes from behind the
+        # gates, where the registry is consulted.
+        _enter(prepared, flow.STORE)
+        raise
+    _enter(prepared, flow.AUTHORIZATION)
     authorize(prepared.user, verb, target, request.path)
     return prepared
 
@@ -115,17 +137,43 @@ def _dispatch(request: ApiRequest, prepared: Prepared) -> ApiResponse:
 
 def _arrived(request: ApiRequest) -> tuple[float, Prepared]:
     """When a request came and who sent it (kubectl, a browser...), before any gate."""
+    started = time.perf_counter()
     if not request.client:
         request.client = guess_client(request.headers.get("user-agent", ""))
-    return time.perf_counter(), Prepared()
+    return started, Prepared(marks=[flow.REQUEST_INFO, started])
+
+
+def _audited(
+    request: ApiRequest,
+    prepared: Prepared,
+    response: ApiResponse,
+    started: float,
+    admitted: float | None = None,
+) -> ApiResponse:
+    """Write the audit row, then give the response the request's way through the stages.
+
+    The stage that refused is the one the request was in when it was turned away; past
+    the gates (the handler), the status code says whether admission or the store spoke.
+    """
+    marks = prepared.marks
+    refused_at = None
+    if response.status >= 400:
+        refused_at = int(marks[-2])
+        if refused_at == flow.STORE:
+            refused_at = flow.refused_after_gates(response.status)
+    _enter(prepared, flow.AUDIT)
+    audit.record(request, prepared, response.status, started)
+    _enter(prepared, flow.END)
+    response.trail = flow.Trail(marks, response.status, refused_at, request.method, admitted)
+    return response
 
 
 def _refused(
     request: ApiRequest, prepared: Prepared, error: errors.ApiError, started: float
 ) -> ApiResponse:
     """A stream that will not open: audited, and answered as a Status."""
-    audit.record(request, prepared, error.code, started)
-    return ApiResponse(error.code, error.status(), error.headers)
+    response = ApiResponse(error.code, error.status(), error.headers)
+    return _audited(request, prepared, response, started)
 
 
 def open_watch(request: ApiRequest, first_reads: bool = False) -> streams.Follower | ApiResponse:
@@ -188,9 +236,12 @@ def open_exec(request: ApiRequest) -> connect.ExecSession | ApiResponse:
 def handle(request: ApiRequest) -> ApiResponse:
     """Run one request through the whole pipeline; never raises, always answers."""
     started, prepared = _arrived(request)
+    admission.clock.seconds = None
     try:
         prepare(request, prepared)
+        _enter(prepared, flow.FAIRNESS)  # a seat in flight, or a short wait in line
         with fairness.in_flight(fairness.Lane(prepared.lane)):
+            _enter(prepared, flow.STORE)
             response = _dispatch(request, prepared)
         crds.follow(prepared.target.kind, prepared.verb, response.status)
         authorizer.follow(prepared.target.kind, prepared.verb, response.status)
@@ -206,5 +257,4 @@ def handle(request: ApiRequest) -> ApiResponse:
         log.exception("unexpected error serving %s %s", request.method, request.path)
         error = errors.internal()
         response = ApiResponse(error.code, error.status())
-    audit.record(request, prepared, response.status, started)
-    return response
+    return _audited(request, prepared, response, started, admission.clock.seconds)

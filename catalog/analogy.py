@@ -1,8 +1,11 @@
 """The Amazon side of the catalog, written in our own words.
 
 Each API group is a department; each kind is a product with a line on what sort of
-stuff it is, where the shop analogy holds, and where it breaks.
+stuff it is, where the shop analogy holds, and where it breaks. `PAIRINGS` is the analogy
+as a whole, for the map drawn on the store front and in the first lesson.
 """
+
+from dataclasses import dataclass
 
 DEPARTMENTS: dict[str, tuple[str, str]] = {
     "": (
@@ -683,3 +686,54 @@ def product(group: str, kind: str) -> tuple[str, str, str]:
         "Nothing is shipped: ordering it only writes down what you want, and some program "
         "in the cluster has to read that record and act on it.",
     )
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """One line of the analogy map: a shop idea, its Kubernetes counterpart, and where the
+    comparison stops being true."""
+
+    shop: str
+    kube: str
+    breaks: str
+
+
+# The whole analogy, drawn on the store front and in the first lesson.
+PAIRINGS: tuple[Pairing, ...] = (
+    Pairing(
+        "Stuff for sale",
+        "Resources and the objects made from them",
+        "Nothing is handed over and forgotten: an object is a wish that stays on record, and "
+        "for most kinds a controller keeps working to make it true for as long as it exists.",
+    ),
+    Pairing(
+        "The warehouse: the catalog of everything stocked",
+        "The API: kinds, sorted into API groups and versions",
+        "One kind can be served at several versions at once, and the same stored object reads "
+        "differently through each; a shop item has a single label.",
+    ),
+    Pairing(
+        "The Amazon website",
+        "The API server, the one front door",
+        "The API server ships nothing itself: it checks each request and records it, and "
+        "the scheduler, kubelets and controllers do the work.",
+    ),
+    Pairing(
+        "Your browser",
+        "kubectl, or any other client",
+        "The shop's own staff come in through the same door: the scheduler, kubelets and "
+        "controllers are clients too, each with its own identity and permissions.",
+    ),
+    Pairing(
+        "Third-party sellers",
+        "CustomResourceDefinitions",
+        "A CustomResourceDefinition lists a new kind but brings nobody to deliver it: until "
+        "someone runs a controller for it, its objects are only stored.",
+    ),
+    Pairing(
+        "Tracking your order",
+        "Watching an object",
+        "A watch sends changes, not the whole story: a client that falls too far behind gets "
+        "410 Gone and must list everything again.",
+    ),
+)

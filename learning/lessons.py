@@ -47,6 +47,9 @@ class Step:
     params: dict[str, Any] = field(default_factory=dict, hash=False)
     hints: tuple[str, ...] = ()
     coming: str = ""
+    # The API server's stage the step teaches (a key of `apiserver.flow.STAGES`), drawn
+    # picked out on the request-flow figure beside it; "" for none.
+    gate: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class Lesson:
     steps: tuple[Step, ...]
     links: tuple[Link, ...] = ()
     number: int = 0
+    # A drawn figure shown after the text: "analogy-map" is the only one so far.
+    figure: str = ""
 
     def step(self, slug: str) -> Step | None:
         return next((s for s in self.steps if s.slug == slug), None)
@@ -82,6 +87,7 @@ def _lesson(number: int, raw: dict[str, Any]) -> Lesson:
                 params=dict(s.get("params") or {}),
                 hints=tuple(s.get("hints") or ()),
                 coming=s.get("coming", ""),
+                gate=s.get("gate", ""),
             )
             for s in raw.get("steps", [])
         ),
@@ -91,6 +97,7 @@ def _lesson(number: int, raw: dict[str, Any]) -> Lesson:
             if _local(str(link.get("url", "")))
         ),
         number=number,
+        figure=str(raw.get("figure", "")),
     )
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("learn/workshops/", views.workshop_list, name="workshops"),
     path("learn/workshops/<str:code>/", views.dashboard, name="dashboard"),
     path("learn/workshops/<str:code>/events/", views.dashboard_events, name="dashboard-events"),
+    path("learn/workshops/<str:code>/big-screen/", views.big_screen, name="big-screen"),
     path("learn/workshops/<str:code>/toggle/", views.toggle, name="toggle"),
     path("learn/workshops/<str:code>/require-code/", views.require_code, name="require-code"),
     path("learn/workshops/<str:code>/learners/<int:learner_id>/reset/", views.reset, name="reset"),

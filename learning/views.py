@@ -39,7 +39,7 @@ from learning.models import (
     QuizAttempt,
     Workshop,
 )
-from shop import live
+from shop import flowfigure, live
 from shop.api import collection_path
 from shop.learners import current_learner, learner_required
 
@@ -241,6 +241,8 @@ def _traffic_context(traffic: Traffic, mine: bool) -> dict[str, Any]:
         "counts": counts,
         "busiest": max((c["count"] for c in counts), default=0) or 1,
         "feed": feed,
+        # The same rows on the request-flow figure: each from its client to where it stopped.
+        "board": flowfigure.for_traffic(feed, "station-board"),
         "feed_url": reverse("learning:grand-central") + ("?mine=1" if mine else ""),
     }
 
@@ -561,6 +563,22 @@ def dashboard(request: HtmxHttpRequest, code: str) -> HttpResponse:
     if request.htmx:
         template += "#board"
     return render(request, template, context)
+
+
+@require_GET
+@instructor_only
+def big_screen(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    """The join code for the projector: huge, with the join link and its QR code, so a
+    room can join from across the hall; only the workshop's instructor may put it up."""
+    workshop = _own_workshop(request, code)
+    link = workshops.join_link(request, workshop)
+    context = {
+        "workshop": workshop,
+        "join_link": link,
+        "join_url": request.build_absolute_uri(reverse("learning:join")),
+        "qr_svg": workshops.join_qr_svg(link),
+    }
+    return render(request, "learning/big_screen.html", context)
 
 
 def _streamed_workshop(request: HttpRequest, code: str) -> Workshop | HttpResponse:

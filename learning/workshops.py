@@ -5,13 +5,17 @@ in through `shop.learners.sign_in`, so the shop pages know them at once. The ins
 on the cluster as a `ClusterUser` with the instructor role, through the same API pipeline.
 """
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import segno
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
 from apiserver import accounts, readmodel
@@ -236,3 +240,42 @@ def panels(request: HttpRequest, workshop: Workshop) -> list[dict[str, Any]]:
         if context is not None:
             shown.append({"template": panel.template, "context": context})
     return shown
+
+
+def join_link(request: HttpRequest, workshop: Workshop) -> str:
+    """The join page's full address, carrying the code unless learners must type it."""
+    url = request.build_absolute_uri(reverse("learning:join"))
+    return url if workshop.code_required else f"{url}?code={workshop.code}"
+
+
+# The QR code's modules are one SVG unit each, with the four-module quiet zone the
+# standard asks for; CSS sizes it, so it stays sharp on any projector.
+QR_SCALE = 1
+QR_BORDER = 4
+QR_INK = "#000"
+
+
+def join_qr_svg(url: str, element_id: str = "join-qr") -> SafeString:
+    """`url` as a QR code in inline SVG, named by its <title> for screen readers.
+
+    segno draws the modules in black; they are switched to currentColor so the page's
+    colours (dark-on-light in both schemes, as phone cameras expect) decide.
+    """
+    svg = segno.make(url, micro=False).svg_inline(
+        scale=QR_SCALE,
+        border=QR_BORDER,
+        dark=QR_INK,
+        title=f"QR code that opens {url}",
+        svgclass="qr",
+        lineclass="qr__modules",
+        omitsize=True,
+    )
+    svg = svg.replace(f'stroke="{QR_INK}"', 'stroke="currentColor"', 1)
+    svg = svg.replace("<title>", f'<title id="{element_id}-title">', 1)
+    svg = re.sub(
+        r"^<svg ",
+        f'<svg id="{element_id}" role="img" aria-labelledby="{element_id}-title" ',
+        svg,
+        count=1,
+    )
+    return mark_safe(svg)  # segno escapes the title; the rest is its own markup

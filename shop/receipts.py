@@ -105,6 +105,8 @@ def make_ticket(
         "http_request": exchange.http_request,
         "http_response": exchange.http_response,
         "kubectl": kubectl,
+        # Its way through the API server's stages, drawn on the receipt (plain data).
+        "flow": exchange.flow,
     }
 
 

@@ -200,6 +200,23 @@ def _deployment_status(deploy: dict[str, Any]) -> Status:
     return Status("In the warehouse", f"{ready}/{wanted} ready")
 
 
+def _replicaset_status(rs: dict[str, Any]) -> Status:
+    """Like `kubectl get replicasets`' READY column: ready Pods out of spec.replicas."""
+    wanted = _int(_spec(rs).get("replicas", 1))
+    status = _status(rs)
+    ready, current = _int(status.get("readyReplicas")), _int(status.get("replicas"))
+    observed = _int(status.get("observedGeneration")) >= _int(_meta(rs).get("generation"))
+    if _meta(rs).get("deletionTimestamp"):
+        return Status("Cancelled", "Terminating", "gone")
+    if observed and ready >= wanted and current == wanted:
+        return Status("Delivered", f"{ready}/{wanted} ready", "ok", final=True)
+    if _condition(rs, "ReplicaFailure").get("status") == "True":
+        return Status("Delayed", f"{ready}/{wanted} ready", "problem")
+    if current or ready:
+        return Status("Out for delivery", f"{ready}/{wanted} ready")
+    return Status("In the warehouse", f"{ready}/{wanted} ready")
+
+
 def _job_status(job: dict[str, Any]) -> Status:
     status = _status(job)
     completions = _int(_spec(job).get("completions", 1))
@@ -303,6 +320,8 @@ def status_of(kind: str, obj: dict[str, Any], endpoints: dict[str, Any] | None =
         return _pod_status(obj)
     if kind == "Deployment":
         return _deployment_status(obj)
+    if kind == "ReplicaSet":
+        return _replicaset_status(obj)
     if kind == "Job":
         return _job_status(obj)
     if kind == "Service":
@@ -350,6 +369,7 @@ def _owned_by(obj: dict[str, Any], uids: set[str]) -> bool:
 # Kinds whose Pods (found by their selector) the tracking page reads along.
 WORKLOADS = {
     ("apps", "Deployment"),
+    ("apps", "ReplicaSet"),
     ("batch", "Job"),
     ("apps", "StatefulSet"),
     ("apps", "DaemonSet"),
@@ -754,6 +774,26 @@ def _deployment_steps(
     return steps
 
 
+def _replicaset_steps(
+    rs: dict[str, Any], related: Related, events: dict[str, list[dict[str, Any]]]
+) -> list[Step]:
+    """A ReplicaSet makes its Pods itself: no packing step, straight to the count."""
+    wanted = _int(_spec(rs).get("replicas", 1))
+    steps = _count_steps(related.pods, wanted, events)
+    ready = _int(_status(rs).get("readyReplicas"))
+    final = _replicaset_status(rs).final
+    steps.append(
+        Step(
+            "Delivered",
+            f"{ready}/{wanted} ready (readyReplicas)",
+            "Every Pod it owns is Running and Ready" if final else "",
+            max((s.when for s in steps if s.when), default=None) if final else None,
+            DONE if final else WAITING,
+        )
+    )
+    return steps
+
+
 def _job_steps(
     job: dict[str, Any], related: Related, events: dict[str, list[dict[str, Any]]]
 ) -> list[Step]:
@@ -1076,6 +1116,11 @@ CAVEATS: dict[str, list[str]] = {
         "Changing the order (the Pod template) does not alter parcels already delivered: "
         "a new ReplicaSet is packed and the old Pods are swapped out one by one.",
     ],
+    "ReplicaSet": [
+        "A ReplicaSet is a shelf kept at a fixed count: it makes or removes Pods until the "
+        "number matching its selector is right, but it never changes the Pods it already has "
+        "when its template changes. A Deployment usually owns it and does that part.",
+    ],
     "Job": [
         "For a Job, 'delivered' means the work is done and its Pods have stopped on purpose; "
         "a parcel does not disappear once you open it, but a finished Job's Pods are idle.",
@@ -1120,6 +1165,8 @@ def timeline(kind: str, obj: dict[str, Any], related: Related, now: datetime) ->
         steps += _pod_steps(obj, events)
     elif kind == "Deployment":
         steps += _deployment_steps(obj, related, events)
+    elif kind == "ReplicaSet":
+        steps += _replicaset_steps(obj, related, events)
     elif kind == "Job":
         steps += _job_steps(obj, related, events)
     elif kind == "Service":

@@ -24,7 +24,7 @@ from apiserver import limits, readmodel
 from apiserver.accounts import ClusterUser
 from apiserver.server.kubeconfig import api_url, kubeconfig_for
 from catalog.models import ResourceKind
-from shop import api, kubectl, live, receipts, tracking
+from shop import api, kubectl, live, receipts, tracker, tracking
 from shop.forms import LearnerForm, OrderForm, PodChoiceForm
 from shop.learners import (
     FrontDoorClosed,
@@ -610,6 +610,7 @@ def _track_context(
     exchange = snapshot.exchange
     track_url = _track_url(kind, namespace, name)
     line: tracking.Timeline | None = None
+    family: tracker.Node | None = None
     object_yaml = ""
     remembered = False
     if exchange.ok:
@@ -620,6 +621,7 @@ def _track_context(
             _tracked_kind(kind), exchange.body, snapshot.related, timezone.now()
         )
         remembered = _remember(memory, key, line)
+        family = tracker.tree(_tracked_kind(kind), exchange.body, snapshot.related)
         body = api.redact_secret(exchange.body) if _is_secret(kind) else exchange.body
         object_yaml = yaml.safe_dump(body, sort_keys=False, default_flow_style=False)
         status = line.status
@@ -639,6 +641,8 @@ def _track_context(
         "status": status,
         "final": status.final or state == "forbidden",
         "line": line,
+        "tracker": _tracker(kind, state, line, exchange, snapshot.related),
+        "tree": family,
         "message": exchange.message,
         "http_status": exchange.status,
         "calls": snapshot.calls,
@@ -649,6 +653,22 @@ def _track_context(
         "remembered": remembered,
         "log": _pod_log(learner, kind, namespace, name, exchange.body) if state == "ok" else None,
     }
+
+
+def _tracker(
+    kind: ResourceKind,
+    state: str,
+    line: tracking.Timeline | None,
+    exchange: api.Exchange,
+    related: tracking.Related,
+) -> tracker.Tracker | None:
+    """The progress bar: from the live timeline, or from the last one seen once it is gone."""
+    if line is None:
+        return None
+    obj = exchange.body if state == "ok" else None
+    return tracker.build(
+        _tracked_kind(kind), line, timezone.now(), obj, related, gone=state == "gone"
+    )
 
 
 # How many of a container's last lines the tracking page shows.

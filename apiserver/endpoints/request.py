@@ -8,11 +8,14 @@ import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from apiserver.models import ClusterUser
 from apiserver.registry.store import dumps
+
+if TYPE_CHECKING:
+    from apiserver.flow import Trail
 
 JSON = "application/json"
 
@@ -60,6 +63,8 @@ class ApiResponse:
     raw: bytes | None = None  # a body that is not JSON (a container's log)
     # What follows the body, for as long as it lasts (`kubectl logs -f`): served as a stream.
     more: Callable[[], AsyncIterator[bytes]] | None = None
+    # The request's way through the pipeline's stages, for pages; never sent over HTTP.
+    trail: "Trail | None" = field(default=None, repr=False, compare=False)
 
     def content(self) -> bytes:
         if self.raw is not None:

@@ -5,7 +5,7 @@ gate looks at the request: every later stage reads them from here.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from apiserver import errors, flags
 from apiserver.filters.fairness import Lane
@@ -133,3 +133,6 @@ class Prepared:
     target: Route | None = None
     verb: str = ""
     lane: str = Lane.CATCH_ALL
+    # The stages entered and when: a stage's index in `apiserver.flow.STAGES`, then its
+    # `perf_counter()`, in turn (the request flow's figure is drawn from them).
+    marks: list[float] = field(default_factory=list)

@@ -57,7 +57,7 @@ def test_unexpected_errors_become_a_500_status(alice, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("apiserver.registry.store.list_objects", explode)
+    monkeypatch.setattr("apiserver.registry.store.list_texts", explode)
     response = handle(ApiRequest("GET", PODS, user=alice))
     assert response.status == 500
     assert response.body["reason"] == "InternalError"

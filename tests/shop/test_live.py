@@ -144,7 +144,8 @@ def test_the_tracking_stream_sends_the_order_then_each_change(alice, web):
     assert added["event"] == "ADDED"
     # The resume point is the list's own, at or after the Pod (its quota usage follows it).
     assert int(added["id"]) >= int(web)
-    assert added["data"].lstrip().startswith('<section id="timeline"')
+    assert added["data"].lstrip().startswith('<div class="tracker-layout">')
+    assert '<section id="tracker"' in added["data"] and '<section id="timeline"' in added["data"]
     assert 'id="current-step"' in added["data"]
     assert _lines(added["data"]) == [("ADDED", web)]
     assert modified["event"] == "MODIFIED"

@@ -88,7 +88,9 @@ def test_a_new_pod_is_tracked_from_the_post_to_running_and_ready(alice, plane):
     fragment = delivered.content.decode()
     assert delivered.status_code == 286
     assert "<html" not in fragment
-    assert fragment.lstrip().startswith('<section id="timeline"')
+    assert fragment.lstrip().startswith('<div class="tracker-layout">')
+    assert '<section id="tracker"' in fragment and 'data-stop="delivered"' in fragment
+    assert '<section id="timeline"' in fragment
     assert 'data-final="true"' in fragment
     assert steps(delivered)[-1] == ("Delivered", "Running and Ready", "done")
     assert delivered.context["status"] == tracking.Status(
