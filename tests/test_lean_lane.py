@@ -4,18 +4,17 @@ API requests (watches aside) and cached catalog pages are served straight from t
 handler with the headers every page gets; everything else takes Django's usual path.
 """
 
-import asyncio
 import gzip
 import threading
 
 import pytest
-from django.core import signals
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from apiserver.registry import kinds
 from apiserver.server import views
 from catalog import pagecache
-from hub.asgi import _lean_lane, application
+from hub.asgi import _lean_lane
+from tests.asgi import serve
 
 
 @pytest.fixture
@@ -43,31 +42,8 @@ def _scope(path: str, method: str = "GET", query: bytes = b"", headers=()) -> di
 
 
 def _serve(scope: dict) -> tuple[int, dict[bytes, bytes], bytes]:
-    """One request through the ASGI application, as uvicorn would send it."""
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        if not sent and not getattr(receive, "done", False):
-            receive.done = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await asyncio.sleep(60)
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    # As Django's test clients do: the test thread's connection is the test's, which the
-    # end of a request must not check from inside the event loop.
-    for signal in (signals.request_started, signals.request_finished):
-        signal.disconnect(close_old_connections)
-    try:
-        asyncio.run(application(scope, receive, send))
-    finally:
-        for signal in (signals.request_started, signals.request_finished):
-            signal.connect(close_old_connections)
-    start, *bodies = sent
-    headers = {name.lower(): value for name, value in start["headers"]}
-    return start["status"], headers, b"".join(m.get("body", b"") for m in bodies)
+    status, headers, body = serve(scope)
+    return status, {name.lower(): value for name, value in headers}, body
 
 
 @pytest.mark.parametrize(

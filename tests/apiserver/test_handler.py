@@ -8,12 +8,10 @@ import asyncio
 import json
 
 import pytest
-from django.core import signals
-from django.db import close_old_connections
 
 from apiserver.server import handler
-from hub.asgi import application
 from tests.apiserver.conftest import _user
+from tests.asgi import serve
 
 CONFIGMAPS = "/api/v1/namespaces/alice/configmaps"
 
@@ -41,40 +39,12 @@ def _scope(method: str, path: str, query: bytes = b"", headers=(), host=b"127.0.
     }
 
 
-def _serve(scope: dict, chunks=(b"",)) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """One request through the ASGI application, its body in these chunks."""
-    messages = [
-        {"type": "http.request", "body": chunk, "more_body": index < len(chunks) - 1}
-        for index, chunk in enumerate(chunks)
-    ]
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        if messages:
-            return messages.pop(0)
-        await asyncio.sleep(60)
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    for signal in (signals.request_started, signals.request_finished):
-        signal.disconnect(close_old_connections)
-    try:
-        asyncio.run(application(scope, receive, send))
-    finally:
-        for signal in (signals.request_started, signals.request_finished):
-            signal.connect(close_old_connections)
-    start, *bodies = sent
-    return start["status"], start["headers"], b"".join(m.get("body", b"") for m in bodies)
-
-
 def _bearer(user) -> tuple[bytes, bytes]:
     return (b"authorization", f"Bearer {user.token}".encode())
 
 
 def test_a_list_is_answered_with_the_pages_security_headers(alice):
-    status, headers, body = _serve(_scope("GET", CONFIGMAPS, headers=[_bearer(alice)]))
+    status, headers, body = serve(_scope("GET", CONFIGMAPS, headers=[_bearer(alice)]))
 
     assert status == 200
     named = {name.lower(): value for name, value in headers}
@@ -91,7 +61,7 @@ def test_a_body_sent_in_pieces_is_read_whole(alice):
     ).encode()
     headers = [_bearer(alice), (b"content-type", b"application/json")]
 
-    status, _, body = _serve(
+    status, _, body = serve(
         _scope("POST", CONFIGMAPS, headers=headers), chunks=(manifest[:10], manifest[10:])
     )
 
@@ -106,7 +76,7 @@ def test_a_header_sent_twice_reaches_the_pipeline_joined(alice):
         (b"accept", b"application/json"),
     ]
 
-    status, _, body = _serve(_scope("GET", CONFIGMAPS, headers=[_bearer(alice), *accepts]))
+    status, _, body = serve(_scope("GET", CONFIGMAPS, headers=[_bearer(alice), *accepts]))
 
     assert status == 200
     assert json.loads(body)["kind"] == "Table"
@@ -116,7 +86,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(alice, settings):
     settings.WAREHOUSE_MAX_BODY_BYTES = 100
     headers = [_bearer(alice), (b"content-length", b"5000")]
 
-    status, _, body = _serve(_scope("POST", CONFIGMAPS, headers=headers), chunks=(b"x" * 5000,))
+    status, _, body = serve(_scope("POST", CONFIGMAPS, headers=headers), chunks=(b"x" * 5000,))
 
     assert status == 413
     assert json.loads(body)["reason"] == "RequestEntityTooLarge"
@@ -125,7 +95,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(alice, settings):
 def test_a_body_over_the_limit_without_a_length_is_refused_as_it_arrives(alice, settings):
     settings.WAREHOUSE_MAX_BODY_BYTES = 100
 
-    status, _, body = _serve(
+    status, _, body = serve(
         _scope("POST", CONFIGMAPS, headers=[_bearer(alice)]), chunks=(b"x" * 80, b"x" * 80)
     )
 
@@ -136,7 +106,7 @@ def test_a_body_over_the_limit_without_a_length_is_refused_as_it_arrives(alice, 
 def test_a_host_not_allowed_gets_djangos_answer(alice):
     scope = _scope("GET", CONFIGMAPS, headers=[_bearer(alice)], host=b"evil.example.com")
 
-    status, _, _ = _serve(scope)
+    status, _, _ = serve(scope)
 
     assert status == 400
 
