@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 # The PostgreSQL pass's Redis databases sit this far below the SQLite pass's.
 REDIS_OFFSET = "6"
 
@@ -32,6 +33,9 @@ def _passes(pg_url: str, logs: Path) -> dict[str, tuple[dict[str, str], Path]]:
         WAREHOUSE_STATIC_ROOT=str(REPO / "staticfiles-postgres"),
         WAREHOUSE_TEST_REDIS_OFFSET=REDIS_OFFSET,
     )
+    # The browser tests' screenshots, kept per pass as the run's artifacts.
+    for env, folder in ((sqlite, "sqlite"), (postgres, "postgres")):
+        env.setdefault("E2E_SCREENSHOT_DIR", str(SCREENSHOTS / folder))
     return {"SQLite": (sqlite, logs / "sqlite.log"), "PostgreSQL": (postgres, logs / "pg.log")}
 
 

@@ -14,6 +14,7 @@ import os
 def test_settings():
     names = ("DATABASE_URL", "WAREHOUSE_STATIC_ROOT", "WAREHOUSE_TEST_REDIS_OFFSET")
     print("seen:", *(os.environ.get(name, "-") for name in names))
+    print("screenshots:", os.environ.get("E2E_SCREENSHOT_DIR", "-"))
 """
 
 
@@ -37,6 +38,9 @@ def test_each_pass_runs_with_its_own_database_static_files_and_redis(tmp_path):
     seen = {line for line in ran.stdout.splitlines() if line.startswith("seen:")}
     assert seen == {"seen: - - -", f"seen: {URL} {REPO / 'staticfiles-postgres'} 6"}
     assert "both passes passed" in ran.stdout
+    shots = {line for line in ran.stdout.splitlines() if line.startswith("screenshots:")}
+    folder = REPO / "test-artifacts" / "screenshots"
+    assert shots == {f"screenshots: {folder / 'sqlite'}", f"screenshots: {folder / 'postgres'}"}
 
 
 def test_a_failure_in_either_pass_fails_the_run(tmp_path):
