@@ -747,8 +747,10 @@ def _tracking_watches(
 ) -> list[tuple[str, dict[str, str]]]:
     """What a tracking page watches: the order, and whatever its journey is read from.
 
-    A Service is delivered by its Endpoints, a workload by its Pods: each is one more
-    watch (as `kubectl get` would need one per kind), so their changes redraw the page too.
+    A Service is delivered by its Endpoints, a workload by its Pods (and a Deployment's
+    tree by its ReplicaSets, whose status its controller writes after the Pods change):
+    each is one more watch (as `kubectl get` would need one per kind), so their changes
+    redraw the page too.
     """
     watches = [(_kind_path(kind, namespace), {"fieldSelector": f"metadata.name={name}"})]
     found = (kind.api_version.group.name, kind.kind)
@@ -760,6 +762,9 @@ def _tracking_watches(
         selector = tracking.pod_selector(exchange.body) if exchange.ok else ""
         if selector:
             path = api.collection_path("", "v1", "pods", namespace)
+            watches.append((path, {"labelSelector": selector}))
+        if selector and found == ("apps", "Deployment"):
+            path = api.collection_path("apps", "v1", "replicasets", namespace)
             watches.append((path, {"labelSelector": selector}))
     return watches
 

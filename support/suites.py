@@ -33,9 +33,10 @@ def _passes(pg_url: str, logs: Path) -> dict[str, tuple[dict[str, str], Path]]:
         WAREHOUSE_STATIC_ROOT=str(REPO / "staticfiles-postgres"),
         WAREHOUSE_TEST_REDIS_OFFSET=REDIS_OFFSET,
     )
-    # The browser tests' screenshots, kept per pass as the run's artifacts.
+    # The browser tests' screenshots, kept per pass as the run's artifacts (set even when
+    # this run was started from a pass, which has its own).
     for env, folder in ((sqlite, "sqlite"), (postgres, "postgres")):
-        env.setdefault("E2E_SCREENSHOT_DIR", str(SCREENSHOTS / folder))
+        env["E2E_SCREENSHOT_DIR"] = str(SCREENSHOTS / folder)
     return {"SQLite": (sqlite, logs / "sqlite.log"), "PostgreSQL": (postgres, logs / "pg.log")}
 
 

@@ -11,6 +11,10 @@ been drawn it counts, over IDLE_SECONDS, SQL statements, threads and pooled conn
 checked out; then it reports which streams a Pod created through the API reaches, which
 streams end when the other process revokes a learner, and how long a shutdown takes to
 end them all. It prints JSON lines and reads a line on stdin where it waits for the test.
+
+The watch feed's one safety re-read (every `watch.SAFETY_SECONDS`, for the whole process,
+should a NOTIFY be lost) is put off past the run: it costs the same for one stream as for
+a thousand, and a slow machine's idle window would otherwise sometimes hold it.
 """
 
 import asyncio
@@ -132,26 +136,42 @@ def _checked_out() -> int:
     return stats["pool_size"] - stats["pool_available"]
 
 
+async def _settled(statements: list[int], quiet: float = 1.0, longest: float = 60.0) -> None:
+    """Wait until no statement has run for `quiet` seconds: the last renders have given
+    their connections back and the opening work is done (on a busy machine, seconds late).
+    A poll at any period shorter than `quiet` never settles, and shows in the idle count."""
+    deadline = time.monotonic() + longest
+    seen = -1
+    while statements[0] != seen and time.monotonic() < deadline:
+        seen = statements[0]
+        await asyncio.sleep(quiet)
+
+
 def serve(streams: int, learners: int, idle: float) -> None:
     from asgiref.sync import sync_to_async
     from django.core.management import call_command
     from django.db.backends import utils
 
+    from apiserver.endpoints import watch
     from apiserver.server import lifecycle
     from catalog.management.commands.seed_catalog import seed
     from catalog.sources import discover_kinds
     from hub.asgi import application
 
+    watch.SAFETY_SECONDS = 3600.0
     seed(discover_kinds())
     call_command("default_policy", verbosity=0)
     names = [NAME.format(index) for index in range(learners)]
     cookies = _signed_in(names)
 
     statements = [0]
+    recent: list[str] = []
     execute = utils.CursorWrapper.execute
 
     def counted(self, sql, params=None):
         statements[0] += 1
+        recent.append(str(sql)[:120])
+        del recent[:-20]
         return execute(self, sql, params)
 
     utils.CursorWrapper.execute = counted
@@ -168,7 +188,7 @@ def serve(streams: int, learners: int, idle: float) -> None:
             ]
             await asyncio.wait_for(asyncio.gather(*(p.drawn.wait() for p in wave)), 120)
         opened = time.monotonic() - started
-        await asyncio.sleep(1.0)  # the last renders' connections go back; the feed settles
+        await _settled(statements)
         before = statements[0]
         await asyncio.sleep(idle)
         _say(
@@ -176,6 +196,7 @@ def serve(streams: int, learners: int, idle: float) -> None:
             open=sum(not p.ended.is_set() for p in pages),
             opened_seconds=round(opened, 1),
             idle_statements=statements[0] - before,
+            idle_sql=recent[len(recent) - min(len(recent), statements[0] - before) :],
             threads_before=threads_before,
             threads_idle=threading.active_count(),
             checked_out=await sync_to_async(_checked_out, thread_sensitive=False)(),

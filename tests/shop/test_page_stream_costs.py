@@ -66,7 +66,7 @@ def test_a_thousand_idle_live_pages_cost_no_queries_threads_or_connections(tmp_p
     )
 
     assert idle["drawn"] == idle["open"] == STREAMS
-    assert idle["idle_statements"] == 0
+    assert idle["idle_statements"] == 0, idle["idle_sql"]
     assert idle["checked_out"] == 0
     # The shared stream threads and the watch feed's (and asyncio's own), not one each.
     assert idle["threads_idle"] - idle["threads_before"] <= asgi.WATCH_THREADS + 4, idle
