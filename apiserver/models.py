@@ -111,6 +111,9 @@ class Revision(models.Model):
     event_type = models.CharField(max_length=10, choices=EventType.choices)
     body = models.TextField()
     created = models.DateTimeField()
+    # Who wrote it, through which request: the order history's "who changed what".
+    writer = models.CharField(max_length=100, blank=True, default="")
+    client = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:
         indexes = [
@@ -140,6 +143,9 @@ class AuditRecord(models.Model):
     latency_ms = models.FloatField()
     lane = models.CharField(
         max_length=20, blank=True, default="", help_text="Priority lane: system, learner..."
+    )
+    resource_version = models.BigIntegerField(
+        null=True, blank=True, help_text="The newest revision this request wrote, if any."
     )
 
     class Meta:

@@ -9,6 +9,7 @@ themselves are read through `apiserver.client`, as any client would.
 Each function costs one query (the served kinds none: they come from the cached index).
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,12 +18,14 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from apiserver.filters import audit
-from apiserver.models import AuditRecord, StoredObject
+from apiserver.models import AuditRecord, ClusterUser, Revision, StoredObject
 from apiserver.registry import kinds
 
 __all__ = [
     "Scope",
     "catalog_state",
+    "class_revisions",
+    "class_writes",
     "client_counts",
     "count_requests",
     "custom_kinds",
@@ -206,3 +209,55 @@ def _kind(kind: kinds.Kind) -> dict[str, Any]:
         "namespaced": kind.namespaced,
         "verbs": list(kind.verbs),
     }
+
+
+def class_writes(namespaces: Iterable[str]) -> list[dict[str, Any]]:
+    """What learners wrote in `namespaces`, oldest first: each revision with its object,
+    time, writer, client and the path of the request that wrote it ("" once the audit log
+    has let that request go). What `controlplane.replay` exports a class from."""
+    learners = ClusterUser.objects.filter(
+        role=ClusterUser.Role.LEARNER, namespace__in=list(namespaces)
+    ).values_list("name", flat=True)
+    rows = list(
+        Revision.objects.filter(namespace__in=list(namespaces), writer__in=list(learners))
+        .order_by("id")
+        .values_list("id", "event_type", "body", "created", "writer", "client")
+    )
+    paths = dict(
+        AuditRecord.objects.filter(resource_version__in=[row[0] for row in rows]).values_list(
+            "resource_version", "path"
+        )
+    )
+    return [
+        {
+            "resourceVersion": revision,
+            "type": event,
+            "object": json.loads(body),
+            "time": created,
+            "writer": writer,
+            "client": client,
+            "path": paths.get(revision, ""),
+        }
+        for revision, event, body, created, writer, client in rows
+    ]
+
+
+def class_revisions(namespaces: Iterable[str]) -> list[dict[str, Any]]:
+    """Every revision in `namespaces`, oldest first, with its writer and object."""
+    rows = (
+        Revision.objects.filter(namespace__in=list(namespaces))
+        .order_by("id")
+        .values_list("id", "event_type", "resource", "namespace", "name", "body", "writer")
+    )
+    return [
+        {
+            "resourceVersion": revision,
+            "type": event,
+            "resource": resource,
+            "namespace": namespace,
+            "name": name,
+            "object": json.loads(body),
+            "writer": writer,
+        }
+        for revision, event, resource, namespace, name, body, writer in rows
+    ]

@@ -35,11 +35,16 @@ class Config:
     node_pods: int = 110
     timing: Timing = field(default_factory=Timing)
     interval: float = 0.25
+    # Seeds the control plane's choices (generated names, ties between nodes), so a class
+    # replayed on the same clock comes out the same; None draws a fresh seed each start.
+    seed: int | None = None
 
     @classmethod
     def from_settings(cls) -> "Config":
         """WAREHOUSE_NODES, WAREHOUSE_NODE_CPU, WAREHOUSE_NODE_MEMORY, WAREHOUSE_NODE_PODS,
-        WAREHOUSE_DELIVERY_SECONDS (seconds per kubelet step), WAREHOUSE_BACKOFF_SECONDS."""
+        WAREHOUSE_DELIVERY_SECONDS (seconds per kubelet step), WAREHOUSE_BACKOFF_SECONDS,
+        WAREHOUSE_CONTROLPLANE_SEED (empty: a fresh seed each start)."""
+        seed = _setting("WAREHOUSE_CONTROLPLANE_SEED", "")
         return cls(
             nodes=int(_number("WAREHOUSE_NODES", "3", int)),
             node_cpu=_setting("WAREHOUSE_NODE_CPU", "4"),
@@ -49,4 +54,5 @@ class Config:
                 step=_number("WAREHOUSE_DELIVERY_SECONDS", "1.5"),
                 backoff=_number("WAREHOUSE_BACKOFF_SECONDS", "10"),
             ),
+            seed=int(_number("WAREHOUSE_CONTROLPLANE_SEED", "0", int)) if seed else None,
         )

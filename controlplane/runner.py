@@ -108,7 +108,7 @@ class ControlPlane:
     ) -> None:
         self.clock = clock or SystemClock()
         self.config = config or Config.from_settings()
-        self.rng = rng or random.Random()
+        self.rng = rng or random.Random(self.config.seed)
         self.started = False
 
     def start(self) -> None:

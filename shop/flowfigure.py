@@ -215,11 +215,17 @@ def for_request(
     return figure
 
 
+def _timed(name: str, ms: Any) -> str:
+    """A stage's name with its time, when the request's trail kept one (a history's
+    request, read back from the audit log, has only its outcome)."""
+    return f"{name} ({_ms(ms)})" if ms is not None else name
+
+
 def _request_sentence(
     stages: Mapping[str, Mapping[str, Any]], status: int, refused: str, told: bool, you: str
 ) -> str:
     passed = [
-        f"{flow.BY_KEY[key].name} ({_ms(item.get('ms')) or 'no time'})"
+        _timed(flow.BY_KEY[key].name, item.get("ms"))
         for key, item in stages.items()
         if item.get("state") == flow.PASSED and flow.BY_KEY[key].gate
     ]
@@ -229,13 +235,11 @@ def _request_sentence(
         text = f"{went}, and was refused by {stage.name} with {status}."
     else:
         store = stages.get("store", {})
-        text = (
-            f"{went}, and was answered by {flow.BY_KEY['store'].name} "
-            f"({_ms(store.get('ms')) or 'no time'}) with {status}."
-        )
+        text = f"{went}, and was answered by {_timed(flow.BY_KEY['store'].name, store.get('ms'))}"
+        text += f" with {status}."
     audit = stages.get("audit", {})
     if audit.get("state") == flow.PASSED:
-        text += f" The audit log noted it ({_ms(audit.get('ms')) or 'no time'})."
+        text += f" The audit log noted it{_timed('', audit.get('ms'))}."
     if told:
         text += " Its watchers (scheduler, kubelets, controllers, live pages) were told."
     return text

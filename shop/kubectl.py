@@ -47,3 +47,8 @@ def logs(name: str, namespace: str, container: str = "") -> str:
     """Read what a Pod's container printed; kubectl asks the API server, which asks the node."""
     chosen = f" -c {shlex.quote(container)}" if container else ""
     return f"kubectl logs {shlex.quote(name)}{chosen} -n {shlex.quote(namespace)}"
+
+
+def get_raw(path: str) -> str:
+    """Any API path read from a terminal, its JSON printed as the server sent it."""
+    return f"kubectl get --raw {shlex.quote(path)}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shop import views
+from shop import history, views
 
 app_name = "shop"
 
@@ -25,6 +25,11 @@ urlpatterns = [
         "orders/<str:namespace>/<str:group>/<str:version>/<str:plural>/<str:name>/track/",
         views.track,
         name="track",
+    ),
+    path(
+        "orders/<str:namespace>/<str:group>/<str:version>/<str:plural>/<str:name>/history/",
+        history.history,
+        name="history",
     ),
     path(
         "orders/<str:namespace>/<str:group>/<str:version>/<str:plural>/<str:name>/track/events/",

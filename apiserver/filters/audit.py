@@ -42,6 +42,7 @@ FIELDS = (
     "status_code",
     "latency_ms",
     "lane",
+    "resource_version",
 )
 
 
@@ -191,7 +192,9 @@ def forget_refusals() -> None:
         _refusals.clear()
 
 
-def record(request: "ApiRequest", prepared: "Prepared", status: int, started: float) -> None:
+def record(
+    request: "ApiRequest", prepared: "Prepared", status: int, started: float, written: int = 0
+) -> None:
     """Write one audit row (a single INSERT); never lets a logging failure fail the request.
 
     Plain SQL rather than `AuditRecord.objects.create()`: every request pays for this row,
@@ -226,6 +229,7 @@ def record(request: "ApiRequest", prepared: "Prepared", status: int, started: fl
             status,
             round((time.perf_counter() - started) * 1000, 3),
             str(getattr(prepared, "lane", ""))[:20],
+            written or None,
         ]
         if _batch_seconds() > 0:
             _batches.add(values)

@@ -90,9 +90,24 @@ def route(path: str) -> Route:
     subresource = rest[2] if len(rest) > 2 else ""
     if kind.namespaced and namespace is None and name:
         raise errors.page_not_found()
-    if subresource and subresource not in kind.served_subresources:
+    if (
+        subresource
+        and subresource not in kind.served_subresources
+        and not _has_history(kind, subresource)
+    ):
         raise errors.page_not_found()
     return Route(kind=kind, namespace=namespace, name=name, subresource=subresource)
+
+
+# The warehouse's own subresource: an object's past revisions, read-only.
+HISTORY = "history"
+
+
+def _has_history(kind: Kind, subresource: str) -> bool:
+    """Every readable kind has its own history (`endpoints/handlers/history.py`), but the
+    audit log, whose events never change."""
+    readable = "get" in kind.verbs and kind.resource != kinds.AUDIT_EVENTS.resource
+    return subresource == HISTORY and readable
 
 
 # Subresources that open a stream into a running container (exec, attach, port-forward).
@@ -104,6 +119,10 @@ def verb_for(method: str, target: Route, query: dict[str, str]) -> str:
     if target.kind is None:
         return "get"
     item = bool(target.name)
+    if target.subresource == HISTORY:
+        if method != "GET" or query.get("watch") in flags.TRUE:
+            raise errors.method_not_allowed()
+        return "get"
     if target.subresource in CONNECT and method in ("GET", "POST"):
         # A stream into a container: authorized as `create`, however it is opened.
         return "create"

@@ -108,17 +108,29 @@ _READ_ONLY = {
 _SECRETS = {"secrets"}
 
 
+def _history(resources: list[str]) -> list[str]:
+    """The order-history subresource of each object kind named (the warehouse's own)."""
+    return [f"{r}/history" for r in resources if "/" not in r]
+
+
 def _view_rules() -> list[dict[str, Any]]:
     rules = []
     for group, resources in _WORKLOADS.items():
         readable = [r for r in resources if r not in _SECRETS and "/" not in r]
         rules.append(_rule([group], readable, READ))
+        rules.append(_rule([group], _history(readable), ["get"]))
     rules.extend(_rule([group], resources, READ) for group, resources in _READ_ONLY.items())
+    rules.extend(
+        _rule([group], _history(resources), ["get"])
+        for group, resources in _READ_ONLY.items()
+        if _history(resources)
+    )
     return rules
 
 
 def _edit_rules() -> list[dict[str, Any]]:
     rules = [_rule([group], resources, READ + WRITE) for group, resources in _WORKLOADS.items()]
+    rules.append(_rule([""], _history(sorted(_SECRETS)), ["get"]))
     rules.append(_rule([""], ["pods/eviction", "serviceaccounts/token"], ["create"]))
     # Events are the control plane's notes, but a learner may add one, as before RBAC.
     rules.append(_rule(["", "events.k8s.io"], ["events"], READ + WRITE))
@@ -286,7 +298,8 @@ def custom_kind_role(crd_name: str, group: str, plural: str, namespaced: bool) -
         into: tuple[str, ...] = ("admin", "edit")
     else:
         rule, into = _rule([group], [plural], READ), (CLUSTER_READER_LABEL,)
-    role = _cluster_role(f"warehouse:custom:{crd_name}", [rule], aggregate_to=into)
+    rules = [rule, _rule([group], _history([plural]), ["get"])]
+    role = _cluster_role(f"warehouse:custom:{crd_name}", rules, aggregate_to=into)
     del role["metadata"]["annotations"]
     for key in BOOTSTRAP_LABEL:
         del role["metadata"]["labels"][key]

@@ -33,9 +33,13 @@ BATCH = 500
 
 _COLUMNS = ("id", "timestamp", "user", "client", "verb", "resource", "subresource")
 _COLUMNS += ("namespace", "name", "method", "path", "status_code", "latency_ms", "lane")
+_COLUMNS += ("resource_version",)
+# The annotation naming the revision a write produced (its object's resourceVersion), which
+# links a request to its step in the object's history.
+WROTE = "audit.warehouse.dev/resource-version"
 
 
-def _stamp(moment: datetime | str) -> str:
+def stamp(moment: datetime | str) -> str:
     if isinstance(moment, str):  # SQLite hands raw SQL the text it stored
         moment = datetime.fromisoformat(moment)
     if moment.tzinfo is None:
@@ -45,10 +49,10 @@ def _stamp(moment: datetime | str) -> str:
 
 def to_object(row: tuple) -> dict[str, Any]:
     """One audit row as an AuditEvent (fields named as in audit.k8s.io/v1 Event)."""
-    rid, stamp, user, client, verb, resource, sub, namespace, name, method, path = row[:11]
-    status, latency, lane = row[11:]
+    rid, moment, user, client, verb, resource, sub, namespace, name, method, path = row[:11]
+    status, latency, lane, written = row[11:]
     group, _, plural = resource.rpartition("/")
-    when = _stamp(stamp)
+    when = stamp(moment)
     meta: dict[str, Any] = {
         "name": str(rid),
         "resourceVersion": str(rid),
@@ -60,6 +64,8 @@ def to_object(row: tuple) -> dict[str, Any]:
             "audit.warehouse.dev/method": method,
         },
     }
+    if written:
+        meta["annotations"][WROTE] = str(written)
     if namespace:
         meta["namespace"] = namespace
     ref: dict[str, str] = {}

@@ -6,6 +6,7 @@ half a write and watchers can resume from any resourceVersion they were given.
 """
 
 import json
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,37 @@ commit_listeners: list[Callable[[], None]] = []
 
 # The PostgreSQL channel every committed write is announced on, payload its resourceVersion.
 REVISIONS_CHANNEL = "warehouse_revisions"
+
+
+class _Authorship(threading.local):
+    """Who is writing on this thread, and the revisions they wrote: each revision row names
+    its writer (the order history), and the request's audit row its newest revision."""
+
+    writer = ""
+    client = ""
+    written = 0
+
+    def enter(self, writer: str, client: str) -> tuple[str, str, int]:
+        """Write as `writer` until `leave`; what to hand `leave` (requests may nest)."""
+        outer = (self.writer, self.client, self.written)
+        self.writer, self.client, self.written = writer, client, 0
+        return outer
+
+    def leave(self, outer: tuple[str, str, int]) -> int:
+        """Back to the outer writer; the newest revision written meanwhile (0: none)."""
+        written = self.written
+        self.writer, self.client, self.written = outer
+        return written
+
+    def wrote(self, revision: int) -> None:
+        self.written = max(self.written, revision)
+
+
+authorship = _Authorship()
+
+# The writer the API server's own changes name: quota usage counted at admission, as
+# kube-apiserver's quota plug-in writes it, and Events expired when their lease runs out.
+APISERVER = "system:apiserver"
 
 
 def dumps(obj: Any) -> str:
@@ -124,6 +156,8 @@ class _Change(NamedTuple):
     event_type: str
     body: str
     created: Any
+    writer: str
+    client: str
 
 
 def _revision_row(
@@ -142,7 +176,18 @@ def _revision_row(
     if sized and event != Revision.EventType.DELETED and len(text.encode()) > max_object_bytes():
         raise errors.too_large(max_object_bytes())
     namespace = meta.get("namespace", "") if kind.namespaced else ""
-    return _Change(revision, kind.resource, namespace, meta["name"], event, text, _db_time(now))
+    authorship.wrote(revision)
+    return _Change(
+        revision,
+        kind.resource,
+        namespace,
+        meta["name"],
+        event,
+        text,
+        _db_time(now),
+        authorship.writer,
+        authorship.client,
+    )
 
 
 def _db_time(now: datetime) -> Any:
@@ -316,7 +361,17 @@ def _quota_revisions(
         name = q["metadata"]["name"]
         modified = Revision.EventType.MODIFIED
         revisions.append(
-            _Change(revision, quota.QUOTAS, namespace, name, modified, text, _db_time(now))
+            _Change(
+                revision,
+                quota.QUOTAS,
+                namespace,
+                name,
+                modified,
+                text,
+                _db_time(now),
+                APISERVER,
+                "",
+            )
         )
         rewrites.append(_rewrite_row(row_id, text, revision, now, None))
     return revisions, rewrites
@@ -655,7 +710,10 @@ def _delete_contents(namespace: str, now: datetime) -> None:
             event_type=Revision.EventType.DELETED,
             body=dumps(obj),
             created=now,
+            writer=authorship.writer,
+            client=authorship.client,
         )
+        authorship.wrote(revision)
     StoredObject.objects.filter(namespace=namespace).delete()
 
 
@@ -783,6 +841,7 @@ def expire_events(written_before: datetime, batch: int) -> int:
                     event_type=Revision.EventType.DELETED,
                     body=dumps(obj),
                     created=now,
+                    writer=APISERVER,
                 )
             )
         Revision.objects.bulk_create(revisions)

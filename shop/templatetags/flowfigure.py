@@ -11,11 +11,13 @@ register = template.Library()
 
 
 @register.inclusion_tag("shop/_flow.html")
-def request_flow(trail: dict[str, Any] | None, prefix: str, client: str = "browser") -> dict:
+def request_flow(
+    trail: dict[str, Any] | None, prefix: str, client: str = "browser", you: str = "Your request"
+) -> dict:
     """One request's way through the API server (a ticket's `flow`); nothing without one."""
     if not trail:
         return {"figure": None}
-    return {"figure": flowfigure.for_request(trail, f"{prefix}-flow", client)}
+    return {"figure": flowfigure.for_request(trail, f"{prefix}-flow", client, you)}
 
 
 @register.inclusion_tag("shop/_flow.html")

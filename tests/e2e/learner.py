@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.test_kubectl import KUBECTL
 
-__all__ = ["COUNT_SSE", "KUBECTL", "kubectl", "sign_in"]
+__all__ = ["COUNT_SSE", "KUBECTL", "kubectl", "raw", "sign_in"]
 
 # An init script: how many streams the page opened and how many messages they brought.
 COUNT_SSE = """
@@ -20,18 +20,28 @@ document.addEventListener('htmx:sseMessage', () => { window.sseMessages += 1; })
 """
 
 
-def kubectl(kubeconfig: Path, home: Path, *args: str) -> dict:
-    """Run kubectl as the learner, with their kubeconfig; the object it prints as JSON."""
+def _run(kubeconfig: Path, home: Path, *args: str) -> str:
+    """Run kubectl as the learner, with their kubeconfig; what it printed."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home)}
     done = subprocess.run(
-        [KUBECTL, "--kubeconfig", str(kubeconfig), *args, "-o", "json"],
+        [KUBECTL, "--kubeconfig", str(kubeconfig), *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return done.stdout
+
+
+def kubectl(kubeconfig: Path, home: Path, *args: str) -> dict:
+    """Run kubectl as the learner, with their kubeconfig; the object it prints as JSON."""
+    return json.loads(_run(kubeconfig, home, *args, "-o", "json"))
+
+
+def raw(kubeconfig: Path, home: Path, path: str) -> dict:
+    """`kubectl get --raw PATH` as the learner: the API's answer as the server sent it."""
+    return json.loads(_run(kubeconfig, home, "get", "--raw", path))
 
 
 def sign_in(page: Page, base: str, name: str) -> None:

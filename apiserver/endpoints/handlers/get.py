@@ -1,7 +1,8 @@
-"""get: one object, or its scale, or a Table row for kubectl get NAME; a Pod's log."""
+"""get: one object, or its scale, or a Table row for kubectl get NAME; a Pod's log; an
+object's history."""
 
 from apiserver.endpoints import tables
-from apiserver.endpoints.handlers import common, podlog
+from apiserver.endpoints.handlers import common, history, podlog
 from apiserver.endpoints.request import ApiRequest, ApiResponse
 from apiserver.filters.requestinfo import Route
 from apiserver.registry import store
@@ -11,6 +12,8 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
     kind = target.kind
     if target.subresource == "log":
         return podlog.handle(request, target)
+    if target.subresource == history.SUBRESOURCE:
+        return history.handle(request, target)
     obj = common.served(kind, store.get(kind, target.namespace or "", target.name))
     if target.subresource == "scale":
         return ApiResponse(200, common.scale_of(obj))
