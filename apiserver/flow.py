@@ -33,7 +33,7 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "store",
         "registry and storage",
-        "In the warehouse's books",
+        "In the order book",
         (404, 405, 406, 409, 410, 413, 500, 503),
         gate=False,
     ),

@@ -32,7 +32,7 @@ from apiserver.filters.authentication import authenticate
 from apiserver.filters.authorization import SELF_REVIEWS, authorize
 from apiserver.filters.requestinfo import Prepared, Route, guess_client, route, verb_for
 from apiserver.rbac import authorizer
-from apiserver.registry import crds
+from apiserver.registry import crds, store
 from apiserver.registry.auditevents import RESOURCE as AUDIT_EVENTS
 
 __all__ = [
@@ -65,7 +65,7 @@ def _admit_lane(request: ApiRequest, prepared: Prepared) -> None:
     lane = fairness.lane_for(prepared.user)
     prepared.lane = lane
     try:
-        capacity = faults.apply(lane)
+        capacity = faults.apply(lane, prepared.user)
         fairness.check_rate(prepared.user, lane, capacity, request.remote_addr)
     except errors.ApiError:
         # Refused before routing; name the target anyway, for the audit log.
@@ -149,6 +149,7 @@ def _audited(
     response: ApiResponse,
     started: float,
     admitted: float | None = None,
+    written: int = 0,
 ) -> ApiResponse:
     """Write the audit row, then give the response the request's way through the stages.
 
@@ -162,7 +163,7 @@ def _audited(
         if refused_at == flow.STORE:
             refused_at = flow.refused_after_gates(response.status)
     _enter(prepared, flow.AUDIT)
-    audit.record(request, prepared, response.status, started)
+    audit.record(request, prepared, response.status, started, written)
     _enter(prepared, flow.END)
     response.trail = flow.Trail(marks, response.status, refused_at, request.method, admitted)
     return response
@@ -237,8 +238,11 @@ def handle(request: ApiRequest) -> ApiResponse:
     """Run one request through the whole pipeline; never raises, always answers."""
     started, prepared = _arrived(request)
     admission.clock.seconds = None
+    outer_writer = store.authorship.enter("", request.client)
     try:
         prepare(request, prepared)
+        if prepared.user is not None:
+            store.authorship.writer = prepared.user.username
         _enter(prepared, flow.FAIRNESS)  # a seat in flight, or a short wait in line
         with fairness.in_flight(fairness.Lane(prepared.lane)):
             _enter(prepared, flow.STORE)
@@ -257,4 +261,7 @@ def handle(request: ApiRequest) -> ApiResponse:
         log.exception("unexpected error serving %s %s", request.method, request.path)
         error = errors.internal()
         response = ApiResponse(error.code, error.status())
-    return _audited(request, prepared, response, started, admission.clock.seconds)
+    written = store.authorship.leave(outer_writer)
+    if response.status >= 400:
+        written = 0  # rolled back: nothing it wrote is in the log
+    return _audited(request, prepared, response, started, admission.clock.seconds, written)

@@ -7,17 +7,19 @@ as a whole, for the map drawn on the store front and in the first lesson.
 
 from dataclasses import dataclass
 
+from catalog import dictionary
+
 DEPARTMENTS: dict[str, tuple[str, str]] = {
     "": (
         "Core essentials",
-        "The original aisle: Pods, Services, config, storage claims and accounts. Its "
-        "products carry the plain apiVersion v1 with no group name, because this aisle "
-        "predates departments.",
+        "The original department: Pods, Services, config, storage claims and "
+        "ServiceAccounts. Its products carry the plain apiVersion v1 with no group name, "
+        "because it predates API groups.",
     ),
     "admissionregistration.k8s.io": (
         "Checkout rules & inspections",
         "Rules that check, and sometimes alter, each order at checkout before it is written "
-        "into the books, run either in-house or by outside inspectors you call in.",
+        "into the order book, run either in-house or by outside inspectors you call in.",
     ),
     "apiextensions.k8s.io": (
         "Marketplace for third-party sellers",
@@ -25,7 +27,7 @@ DEPARTMENTS: dict[str, tuple[str, str]] = {
         "the front door starts taking orders for that kind.",
     ),
     "apiregistration.k8s.io": (
-        "Partner counters",
+        "Partner concessions",
         "Arrangements that hand whole sections of the catalog to other servers behind the "
         "same front door, so extra APIs look built in.",
     ),
@@ -69,7 +71,7 @@ DEPARTMENTS: dict[str, tuple[str, str]] = {
     ),
     "events.k8s.io": (
         "Order tracking notes",
-        "The newer counter for event records: short notes on what happened to your orders and why.",
+        "The newer home of event records: tracking notes on what happened to your orders and why.",
     ),
     "flowcontrol.apiserver.k8s.io": (
         "Front-door queue management",
@@ -167,16 +169,16 @@ PRODUCTS: dict[str, tuple[str, str, str]] = {
         "Pods that already exist are left alone when you edit it.",
     ),
     "/Namespace": (
-        "A separate shopping account that shares the same warehouse",
+        "A delivery address of your own, in a cluster everyone shares",
         "Each namespace keeps its own list of orders, names only need to be unique inside it, "
-        "and quotas and permissions are usually set per namespace, much like separate "
-        "accounts.",
+        "and quotas and permissions are usually set per namespace, much as a shop "
+        "keeps the orders for each address apart.",
         "It is a naming and policy boundary, not a separate building: all namespaces share "
         "the same Nodes, network and API server, and Pods can talk across them unless a "
         "NetworkPolicy says no. Deleting a namespace deletes everything in it.",
     ),
     "/Node": (
-        "A machine where Pods actually run: a fulfilment centre in the fleet",
+        "A machine where Pods actually run: a depot in the fleet",
         "Orders are delivered to Nodes, each with a set capacity of CPU, memory and Pods, and "
         "the scheduler picks one with room to spare.",
         "You do not buy a Node from the catalog: the kubelet on a real or virtual machine "
@@ -222,9 +224,9 @@ PRODUCTS: dict[str, tuple[str, str, str]] = {
         "no built-in rollouts; new work should use a Deployment instead.",
     ),
     "/ResourceQuota": (
-        "A spending limit on a shopping account",
+        "A spending limit for one delivery address",
         "It caps what one namespace may use in total: CPU, memory, storage, and counts of "
-        "objects such as Pods or Services, like a budget on a shared account.",
+        "objects such as Pods or Services, like a budget for everything sent to one address.",
         "It is a rule, not goods, and it is checked only when objects are created or updated: "
         "it refuses new orders over budget but evicts nothing already running if you lower "
         "it.",
@@ -232,7 +234,7 @@ PRODUCTS: dict[str, tuple[str, str, str]] = {
     "/Secret": (
         "A small box for passwords, tokens and keys",
         "Pods can receive it as files or environment variables, and access to it can be "
-        "granted separately from ordinary config, like a drawer behind the counter.",
+        "granted separately from ordinary config, like a drawer kept apart from the open shelves.",
         "The drawer is not locked by default: values are only base64-encoded, which anyone "
         "can decode, and are kept unencrypted in etcd unless encryption at rest is turned on. "
         "Anyone who may create Pods in the namespace can usually read it by mounting it.",
@@ -305,11 +307,11 @@ PRODUCTS: dict[str, tuple[str, str, str]] = {
         "its own group, versions and schema, which you then order through the same front door "
         "with kubectl.",
         "Listing is not fulfilment: the API server only stores the new objects in the same "
-        "warehouse, and nothing happens to them unless the seller also runs a controller (an "
+        "order book, and nothing happens to them unless the seller also runs a controller (an "
         "operator). Deleting the CRD deletes every object of that kind.",
     ),
     "apiregistration.k8s.io/APIService": (
-        "A partner counter in the store, staffed by another server",
+        "A partner concession in the store, run by another server",
         "It tells the front door that requests for one group and version go to a given "
         "backend, like an in-store concession that serves its own customers; metrics.k8s.io "
         "usually works this way.",
@@ -320,13 +322,13 @@ PRODUCTS: dict[str, tuple[str, str, str]] = {
     "apps/ControllerRevision": (
         "An order history archive: frozen snapshots of a workload's past versions",
         "DaemonSets and StatefulSets keep one per version of their Pod template, so history "
-        "can be shown and rolled back, like an order history page.",
+        "can be shown and rolled back, like the saved versions of a standing order.",
         "You never order one and it is not meant to be edited; it is bookkeeping for "
         "controllers. Deployments do not use it: their history lives in old ReplicaSets.",
     ),
     "apps/DaemonSet": (
         "A rule that puts one copy of a Pod on every matching node",
-        "Like stocking the same first-aid kit in every branch, it makes sure each Node, new "
+        "Like stocking the same first-aid kit at every depot, it makes sure each Node, new "
         "ones included, runs one copy, which suits log shippers and node agents.",
         "There is no count to pick: the number of Pods follows the number of matching Nodes, "
         "and each copy is tied to its Node, so when a Node leaves its copy goes too.",
@@ -371,7 +373,7 @@ PRODUCTS: dict[str, tuple[str, str, str]] = {
     ),
     "authorization.k8s.io/LocalSubjectAccessReview": (
         "A question for the front desk: may this user do that in this namespace?",
-        "Like asking a manager whether a colleague may issue refunds at this branch, it "
+        "Like asking a manager whether a colleague may issue refunds on one address's orders, it "
         "checks one user's permission for one action inside one namespace.",
         "It is a question, not a product: created, answered and never saved. It only reports "
         "the decision and grants nothing.",
@@ -540,7 +542,7 @@ PRODUCTS: dict[str, tuple[str, str, str]] = {
         "and plain deletes ignore it. It never brings Pods back; it only slows their removal.",
     ),
     "rbac.authorization.k8s.io/ClusterRole": (
-        "A store policy listing allowed actions, valid across all accounts",
+        "A store policy listing allowed actions, valid at every delivery address",
         "It names verbs on resources, like 'may view orders' or 'may issue refunds', and can "
         "be used in any namespace or for cluster-wide kinds such as Nodes.",
         "It is a policy, not goods, and grants nothing until it is bound to someone. RBAC "
@@ -549,22 +551,22 @@ PRODUCTS: dict[str, tuple[str, str, str]] = {
     "rbac.authorization.k8s.io/ClusterRoleBinding": (
         "The assignment that gives a role to someone across the whole store",
         "It hands a ClusterRole to users, groups or ServiceAccounts in every namespace at "
-        "once, like a badge that opens every branch.",
+        "once, like a badge that opens every door in the shop.",
         "It is a policy record, not a product. Its role reference cannot change after "
         "creation, so you replace the binding instead, and cluster-wide power is easy to hand "
         "out too freely.",
     ),
     "rbac.authorization.k8s.io/Role": (
-        "A store policy listing allowed actions within one account",
-        "Like a branch rule such as 'cashiers may open tills here', it lists verbs on "
-        "resources inside a single namespace.",
+        "A store policy listing allowed actions for one delivery address",
+        "Like a rule for one address such as 'these staff may cancel its orders', it lists "
+        "verbs on resources inside a single namespace.",
         "It grants nothing until a RoleBinding assigns it, and it cannot cover cluster-wide "
         "kinds such as Nodes. Rules only add permissions; there is no way to deny.",
     ),
     "rbac.authorization.k8s.io/RoleBinding": (
-        "The assignment that gives a role to someone within one account",
+        "The assignment that gives a role to someone for one delivery address",
         "It hands a Role, or a ClusterRole limited to this namespace, to users, groups or "
-        "ServiceAccounts, like giving a staff member the keys to one branch.",
+        "ServiceAccounts, like giving a staff member the keys to one address's orders.",
         "It is a policy, not goods, and its role reference is fixed once created. Users and "
         "groups are not Kubernetes objects: the binding only names them, and authentication "
         "decides who they are.",
@@ -682,7 +684,7 @@ def product(group: str, kind: str) -> tuple[str, str, str]:
     return (
         f"A {kind} record kept by the {group or 'core'} API",
         "You order it through the same front door as everything else, and it is stored "
-        "in the warehouse's books until someone deletes it.",
+        "in the order book until someone deletes it.",
         "Nothing is shipped: ordering it only writes down what you want, and some program "
         "in the cluster has to read that record and act on it.",
     )
@@ -698,42 +700,8 @@ class Pairing:
     breaks: str
 
 
-# The whole analogy, drawn on the store front and in the first lesson.
-PAIRINGS: tuple[Pairing, ...] = (
-    Pairing(
-        "Stuff for sale",
-        "Resources and the objects made from them",
-        "Nothing is handed over and forgotten: an object is a wish that stays on record, and "
-        "for most kinds a controller keeps working to make it true for as long as it exists.",
-    ),
-    Pairing(
-        "The warehouse: the catalog of everything stocked",
-        "The API: kinds, sorted into API groups and versions",
-        "One kind can be served at several versions at once, and the same stored object reads "
-        "differently through each; a shop item has a single label.",
-    ),
-    Pairing(
-        "The Amazon website",
-        "The API server, the one front door",
-        "The API server ships nothing itself: it checks each request and records it, and "
-        "the scheduler, kubelets and controllers do the work.",
-    ),
-    Pairing(
-        "Your browser",
-        "kubectl, or any other client",
-        "The shop's own staff come in through the same door: the scheduler, kubelets and "
-        "controllers are clients too, each with its own identity and permissions.",
-    ),
-    Pairing(
-        "Third-party sellers",
-        "CustomResourceDefinitions",
-        "A CustomResourceDefinition lists a new kind but brings nobody to deliver it: until "
-        "someone runs a controller for it, its objects are only stored.",
-    ),
-    Pairing(
-        "Tracking your order",
-        "Watching an object",
-        "A watch sends changes, not the whole story: a client that falls too far behind gets "
-        "410 Gone and must list everything again.",
-    ),
+# The whole analogy, drawn on the store front and in the first lesson, read from the one
+# dictionary so the map, the panels and the lessons never word a pair two ways.
+PAIRINGS: tuple[Pairing, ...] = tuple(
+    Pairing(term.shop, term.kube, term.breaks) for term in dictionary.ANALOGY
 )

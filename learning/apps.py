@@ -10,7 +10,8 @@ class LearningConfig(AppConfig):
 
     def ready(self) -> None:
         from apiserver.filters import faults as fault_hook
-        from learning import checks, faults, scenarios, system_checks  # noqa: F401 - registers checks
+        from learning import checks, faults, livequiz, scenarios, system_checks  # noqa: F401 - registers checks
 
         fault_hook.register(faults.apply)
         scenarios.register_panel()
+        livequiz.register_panel()

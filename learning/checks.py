@@ -86,6 +86,62 @@ def _list(learner: ClusterUser, group: str, version: str, plural: str) -> CheckR
     return body.get("items") or []
 
 
+def _resource_key(group: str, plural: str) -> str:
+    """How the audit log names a kind: "pods", "apps/deployments"."""
+    return f"{group}/{plural}" if group else plural
+
+
+def _elsewhere(learner: ClusterUser, key: str) -> str:
+    """A near miss: the learner's latest create of this kind went to another namespace."""
+    for record in readmodel.requests(user=learner.username, verb="create", resource=key, limit=5):
+        namespace = record["namespace"]
+        if namespace and namespace != learner.namespace:
+            return (
+                f" Your latest create of {key} went to the namespace `{namespace}` "
+                f"(answered {record['status_code']}), not to `{learner.namespace}`, the one "
+                "where a RoleBinding gives you rights. Leave out -n, or use "
+                f"-n {learner.namespace}."
+            )
+    return ""
+
+
+def _other_names(items: list[dict[str, Any]], plural: str, name: str) -> str:
+    """A near miss: objects of the right kind exist, under other names."""
+    names = sorted(str((i.get("metadata") or {}).get("name", "")) for i in items)
+    if not names:
+        return ""
+    shown = ", ".join(f"`{n}`" for n in names[:5])
+    return f" You have {plural} named {shown}, but none named `{name}`: names must match exactly."
+
+
+def _other_kinds(learner: ClusterUser, group: str, plural: str, name: str) -> str:
+    """A near miss: an object of this name exists in the namespace, of another kind."""
+    wanted = _resource_key(group, plural)
+    for kind in readmodel.resources_in_namespace(learner.namespace)[:8]:
+        if kind["resource"] == wanted or "get" not in kind["verbs"]:
+            continue
+        where = (kind["group"], kind["version"], kind["plural"], learner.namespace)
+        path = api.object_path(*where, name)
+        if ask(learner, path)[0] == 200:
+            return (
+                f" There is a {kind['kind']} named `{name}`, but this step wants one of "
+                f"the kind {plural}: a name is unique only within one kind."
+            )
+    return ""
+
+
+def near_miss(learner: ClusterUser, group: str, version: str, plural: str, name: str) -> str:
+    """Why an expected object is missing, when the learner's own traces say: created in
+    another namespace, under another name, or of another kind; "" when nothing is close."""
+    found = _elsewhere(learner, _resource_key(group, plural))
+    if found:
+        return found
+    status, body = ask(learner, api.collection_path(group, version, plural, learner.namespace))
+    if status == 200:
+        found = _other_names(body.get("items") or [], plural, name)
+    return found or _other_kinds(learner, group, plural, name)
+
+
 @register("object_exists")
 def object_exists(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
     """Passes when the named object exists in the learner's namespace."""
@@ -102,10 +158,93 @@ def object_exists(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
             evidence,
         )
     if status == 404:
+        hint = near_miss(learner, group, version, plural, name)
         return CheckResult(
-            False, f"The API server has no {plural}/{name} in {learner.namespace} yet.", evidence
+            False,
+            f"The API server has no {plural}/{name} in {learner.namespace} yet.{hint}",
+            evidence,
         )
     return _refused(status, body, evidence)
+
+
+@register("object_label")
+def object_label(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
+    """Passes when the named object carries the wanted label: proof of an update."""
+    group, version = params.get("group", ""), params.get("version", "v1")
+    plural, name = params["plural"], params["name"]
+    key, value = params["key"], str(params["value"])
+    path = api.object_path(group, version, plural, learner.namespace, name)
+    status, body = ask(learner, path)
+    evidence = f"GET {path} → {status}"
+    if status == 404:
+        hint = near_miss(learner, group, version, plural, name)
+        return CheckResult(False, f"There is no {plural}/{name} to change yet.{hint}", evidence)
+    if status != 200:
+        return _refused(status, body, evidence)
+    metadata = body.get("metadata") or {}
+    labels = metadata.get("labels") or {}
+    revision = metadata.get("resourceVersion", "?")
+    if labels.get(key) == value:
+        return CheckResult(
+            True,
+            f"{plural}/{name} carries {key}={value}; its resourceVersion is now {revision}, "
+            "since every update gets a new one.",
+            evidence,
+        )
+    if key in labels:
+        return CheckResult(
+            False,
+            f"{plural}/{name} has {key}={labels[key]}, not {key}={value}. Change it with "
+            f"kubectl label {plural.removesuffix('s')} {name} {key}={value} --overwrite.",
+            evidence,
+        )
+    others = ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "none"
+    return CheckResult(
+        False, f"{plural}/{name} has no {key} label yet (its labels: {others}).", evidence
+    )
+
+
+def _parts(path: str) -> tuple[str, str, str] | None:
+    """The group, version and plural a REST path names, or None for a discovery path."""
+    parts = [p for p in path.split("?", 1)[0].split("/") if p]
+    if parts[:1] == ["api"] and len(parts) >= 3:
+        group, rest = "", parts[1:]
+    elif parts[:1] == ["apis"] and len(parts) >= 4:
+        group, rest = parts[1], parts[2:]
+    else:
+        return None
+    version, rest = rest[0], rest[1:]
+    if rest[:1] == ["namespaces"] and len(rest) >= 3:
+        rest = rest[2:]
+    return group, version, rest[0]
+
+
+@register("kind_not_served")
+def kind_not_served(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
+    """Passes when the front door told the learner 404 for a kind it does not serve."""
+    misses = readmodel.requests(user=learner.username, status=404, limit=50)
+    for record in misses:
+        named = _parts(record["path"])
+        if record["resource"] or named is None or readmodel.serves(*named):
+            continue
+        seen = f"{record['method']} {record['path']} → 404"
+        return CheckResult(
+            True,
+            f"The front door has no {named[2]} in {named[0] or 'core'}/{named[1]}: nothing "
+            "stocks it, so nothing can be ordered from it.",
+            f"audit log: {seen}",
+        )
+    evidence = f"audit log: {len(misses)} recent 404(s) for {learner.username}"
+    served = next((r for r in misses if r["resource"]), None)
+    if served is not None:
+        return CheckResult(
+            False,
+            f"Your 404 for {served['path']} was for a missing object of a kind the server "
+            "serves. Ask for a kind it does not serve at all, e.g. kubectl get --raw "
+            f"/apis/apps/v1/namespaces/{learner.namespace}/gizmos",
+            evidence,
+        )
+    return CheckResult(False, "No 404 for an unknown kind in your requests yet.", evidence)
 
 
 def _waiting_reasons(pod: dict[str, Any]) -> list[str]:
@@ -173,9 +312,18 @@ def deployment_replicas(learner: ClusterUser, params: dict[str, Any]) -> CheckRe
             name = deployment.get("metadata", {}).get("name", "?")
             return CheckResult(True, f"Deployment {name} asks for {wanted} replicas.", evidence)
     if not deployments:
-        return CheckResult(False, "You have no Deployments yet.", evidence)
+        elsewhere = _elsewhere(learner, "apps/deployments")
+        return CheckResult(False, f"You have no Deployments yet.{elsewhere}", evidence)
+    asked = ", ".join(
+        f"{(d.get('metadata') or {}).get('name', '?')} asks for "
+        f"{(d.get('spec') or {}).get('replicas', '?')}"
+        for d in deployments[:5]
+    )
     return CheckResult(
-        False, f"None of your Deployments asks for exactly {wanted} replicas.", evidence
+        False,
+        f"None of your Deployments asks for exactly {wanted} replicas ({asked}). "
+        f"kubectl scale deployment NAME --replicas={wanted} changes one.",
+        evidence,
     )
 
 
@@ -223,7 +371,35 @@ def audit_request(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
         return CheckResult(
             False, f"Found {found} of the {wanted} {what}s needed{window}.", evidence
         )
-    return CheckResult(False, f"No {what} by you in the audit log yet.", evidence)
+    return CheckResult(
+        False, f"No {what} by you in the audit log yet.{_audit_near_miss(match)}", evidence
+    )
+
+
+# What each criterion of `audit_request` is called when a request differed only in it.
+_CRITERIA = {
+    "client": ("client", "client"),
+    "verb": ("verb", "verb"),
+    "resource": ("resource", "kind"),
+    "status": ("status_code", "answer"),
+    "path": ("path", "path"),
+}
+
+
+def _audit_near_miss(match: dict[str, Any]) -> str:
+    """A request of the learner's that differs from the wanted one in one respect only."""
+    for criterion, (column, word) in _CRITERIA.items():
+        if criterion not in match:
+            continue
+        relaxed = {k: v for k, v in match.items() if k != criterion}
+        close = readmodel.first_request(**relaxed)
+        if close is not None:
+            return (
+                f" Close: your {close['method']} {close['path']} → {close['status_code']} "
+                f"matches except its {word}, which is {close[column] or 'none'}, "
+                f"not {match[criterion]}."
+            )
+    return ""
 
 
 @register("crd_served")
@@ -264,3 +440,75 @@ def crd_served(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
             f"{evidence}; audit log: {request}",
         )
     return CheckResult(True, f"The API server serves {custom[0]['kind']} from a CRD.", evidence)
+
+
+def _first_with(items: list[dict[str, Any]], field: str) -> dict[str, Any] | None:
+    """The first revision of a history in which the dotted `field` has a value."""
+    for item in items:
+        value: Any = item.get("object") or {}
+        for part in field.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value not in (None, ""):
+            return item
+    return None
+
+
+@register("history_writer")
+def history_writer(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
+    """Passes when the learner labelled the object with the resourceVersion of the revision
+    that first set `field`: proof they found it in the object's history."""
+    group, version = params.get("group", ""), params.get("version", "v1")
+    plural, name = params["plural"], params["name"]
+    field, label = params["field"], params["label"]
+    path = api.object_path(group, version, plural, learner.namespace, name)
+    status, body = ask(learner, path + "/history")
+    evidence = f"GET {path}/history → {status}"
+    if status == 404:
+        hint = near_miss(learner, group, version, plural, name)
+        return CheckResult(
+            False, f"There is no {plural}/{name} to look back on yet.{hint}", evidence
+        )
+    if status != 200:
+        return _refused(status, body, evidence)
+    items = body.get("items") or []
+    found = _first_with(items, field)
+    if found is None:
+        return CheckResult(
+            False,
+            f"No revision of {plural}/{name} has `{field}` yet: wait until it is written, then "
+            "look again.",
+            evidence,
+        )
+    labels = ((items[-1].get("object") or {}).get("metadata") or {}).get("labels") or {}
+    given = labels.get(label, "")
+    writer = (found.get("writer") or {}).get("username", "someone")
+    wanted = found["resourceVersion"]
+    if given == wanted:
+        return CheckResult(
+            True,
+            f"Right: revision {wanted} set `{field}`, written by {writer}, through the API "
+            "server like every other change.",
+            evidence,
+        )
+    if not given:
+        return CheckResult(
+            False,
+            f"{plural}/{name} has no `{label}` label yet. Find the revision in its history, "
+            f"then run kubectl label {plural.removesuffix('s')} {name} {label}=<resourceVersion>.",
+            evidence,
+        )
+    chosen = next((i for i in items if i.get("resourceVersion") == given), None)
+    if chosen is None:
+        return CheckResult(
+            False,
+            f"`{label}={given}` names no revision of {plural}/{name}: copy the "
+            "resourceVersion exactly as the history shows it.",
+            evidence,
+        )
+    other = (chosen.get("writer") or {}).get("username", "someone")
+    return CheckResult(
+        False,
+        f"Revision {given} was written by {other}, and `{field}` was not set for the first "
+        "time there. Look for the first revision where it appears.",
+        evidence,
+    )

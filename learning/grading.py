@@ -1,8 +1,10 @@
 """Marking quiz answers: one function per question type, all pure except "do it".
 
 Questions are data (see `Question.data`); these functions read that data, so a new
-question written in the admin needs no code. Options are shown in a shuffled order that is
-fixed per question, so a page reload does not reshuffle under the learner's eyes.
+question written in the admin needs no code. The page shows options in an order drawn from
+the attempt and the question (`shuffled`): each learner and each retry sees its own order,
+and a reload keeps it. Forms send an option's index in the answer key, never its place on
+the page, so the mark cannot depend on where an option was shown.
 """
 
 import random
@@ -63,10 +65,13 @@ def problem_with(kind: str, data: Any) -> str:
     return ""
 
 
-def shuffled(question_id: int, count: int) -> list[int]:
-    """Indexes 0..count-1 in an order fixed for this question."""
+def shuffled(attempt_id: int, question_id: int, count: int) -> list[int]:
+    """Indexes 0..count-1 in the order this attempt shows them, the same on every reload.
+
+    A string seed is hashed the same way in every process, so each server agrees.
+    """
     order = list(range(count))
-    random.Random(question_id).shuffle(order)
+    random.Random(f"quiz:{attempt_id}:{question_id}").shuffle(order)
     return order
 
 
@@ -98,12 +103,17 @@ def _choice(data: dict[str, Any], post: QueryDict) -> Verdict:
     if picked is None or not 0 <= picked < len(choices):
         return Verdict(valid=False, error="Pick one of the answers first.")
     chosen = choices[picked]
-    right = next(c for c in choices if c.get("correct"))
+    # Every option with its explanation, so a learner learns why each distractor is wrong.
     feedback = [
-        {"text": chosen["text"], "ok": bool(chosen.get("correct")), "why": chosen.get("why", "")}
+        {
+            "index": index,
+            "text": choice["text"],
+            "ok": bool(choice.get("correct")),
+            "picked": index == picked,
+            "why": choice.get("why", ""),
+        }
+        for index, choice in enumerate(choices)
     ]
-    if not chosen.get("correct"):
-        feedback.append({"text": right["text"], "ok": True, "why": right.get("why", "")})
     return Verdict(
         valid=True, correct=bool(chosen.get("correct")), given={"choice": picked}, feedback=feedback
     )

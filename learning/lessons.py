@@ -50,6 +50,13 @@ class Step:
     # The API server's stage the step teaches (a key of `apiserver.flow.STAGES`), drawn
     # picked out on the request-flow figure beside it; "" for none.
     gate: str = ""
+    # A practice run the learner may start alone for this step, so it needs nobody else:
+    # "outage", "slowdown" or "overload" (touching only their own requests), or "seller"
+    # (a custom kind registered for them); "" for none.
+    practice: str = ""
+
+
+PRACTICES = ("outage", "slowdown", "overload", "seller")
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,7 @@ def _lesson(number: int, raw: dict[str, Any]) -> Lesson:
                 hints=tuple(s.get("hints") or ()),
                 coming=s.get("coming", ""),
                 gate=s.get("gate", ""),
+                practice=s.get("practice", ""),
             )
             for s in raw.get("steps", [])
         ),
@@ -128,3 +136,94 @@ def checkable_steps() -> list[tuple[Lesson, Step]]:
         for step in lesson.steps
         if checks.is_available(step)
     ]
+
+
+COVERAGE = CONTENT.parent / "coverage.yaml"
+# The chapter's facts, as the README's analogy table and the request flow name them: the
+# coverage table must teach, practise and ask each one.
+CHAPTER_FACTS = (
+    "resources",
+    "api-catalog",
+    "front-door",
+    "clients",
+    "crds",
+    "watching",
+    "authentication",
+    "authorization",
+    "admission",
+    "store",
+    "controllers",
+    "fast",
+    "unknown-kind",
+)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact of the chapter, and where it is explained, practised and asked."""
+
+    fact: str
+    statement: str
+    sections: tuple[str, ...]  # "lesson/Section heading"
+    steps: tuple[str, ...]  # "lesson/step"
+    questions: tuple[str, ...]  # "quiz/question"
+
+
+def coverage(path: Path = COVERAGE) -> tuple[Fact, ...]:
+    """The coverage table, in its file's order."""
+    with path.open(encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle) or []
+    return tuple(
+        Fact(
+            fact=str(item["fact"]),
+            statement=str(item.get("statement", "")),
+            sections=tuple(item.get("sections") or ()),
+            steps=tuple(item.get("steps") or ()),
+            questions=tuple(item.get("questions") or ()),
+        )
+        for item in raw
+    )
+
+
+def coverage_problems(
+    facts: tuple[Fact, ...], quizzes: list[dict[str, Any]], required: tuple[str, ...] = ()
+) -> list[str]:
+    """Every way the table falls short: a required fact missing, a fact without a section,
+    a checkable step or a question, or a reference to something that does not exist."""
+    from learning import checks
+
+    sections = {f"{lesson.slug}/{s.heading}" for lesson in all_lessons() for s in lesson.sections}
+    steps = {
+        f"{lesson.slug}/{step.slug}": step for lesson in all_lessons() for step in lesson.steps
+    }
+    questions = {
+        f"{quiz.get('slug')}/{question.get('slug')}"
+        for quiz in quizzes
+        for question in quiz.get("questions") or []
+    }
+    problems = [
+        f"{name}: not in the table"
+        for name in required
+        if name not in {fact.fact for fact in facts}
+    ]
+    for fact in facts:
+        for kind, refs in (
+            ("section", fact.sections),
+            ("step", fact.steps),
+            ("question", fact.questions),
+        ):
+            if not refs:
+                problems.append(f"{fact.fact}: no {kind}")
+        problems += [
+            f"{fact.fact}: no section {ref!r}" for ref in fact.sections if ref not in sections
+        ]
+        for ref in fact.steps:
+            step = steps.get(ref)
+            if step is None:
+                problems.append(f"{fact.fact}: no step {ref!r}")
+            elif not checks.is_available(step):
+                problems.append(f"{fact.fact}: step {ref!r} cannot be checked")
+        problems += [
+            f"{fact.fact}: no question {ref!r}" for ref in fact.questions if ref not in questions
+        ]
+    return problems

@@ -5,17 +5,23 @@ The instructor starts and ends outage, slowdown and overload from the workshop d
 through the API server's fault hook. Each run is written to `ScenarioRun` as well, because
 `Scenario` only keeps the scenario in force now, and the steps always-open/outage and
 overload/overload-scenario must later tell whether a learner's request fell inside one.
+
+A learner alone may start a practice run of each for their own requests only (and invite
+the practice seller, who registers a custom kind for them), so every lesson can be
+finished without an instructor; the checks count the room's runs and the learner's own.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 
-from apiserver import readmodel
+from apiserver import accounts, readmodel
 from apiserver.accounts import ClusterUser
+from apiserver.client import Client
 from learning import checks, faults, workshops
 from learning.checks import CheckResult
 from learning.models import ScenarioRun, Workshop
@@ -103,9 +109,10 @@ def _remember(
 
 
 def _close_runs() -> None:
-    """A run replaced or ended early ends now, not at its planned time."""
+    """A run replaced or ended early ends now, not at its planned time (a learner's own
+    practice runs are theirs to end)."""
     now = datetime.now(UTC)
-    ScenarioRun.objects.filter(ends__gt=now).update(ends=now)
+    ScenarioRun.objects.filter(ends__gt=now, name__in=BY_NAME).update(ends=now)
 
 
 # The dashboard panel ------------------------------------------------------------------
@@ -142,10 +149,19 @@ def register_panel() -> None:
 # Lesson checks ------------------------------------------------------------------------
 
 
-def _windows(name: str) -> list[tuple[datetime, datetime]]:
-    """When scenario `name` was in force, by the recorded runs (the one in force included)."""
+def _windows(name: str, learner: ClusterUser | None = None) -> list[tuple[datetime, datetime]]:
+    """When scenario `name` was in force, by the recorded runs (the one in force included):
+    the room's, and with `learner` also that learner's own practice runs."""
     _remember(faults.active_scenario())
-    return [(run.started, run.ends + GRACE) for run in ScenarioRun.objects.filter(name=name)]
+    runs = Q(name=name)
+    if learner is not None:
+        runs |= Q(name=faults.practice_name(name), started_by=learner.username)
+    return [(run.started, run.ends + GRACE) for run in ScenarioRun.objects.filter(runs)]
+
+
+def _own(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The learner's own requests, leaving out those their practice flood sent as them."""
+    return [r for r in records if r["client"] != faults.PRACTICE_FLOOD_CLIENT]
 
 
 def _seen(record: dict[str, Any]) -> str:
@@ -161,15 +177,18 @@ def outage(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
 
     Read from the audit log, not asked of the API server, so it works during the outage.
     """
-    windows = _windows("outage")
+    windows = _windows("outage", learner)
     mine = learner.username
     shut = readmodel.first_request(user=mine, status=503, windows=windows, order="timestamp")
     if shut is None:
         if not windows:
-            message = "No outage has run yet. Wait for your instructor to shut the front door."
+            message = (
+                "No outage has run yet. Close the door to your own requests with a practice "
+                "outage below, or wait for your instructor's."
+            )
         else:
             message = (
-                "None of your requests met the shut door. During the next outage, run "
+                "None of your requests met the shut door. While an outage lasts, run "
                 "kubectl get pods (or reload one of your tracking pages)."
             )
         return CheckResult(False, message, "audit log: no 503 answered to you")
@@ -191,22 +210,26 @@ def outage(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
 def overload(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
     """Passes when, during an overload, the learner was told 429 or got several answers."""
     wanted = int(params.get("successes", OVERLOAD_SUCCESSES))
-    windows = _windows("overload")
+    windows = _windows("overload", learner)
     if not windows:
         return CheckResult(
             False,
-            "No overload has run yet. Wait for your instructor to start the flood.",
+            "No overload has run yet. Start a practice flood of your own below, or wait for "
+            "your instructor's.",
             "audit log: no overload recorded",
         )
     during = {"user": learner.username, "windows": windows}
-    refused = readmodel.first_request(status=429, order="timestamp", **during)
-    if refused is not None:
+    refused = _own(readmodel.requests(status=429, order="timestamp", limit=500, **during))
+    if refused:
         return CheckResult(
             True,
-            f"The server asked you to wait your turn ({_seen(refused)}): fairness at work.",
-            f"audit log: {_seen(refused)}",
+            f"The server asked you to wait your turn ({_seen(refused[0])}): fairness at work.",
+            f"audit log: {_seen(refused[0])}",
         )
-    count = readmodel.count_requests(status_below=400, **during)
+    flood = faults.PRACTICE_FLOOD_CLIENT
+    count = readmodel.count_requests(status_below=400, **during) - readmodel.count_requests(
+        status_below=400, client=flood, **during
+    )
     evidence = f"audit log: {count} of your requests answered during an overload"
     if count >= wanted:
         return CheckResult(
@@ -220,3 +243,138 @@ def overload(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
         "Run kubectl get pods a few times while it lasts.",
         evidence,
     )
+
+
+SLOW_MS = 1000
+FAST_MS = 500
+
+
+@checks.register("scenario-slowdown")
+def slowdown(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
+    """Passes when a request of the learner's dragged through a slowdown (at least a
+    second) and a later one was answered at normal speed: the difference a slow door makes."""
+    windows = _windows("slowdown", learner)
+    if not windows:
+        return CheckResult(
+            False,
+            "No slowdown has run yet. Slow the door down for your own requests below.",
+            "audit log: no slowdown recorded",
+        )
+    mine = {"user": learner.username, "status_below": 400}
+    slow = next(
+        (
+            r
+            for r in _own(readmodel.requests(windows=windows, order="timestamp", **mine))
+            if r["latency_ms"] >= SLOW_MS
+        ),
+        None,
+    )
+    if slow is None:
+        return CheckResult(
+            False,
+            "None of your requests has been slowed yet. While the slowdown lasts, run "
+            "time kubectl get pods.",
+            "audit log: no request of yours took a second or more during a slowdown",
+        )
+    later = readmodel.requests(after=slow["timestamp"], order="id", limit=200, **mine)
+    fast = next((r for r in _own(later) if r["latency_ms"] < FAST_MS), None)
+    took = f"{slow['latency_ms'] / 1000:.1f} s"
+    if fast is None:
+        return CheckResult(
+            False,
+            f"{_seen(slow)} took {took}. Now time one again once the slowdown is over.",
+            f"audit log: {_seen(slow)} in {took}",
+        )
+    quick = f"{fast['latency_ms']:.0f} ms"
+    return CheckResult(
+        True,
+        f"{_seen(slow)} took {took}; {_seen(fast)} took {quick}. Every controller's writes "
+        "would drag the same way.",
+        f"audit log: {took}, then {quick}",
+    )
+
+
+# A learner's own practice runs ----------------------------------------------------------
+
+SELLER = "warehouse-seller"
+PRACTICE_GROUP = "practice.warehouse.dev"
+PRACTICE_PLURAL = "trinkets"
+PRACTICE_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": f"{PRACTICE_PLURAL}.{PRACTICE_GROUP}"},
+    "spec": {
+        "group": PRACTICE_GROUP,
+        "scope": "Namespaced",
+        "names": {
+            "plural": PRACTICE_PLURAL,
+            "singular": "trinket",
+            "kind": "Trinket",
+            "listKind": "TrinketList",
+        },
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "spec": {
+                                "type": "object",
+                                "properties": {
+                                    "size": {"type": "integer", "minimum": 1, "maximum": 10}
+                                },
+                            }
+                        },
+                    }
+                },
+            }
+        ],
+    },
+}
+
+
+def invite_seller() -> tuple[bool, str]:
+    """Have the warehouse's practice seller register its kind, Trinket, unless it exists.
+
+    Learners may not create a CustomResourceDefinition: it is cluster-scoped, and their
+    rights are bound in their own namespace only. The seller is one of the cluster's own
+    components (its identity is in system:masters), as an operator installed by an
+    administrator would be; the kind it adds is shared by everyone, the Trinkets each
+    learner makes stay in their namespace. Returns (created now, a sentence).
+    """
+    client = Client(accounts.system_user(SELLER), "seller", user_agent="practice-seller/1.0")
+    path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    exchange = client.exchange("POST", path, PRACTICE_CRD)
+    if exchange.status == 201:
+        return True, "The practice seller registered Trinket (trinkets.practice.warehouse.dev)."
+    if exchange.status == 409:
+        return False, "The practice seller's Trinket is already in the catalog."
+    return False, f"The practice seller could not register its kind ({exchange.status})."
+
+
+def practice_in_force(learner: ClusterUser) -> faults.Practice | None:
+    return faults.practice_for(learner.username)
+
+
+def seller_kind_served() -> bool:
+    """Whether the practice seller's kind is in the catalog now."""
+    return readmodel.serves(PRACTICE_GROUP, "v1", PRACTICE_PLURAL)
+
+
+PRACTICE_SECONDS = faults.PRACTICE_SECONDS
+
+
+def start_practice(name: str, seconds: int, learner: ClusterUser) -> faults.Practice | None:
+    """The learner's own outage, slowdown or overload, touching only their requests; None
+    while another of theirs is in force (one at a time, so one flood at most)."""
+    try:
+        return faults.start_practice(name, seconds, learner)
+    except faults.PracticeInForce:
+        return None
+
+
+def stop_practice(learner: ClusterUser) -> bool:
+    return faults.stop_practice(learner)

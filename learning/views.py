@@ -17,7 +17,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -28,7 +28,8 @@ from django_htmx.middleware import HtmxDetails
 from apiserver import limits, readmodel
 from apiserver.accounts import ClusterUser
 from apiserver.readmodel import Scope
-from learning import checks, grading, lessons, progress, scenarios, workshops
+from controlplane import replay
+from learning import checks, grading, lessons, livequiz, progress, quizreview, scenarios, workshops
 from learning.forms import JoinForm, WorkshopForm
 from learning.models import (
     JOIN_CODE_LENGTH,
@@ -44,6 +45,7 @@ from shop.api import collection_path
 from shop.learners import current_learner, learner_required
 
 SESSION_LAST_CHECK = "learning_last_check"
+SESSION_HINTS = "learning_hints"
 CLIENT_KINDS = [
     "browser",
     "kubectl",
@@ -74,8 +76,66 @@ class HtmxHttpRequest(HttpRequest):
 # Lessons ------------------------------------------------------------------------------
 
 
+def _hints_key(lesson: lessons.Lesson, step: lessons.Step) -> str:
+    return f"{lesson.slug}/{step.slug}"
+
+
+def _hints_shown(request: HttpRequest, lesson: lessons.Lesson, step: lessons.Step) -> int:
+    """How many of a step's hints this visitor has revealed (kept in their session)."""
+    value = (request.session.get(SESSION_HINTS) or {}).get(_hints_key(lesson, step), 0)
+    return min(max(value, 0), len(step.hints)) if isinstance(value, int) else 0
+
+
+def _reveal_hint(request: HttpRequest, lesson: lessons.Lesson, step: lessons.Step) -> int:
+    """Reveal the step's next hint, if one is left; how many are shown now."""
+    shown = min(_hints_shown(request, lesson, step) + 1, len(step.hints))
+    revealed = dict(request.session.get(SESSION_HINTS) or {})
+    revealed[_hints_key(lesson, step)] = shown
+    request.session[SESSION_HINTS] = revealed
+    return shown
+
+
+def _practice_state(step: lessons.Step, learner: ClusterUser | None) -> dict[str, Any] | None:
+    """What a step's practice controls show: the learner's run in force, or the seller's kind."""
+    if not step.practice or learner is None:
+        return None
+    if step.practice == "seller":
+        return {"kind": "seller", "served": scenarios.seller_kind_served()}
+    return {
+        "kind": step.practice,
+        "active": scenarios.practice_in_force(learner),
+        "durations": scenarios.PRACTICE_SECONDS,
+    }
+
+
+def _item(
+    request: HttpRequest,
+    lesson: lessons.Lesson,
+    step: lessons.Step,
+    learner: ClusterUser | None,
+    *,
+    passed: bool = False,
+    result: checks.CheckResult | None = None,
+) -> dict[str, Any]:
+    """One step as the lesson page draws it: its check, hints revealed so far, practice."""
+    shown = _hints_shown(request, lesson, step)
+    return {
+        "step": step,
+        "lesson": lesson,
+        "available": checks.is_available(step),
+        "passed": passed,
+        "result": result,
+        "hints_shown": step.hints[:shown],
+        "hints_left": len(step.hints) - shown,
+        "practice": _practice_state(step, learner),
+    }
+
+
 def _step_items(
-    lesson: lessons.Lesson, learner: ClusterUser | None, last: dict[str, Any] | None
+    request: HttpRequest,
+    lesson: lessons.Lesson,
+    learner: ClusterUser | None,
+    last: dict[str, Any] | None,
 ) -> list[dict[str, Any]]:
     passed = progress.passed_steps(learner)
     items = []
@@ -87,15 +147,8 @@ def _step_items(
                 str(last.get("message", "")),
                 str(last.get("evidence", "")),
             )
-        items.append(
-            {
-                "step": step,
-                "lesson": lesson,
-                "available": checks.is_available(step),
-                "passed": (lesson.slug, step.slug) in passed,
-                "result": result,
-            }
-        )
+        done = (lesson.slug, step.slug) in passed
+        items.append(_item(request, lesson, step, learner, passed=done, result=result))
     return items
 
 
@@ -132,7 +185,7 @@ def lesson(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     learner = current_learner(request)
     last = request.session.pop(SESSION_LAST_CHECK, None)
     all_lessons = lessons.all_lessons()
-    items = _step_items(found, learner, last)
+    items = _step_items(request, found, learner, last)
     context = {
         "lesson": found,
         "learner": learner,
@@ -159,10 +212,12 @@ def check_step(request: HtmxHttpRequest, slug: str, step: str) -> HttpResponse:
     else:
         result, record = progress.check_step(request.learner, found, target)
         passed = record.passed
+        if not result.passed and target.hints:
+            _reveal_hint(request, found, target)
     if request.htmx:
-        item = {"step": target, "lesson": found, "available": True, "passed": passed}
-        item["result"] = result
-        return render(request, "learning/lesson.html#result", {"item": item})
+        item = _item(request, found, target, request.learner, passed=passed, result=result)
+        # The hint a miss revealed goes to the step's hints, swapped in out of band.
+        return render(request, "learning/lesson.html#checked", {"item": item})
     request.session[SESSION_LAST_CHECK] = {
         "lesson": found.slug,
         "step": target.slug,
@@ -171,6 +226,66 @@ def check_step(request: HtmxHttpRequest, slug: str, step: str) -> HttpResponse:
         "evidence": result.evidence,
     }
     return redirect(reverse("learning:lesson", args=[found.slug]) + f"#step-{target.slug}")
+
+
+def _lesson_step(slug: str, step: str) -> tuple[lessons.Lesson, lessons.Step]:
+    found = lessons.get(slug)
+    target = found.step(step) if found else None
+    if found is None or target is None:
+        raise Http404("No such step")
+    return found, target
+
+
+def _back_to(lesson: lessons.Lesson, step: lessons.Step) -> HttpResponse:
+    return redirect(reverse("learning:lesson", args=[lesson.slug]) + f"#step-{step.slug}")
+
+
+@require_POST
+def hint(request: HtmxHttpRequest, slug: str, step: str) -> HttpResponse:
+    """Reveal a step's next hint, one at a time; the hints fragment for htmx, else redirect."""
+    found, target = _lesson_step(slug, step)
+    _reveal_hint(request, found, target)
+    if request.htmx:
+        item = _item(request, found, target, current_learner(request))
+        return render(request, "learning/lesson.html#hints", {"item": item})
+    return _back_to(found, target)
+
+
+@require_POST
+@learner_required
+def practice(request: HtmxHttpRequest, slug: str, step: str) -> HttpResponse:
+    """Start or end the learner's own practice run for a step (an outage, slowdown or
+    overload of their own requests only), or invite the practice seller."""
+    found, target = _lesson_step(slug, step)
+    if not target.practice:
+        raise Http404("This step has no practice run")
+    action = request.POST.get("action", "")
+    seconds = request.POST.get("seconds", "")
+    error = notice = ""
+    if target.practice == "seller":
+        notice = scenarios.invite_seller()[1] if action == "start" else ""
+        error = "" if notice else "Choose one of the actions offered."
+    elif action == "stop":
+        ended = scenarios.stop_practice(request.learner)
+        notice = "Your practice run ended." if ended else "No practice run was in force."
+    elif action == "start" and seconds.isdigit() and int(seconds) in scenarios.PRACTICE_SECONDS:
+        if scenarios.start_practice(target.practice, int(seconds), request.learner):
+            notice = f"Your practice {target.practice} runs for {seconds} seconds."
+        else:
+            error = "A practice run of yours is already in force: end it first."
+    else:
+        error = "Choose one of the actions and durations offered."
+    if request.htmx:
+        item = _item(request, found, target, request.learner)
+        context = {"item": item, "notice": notice, "error": error}
+        return render(
+            request, "learning/lesson.html#practice", context, status=400 if error else 200
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, notice)
+    return _back_to(found, target)
 
 
 # Grand Central ------------------------------------------------------------------------
@@ -322,19 +437,33 @@ async def grand_central_events(request: HtmxHttpRequest) -> HttpResponse:
 # Quizzes ------------------------------------------------------------------------------
 
 
-def _question_item(question: Question, answer: Answer | None) -> dict[str, Any]:
+def _question_item(
+    question: Question, answer: Answer | None, attempt: QuizAttempt, review: bool = False
+) -> dict[str, Any]:
+    """One question as this attempt shows it: options in the attempt's own order."""
     data = question.data or {}
-    item: dict[str, Any] = {"question": question, "answer": answer, "why": data.get("why", "")}
+    item: dict[str, Any] = {
+        "question": question,
+        "answer": answer,
+        "why": data.get("why", ""),
+        "review": review,
+        "feedback": (answer.given or {}).get("feedback", []) if answer else [],
+    }
     if question.type == "choice":
         choices = data.get("choices", [])
-        item["options"] = [(i, choices[i]["text"]) for i in range(len(choices))]
+        order = grading.shuffled(attempt.pk, question.pk, len(choices))
+        item["options"] = [(i, choices[i]["text"]) for i in order]
+        if len(item["feedback"]) == len(choices):
+            item["feedback"] = [item["feedback"][i] for i in order]
     elif question.type == "match":
         pairs = data.get("pairs", [])
         item["lefts"] = [(i, p["left"]) for i, p in enumerate(pairs)]
-        item["rights"] = [(i, pairs[i]["right"]) for i in grading.shuffled(question.pk, len(pairs))]
+        order = grading.shuffled(attempt.pk, question.pk, len(pairs))
+        item["rights"] = [(i, pairs[i]["right"]) for i in order]
     elif question.type == "order":
         steps = data.get("steps", [])
-        item["steps"] = [(i, steps[i]) for i in grading.shuffled(question.pk, len(steps))]
+        order = grading.shuffled(attempt.pk, question.pk, len(steps))
+        item["steps"] = [(i, steps[i]) for i in order]
         item["positions"] = list(range(1, len(steps) + 1))
     return item
 
@@ -351,25 +480,31 @@ def _score(attempt: QuizAttempt, total: int) -> dict[str, int]:
 @require_GET
 @learner_required
 def quiz_list(request: HtmxHttpRequest) -> HttpResponse:
-    """Every quiz with this learner's best score so far."""
+    """Every quiz with this learner's best score so far, and the questions due for review."""
     best = progress.best_scores([request.learner.pk]).get(request.learner.pk, {})
     quizzes = [
         {"quiz": q, "total": q.questions.count(), "best": best.get(q.slug, 0)}
         for q in Quiz.objects.all()
     ]
-    return render(
-        request, "learning/quizzes.html", {"quizzes": quizzes, "learner": request.learner}
-    )
+    context = {
+        "quizzes": quizzes,
+        "review": quizreview.due(request.learner),
+        "learner": request.learner,
+    }
+    return render(request, "learning/quizzes.html", context)
 
 
 def _quiz_context(request: HtmxHttpRequest, quiz: Quiz) -> dict[str, Any]:
     attempt = progress.current_attempt(request.learner, quiz)
     answers = {a.question_id: a for a in attempt.answers.all()}
-    questions = list(quiz.questions.all())
+    missed = quizreview.missed_before(attempt)
+    questions = quizreview.ordered(list(quiz.questions.all()), missed)
     return {
         "quiz": quiz,
         "attempt": attempt,
-        "items": [_question_item(q, answers.get(q.pk)) for q in questions],
+        "items": [
+            _question_item(q, answers.get(q.pk), attempt, review=q.pk in missed) for q in questions
+        ],
         "score": _score(attempt, len(questions)),
         "learner": request.learner,
     }
@@ -414,7 +549,8 @@ def answer(request: HtmxHttpRequest, slug: str, question_id: int) -> HttpRespons
             except IntegrityError:
                 existing = attempt.answers.filter(question=question).first()
     if request.htmx:
-        item = _question_item(question, existing)
+        review = question.pk in quizreview.missed_before(attempt)
+        item = _question_item(question, existing, attempt, review=review)
         item["error"] = error
         total = found.questions.count()
         context = {"item": item, "quiz": found, "score": _score(attempt, total), "oob": True}
@@ -478,6 +614,7 @@ def join(request: HtmxHttpRequest) -> HttpResponse:
         except workshops.CannotJoin as problem:
             form.add_error("code", str(problem))
         else:
+            livequiz.admit(workshop, learner)
             messages.success(
                 request,
                 f"Welcome to {workshop.title}, {learner.display_name}! "
@@ -567,6 +704,21 @@ def dashboard(request: HtmxHttpRequest, code: str) -> HttpResponse:
 
 @require_GET
 @instructor_only
+def export_class(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    """The class so far as a file `manage.py replay_class` sends again (`controlplane.replay`):
+    every write its learners made, in order."""
+    workshop = _own_workshop(request, code)
+    namespaces = sorted(
+        p.learner.namespace for p in workshop.participants.select_related("learner")
+    )
+    scenario = replay.export(namespaces)
+    response = JsonResponse(scenario, json_dumps_params={"indent": 2, "sort_keys": True})
+    response["Content-Disposition"] = f'attachment; filename="class-{workshop.code}.json"'
+    return response
+
+
+@require_GET
+@instructor_only
 def big_screen(request: HtmxHttpRequest, code: str) -> HttpResponse:
     """The join code for the projector: huge, with the join link and its QR code, so a
     room can join from across the hall; only the workshop's instructor may put it up."""
@@ -577,6 +729,7 @@ def big_screen(request: HtmxHttpRequest, code: str) -> HttpResponse:
         "join_link": link,
         "join_url": request.build_absolute_uri(reverse("learning:join")),
         "qr_svg": workshops.join_qr_svg(link),
+        **livequiz.screen(request, workshop),
     }
     return render(request, "learning/big_screen.html", context)
 

@@ -15,7 +15,7 @@ class LearnerForm(forms.Form):
         label="Learner name",
         max_length=63,
         help_text="Lowercase letters, digits and '-', like alice or team-7. "
-        "It also names your namespace, your own aisle of the warehouse.",
+        "It also names your namespace, your own delivery address in the cluster.",
         error_messages={"max_length": "Keep it to 63 characters or fewer."},
     )
     display_name = forms.CharField(

@@ -15,8 +15,8 @@ _ORDER_OK = [
     "Signed in: the website recognised you from your learner token.",
     "Allowed: you ordered for your own delivery address, namespace {namespace}.",
     "Order form checked: nothing required was missing, and the usual defaults were filled in.",
-    "In the warehouse: written into the books as order number {rv}.",
-    "Anyone tracking orders in your aisle was told at once.",
+    "In the order book: stored under order number {uid}.",
+    "Anyone tracking orders for your delivery address was told at once.",
 ]
 
 _REFUSED: dict[int, str] = {
@@ -26,11 +26,11 @@ _REFUSED: dict[int, str] = {
     "(namespace {namespace}), and only products the shop lets learners buy.",
     404: "The shop has no such thing at that address: either the product is not sold here "
     "or the order does not exist (any more).",
-    405: "This product cannot be handled that way at this counter.",
+    405: "This product cannot be handled that way.",
     409: "You already have an order under this name for this product. Pick another name, "
     "or cancel the old order first.",
     410: "That page of results has expired; start again.",
-    413: "The order form is too big for the counter.",
+    413: "The order form is too big for the website to accept.",
     415: "The order form was in a format the website does not read.",
     422: "The clerk checked your order form and marked some fields that are missing or "
     "wrong. Nothing was charged and nothing was stored.",
@@ -41,10 +41,10 @@ _REFUSED: dict[int, str] = {
 def order_story(exchange: Exchange, namespace: str) -> dict[str, Any]:
     """The Amazon side of placing an order (POST)."""
     if exchange.ok:
-        rv = exchange.metadata.get("resourceVersion", "?")
+        uid = exchange.metadata.get("uid", "?")
         return {
             "headline": "Order placed",
-            "steps": [step.format(namespace=namespace, rv=rv) for step in _ORDER_OK],
+            "steps": [step.format(namespace=namespace, uid=uid) for step in _ORDER_OK],
         }
     return _refusal("Order refused", exchange, namespace)
 
@@ -53,11 +53,11 @@ def lookup_story(exchange: Exchange, namespace: str) -> dict[str, Any]:
     """The Amazon side of looking up one order (GET)."""
     if exchange.ok:
         return {
-            "headline": "Your order, as the warehouse has it now",
+            "headline": "Your order, as the order book has it now",
             "steps": [
-                "The website looked the order up in the warehouse's books and showed you "
-                "its current page, including any notes the warehouse staff have added "
-                "(the status).",
+                "The website looked the order up in the order book and showed you its "
+                "current page, including what the restocking staff and the couriers have "
+                "written on it since (the status).",
                 "Looking never changes anything: the order number stays the same.",
             ],
         }
@@ -70,8 +70,8 @@ def cancel_story(exchange: Exchange, namespace: str) -> dict[str, Any]:
         return {
             "headline": "Order cancelled",
             "steps": [
-                "The website checked that the order is in your own aisle, then crossed "
-                "it out of the warehouse's books.",
+                "The website checked that the order is for your own delivery address, "
+                "then crossed it out of the order book.",
                 "Whoever was preparing it hears about the cancellation and stops.",
             ],
         }
@@ -129,7 +129,7 @@ def _refusal(headline: str, exchange: Exchange, namespace: str) -> dict[str, Any
         )
     if template is None:
         template = (
-            "Something went wrong behind the counter. Nothing was charged; try again."
+            "Something went wrong inside the website. Nothing was charged; try again."
             if exchange.status >= 500
             else "The website turned the request down: {message}"
         )

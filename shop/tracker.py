@@ -2,7 +2,7 @@
 
 `tracking.timeline` already tells each step of an order in both languages. The tracker
 folds those steps into the stops a shop's progress bar shows (ordered, checked, in the
-warehouse, shipped, out for delivery, delivered), names the problem that stopped a
+order book, shipped, out for delivery, delivered), names the problem that stopped a
 parcel, and says what to type to fix it. `tree` draws a workload's family (Deployment,
 its ReplicaSets, their Pods) from what `tracking.gather` already read as the learner.
 Everything here is pure, so it is tested with hand-made objects.
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from catalog.dictionary import TRACKING
 from shop import tracking
 from shop.tracking import CURRENT, DONE, PROBLEM, WAITING, Related, Timeline
 
@@ -22,12 +23,18 @@ PENDING_PATIENCE = timedelta(minutes=2)
 # Kinds whose orders end as Pods on nodes, so they are shipped and taken out for delivery.
 RUNS_PODS = {"Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job"}
 
-# The stops, in order: key, the shop's words, and what that stop is in Kubernetes.
-ORDERED = ("ordered", "Ordered", "Request sent: a POST to the kind's collection")
-CHECKED = ("checked", "Checked", "Authenticated, authorized and admitted")
-STORED = ("stored", "In the warehouse", "Stored in the cluster store")
-SHIPPED = ("shipped", "Shipped", "Scheduled: spec.nodeName bound to a node")
-OUT = ("out", "Out for delivery", "The node's kubelet pulls the image and creates the containers")
+
+def _stop_words(key: str, shop: str) -> tuple[str, str, str]:
+    """A stop's key, its shop word and what it is in Kubernetes, from the one dictionary."""
+    return key, shop, TRACKING[shop]
+
+
+# The stops, in order.
+ORDERED = _stop_words("ordered", "Ordered")
+CHECKED = _stop_words("checked", "Checked")
+STORED = _stop_words("stored", "In the order book")
+SHIPPED = _stop_words("shipped", "Shipped")
+OUT = _stop_words("out", "Out for delivery")
 
 # What "delivered" means for each kind.
 DELIVERED_WORDS = {
@@ -45,16 +52,16 @@ STORED_IS_DELIVERED = "Nothing runs for this kind: once stored, it is delivered"
 # Which stop each of the timeline's shop words belongs to.
 STEP_STOPS = {
     "Order placed": "ordered",
-    "Payment checked": "checked",
-    "In the warehouse": "stored",
+    "Checks passed": "checked",
+    "In the order book": "stored",
     "Packed": "stored",
-    "Address assigned": "stored",
+    "Counter number assigned": "stored",
     "Subscribed": "stored",
     "Shipped": "shipped",
     "Delayed": "shipped",
     "No depot qualifies": "shipped",
     "Out for delivery": "out",
-    "Address problem": "out",
+    "Supplier problem": "out",
     "Returned damaged": "delivered",
     "Returned": "delivered",
     "Delivered": "delivered",
@@ -62,8 +69,8 @@ STEP_STOPS = {
     "Next order": "delivered",
     "Subscription paused": "delivered",
 }
-# A StatefulSet's seat tells a single Pod's story: "In the warehouse" is waiting to be shipped.
-SEAT_STOPS = {**STEP_STOPS, "In the warehouse": "shipped"}
+# A StatefulSet's seat tells a single Pod's story: "In the order book" is waiting to be shipped.
+SEAT_STOPS = {**STEP_STOPS, "In the order book": "shipped"}
 CANCELLED = "Cancelled"
 
 
@@ -214,7 +221,7 @@ def build(
 
 
 # Timeline steps whose words only repeat their stop's own.
-PLAIN_STEPS = {"Payment checked", "In the warehouse"}
+PLAIN_STEPS = {"Checks passed", "In the order book"}
 
 
 def _here(states: list[str]) -> int:
@@ -265,7 +272,7 @@ def _pending_too_long(
 def _problem_kind(step: tracking.Step) -> str:
     word = step.shop.partition(": ")[2] if step.shop.startswith("Seat") else step.shop
     return {
-        "Address problem": "image",
+        "Supplier problem": "image",
         "Returned damaged": "crash",
         "Delayed": "unschedulable" if "Unschedulable" in step.api else "stalled",
         "Returned": "failed",

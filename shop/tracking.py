@@ -16,7 +16,7 @@ from apiserver import readmodel, schedules
 from apiserver.accounts import ClusterUser
 from shop import api
 
-# A Pod waiting for one of these cannot fetch its image: the courier has a bad address.
+# A Pod waiting for one of these cannot fetch its image: the supplier cannot hand it over.
 IMAGE_PROBLEMS = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
 CRASHING = {"CrashLoopBackOff", "RunContainerError", "CreateContainerError"}
 ENDPOINTS_TRIGGER = "endpoints.kubernetes.io/last-change-trigger-time"
@@ -165,7 +165,7 @@ def _pod_status(pod: dict[str, Any]) -> Status:
     if phase == "Failed":
         return Status("Returned", f"Failed ({word})", "problem", final=True)
     if waiting & IMAGE_PROBLEMS:
-        return Status("Address problem", word, "problem")
+        return Status("Supplier problem", word, "problem")
     if waiting & CRASHING or (phase == "Running" and word in ("Error", "OOMKilled")):
         return Status("Returned damaged", f"{word} ({restarts(pod)} restarts)", "problem")
     if scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
@@ -176,7 +176,7 @@ def _pod_status(pod: dict[str, Any]) -> Status:
         return Status("Out for delivery", "Running (not Ready)")
     if _spec(pod).get("nodeName"):
         return Status("Out for delivery", word)
-    return Status("In the warehouse", word)
+    return Status("In the order book", word)
 
 
 def _deployment_status(deploy: dict[str, Any]) -> Status:
@@ -197,7 +197,7 @@ def _deployment_status(deploy: dict[str, Any]) -> Status:
         return Status("Delayed", f"{ready}/{wanted} ready", "problem")
     if current or ready:
         return Status("Out for delivery", f"{ready}/{wanted} ready")
-    return Status("In the warehouse", f"{ready}/{wanted} ready")
+    return Status("In the order book", f"{ready}/{wanted} ready")
 
 
 def _replicaset_status(rs: dict[str, Any]) -> Status:
@@ -214,7 +214,7 @@ def _replicaset_status(rs: dict[str, Any]) -> Status:
         return Status("Delayed", f"{ready}/{wanted} ready", "problem")
     if current or ready:
         return Status("Out for delivery", f"{ready}/{wanted} ready")
-    return Status("In the warehouse", f"{ready}/{wanted} ready")
+    return Status("In the order book", f"{ready}/{wanted} ready")
 
 
 def _job_status(job: dict[str, Any]) -> Status:
@@ -230,7 +230,7 @@ def _job_status(job: dict[str, Any]) -> Status:
         return Status("Cancelled", "Terminating", "gone")
     if _int(status.get("active")):
         return Status("Out for delivery", f"Running ({succeeded}/{completions} done)")
-    return Status("In the warehouse", f"Pending ({succeeded}/{completions} done)")
+    return Status("In the order book", f"Pending ({succeeded}/{completions} done)")
 
 
 def _statefulset_status(sts: dict[str, Any]) -> Status:
@@ -246,7 +246,7 @@ def _statefulset_status(sts: dict[str, Any]) -> Status:
         return Status("Delivered", f"{ready}/{wanted} ready", "ok", final=True)
     if current:
         return Status("Out for delivery", f"{ready}/{wanted} ready")
-    return Status("In the warehouse", f"{ready}/{wanted} ready")
+    return Status("In the order book", f"{ready}/{wanted} ready")
 
 
 def _daemonset_status(ds: dict[str, Any]) -> Status:
@@ -270,7 +270,7 @@ def _daemonset_status(ds: dict[str, Any]) -> Status:
         return Status("Delivered", word, "ok", final=True)
     if _int(status.get("currentNumberScheduled")):
         return Status("Out for delivery", word)
-    return Status("In the warehouse", word)
+    return Status("In the order book", word)
 
 
 def _cronjob_status(cj: dict[str, Any]) -> Status:
@@ -301,7 +301,7 @@ def _service_status(service: dict[str, Any], endpoints: dict[str, Any] | None) -
     if spec.get("type") == "ExternalName":
         return Status("Delivered", "ExternalName", "ok", final=True)
     if not spec.get("clusterIP"):
-        return Status("In the warehouse", "No cluster IP yet")
+        return Status("In the order book", "No cluster IP yet")
     if not spec.get("selector"):
         return Status("Delivered", "No selector (endpoints are yours to fill)", "ok", final=True)
     ready = ready_addresses(endpoints)
@@ -334,7 +334,7 @@ def status_of(kind: str, obj: dict[str, Any], endpoints: dict[str, Any] | None =
         return _cronjob_status(obj)
     if _meta(obj).get("deletionTimestamp"):
         return Status("Cancelled", "Terminating", "gone")
-    return Status("In the warehouse", "Stored", "ok", final=True)
+    return Status("In the order book", "Stored", "ok", final=True)
 
 
 GONE = Status("Cancelled and gone", "Deleted (NotFound)", "gone", final=True)
@@ -541,8 +541,8 @@ def _ordered(obj: dict[str, Any], related: Related) -> list[Step]:
     stored += f"; every later change bumps it (now {meta.get('resourceVersion', '?')})"
     return [
         Step("Order placed", "POST accepted", placed, created, DONE),
-        Step("Payment checked", "Authenticated, authorized, admitted", checked, created, DONE),
-        Step("In the warehouse", "Persisted to the cluster store", stored, created, DONE),
+        Step("Checks passed", "Authenticated, authorized, admitted", checked, created, DONE),
+        Step("In the order book", "Persisted to the cluster store", stored, created, DONE),
     ]
 
 
@@ -622,7 +622,7 @@ def _bad_address(
         )
     word = "ImagePullBackOff" if "ImagePullBackOff" in waiting else "ErrImagePull"
     at = _event_time(_first(events, "Pulling"))
-    return Step("Address problem", f"{word}: the image cannot be pulled", message, at, PROBLEM)
+    return Step("Supplier problem", f"{word}: the image cannot be pulled", message, at, PROBLEM)
 
 
 def _arrival(
@@ -695,7 +695,7 @@ def _count_steps(
         failed = [e for e in events.get("Failed", []) if "pull" in str(e.get("message", ""))]
         steps.append(
             Step(
-                "Address problem",
+                "Supplier problem",
                 f"ErrImagePull / ImagePullBackOff in {len(bad_image)} Pod(s)",
                 str((failed[-1] if failed else {}).get("message", "")),
                 _event_time(failed[-1]) if failed else None,
@@ -849,9 +849,11 @@ def _service_steps(service: dict[str, Any], related: Related) -> list[Step]:
     created = when(_meta(service).get("creationTimestamp"))
     ip = spec.get("clusterIP")
     steps = [
-        Step("Address assigned", f"Cluster IP {ip} assigned", "spec.clusterIP", created, DONE)
+        Step(
+            "Counter number assigned", f"Cluster IP {ip} assigned", "spec.clusterIP", created, DONE
+        )
         if ip
-        else Step("Address assigned", "Cluster IP assigned", state=CURRENT)
+        else Step("Counter number assigned", "Cluster IP assigned", state=CURRENT)
     ]
     selector = ",".join(f"{k}={v}" for k, v in sorted(_dict(spec.get("selector")).items()))
     ready = ready_addresses(related.endpoints)
@@ -1107,7 +1109,7 @@ CAVEATS: dict[str, list[str]] = {
         "growing pause (CrashLoopBackOff): no courier repairs a parcel on your doorstep.",
         "A delivered parcel stays delivered. A Running Pod can still fail later, so "
         "'Delivered' is only the latest news: use Check again, or kubectl get pods -w.",
-        "A Pod never changes lorry: once scheduled to a node it stays there. If the node dies, "
+        "A Pod never changes depot: once scheduled to a node it stays there. If the node dies, "
         "a controller orders a new Pod instead of re-routing this one.",
     ],
     "Deployment": [
@@ -1146,13 +1148,13 @@ CAVEATS: dict[str, list[str]] = {
         "after a pause, not every one of them.",
     ],
     "Service": [
-        "A Service is not a parcel but a fixed address: a reception desk that forwards callers "
-        "to whichever Ready Pods match its selector, today's and tomorrow's alike.",
+        "A Service is not a parcel but a counter with a fixed number: it forwards callers to "
+        "whichever Ready Pods match its selector, today's and tomorrow's alike.",
     ],
 }
 ORDER_NUMBER_CAVEAT = (
-    "An order number never changes; resourceVersion changes with every update anyone makes "
-    "to the object, status included. It names a version, not the order."
+    "The order number (metadata.uid) never changes; the record's version, resourceVersion, "
+    "changes with every update anyone makes to the object, status included."
 )
 
 

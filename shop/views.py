@@ -107,9 +107,10 @@ def _resource_arg(kind: ResourceKind) -> str:
     return kubectl.resource_arg(kind.plural, kind.api_version.group.name, kind.is_custom)
 
 
-def _receipt_url(kind: ResourceKind, namespace: str, name: str) -> str:
+def order_url(page: str, kind: ResourceKind, namespace: str, name: str) -> str:
+    """One order's page: its receipt, tracking or history (the `shop:` URL name `page`)."""
     return reverse(
-        "shop:receipt",
+        f"shop:{page}",
         kwargs={
             "namespace": namespace,
             "group": kind.api_version.group.slug,
@@ -118,6 +119,15 @@ def _receipt_url(kind: ResourceKind, namespace: str, name: str) -> str:
             "name": name,
         },
     )
+
+
+def _receipt_url(kind: ResourceKind, namespace: str, name: str) -> str:
+    return order_url("receipt", kind, namespace, name)
+
+
+def history_url(kind: ResourceKind, namespace: str, name: str) -> str:
+    """The order-history page of one object (`shop.history`)."""
+    return order_url("history", kind, namespace, name)
 
 
 def _tracked_kind(kind: ResourceKind) -> str:
@@ -126,16 +136,7 @@ def _tracked_kind(kind: ResourceKind) -> str:
 
 
 def _track_url(kind: ResourceKind, namespace: str, name: str) -> str:
-    return reverse(
-        "shop:track",
-        kwargs={
-            "namespace": namespace,
-            "group": kind.api_version.group.slug,
-            "version": kind.api_version.version,
-            "plural": kind.plural,
-            "name": name,
-        },
-    )
+    return order_url("track", kind, namespace, name)
 
 
 def _object_key(kind: ResourceKind, namespace: str, name: str) -> str:
@@ -312,6 +313,7 @@ def receipt(
         if exchange.ok
         else None,
         "track_url": _track_url(kind, namespace, name),
+        "history_url": history_url(kind, namespace, name),
         "delete_command": kubectl.delete(_resource_arg(kind), name, namespace),
     }
     status = 200 if exchange.ok else exchange.status
@@ -526,11 +528,13 @@ def _order_row(
         "created": created,
         "sort_key": str(meta.get("creationTimestamp", "")),
         "resource_version": meta.get("resourceVersion", ""),
+        "uid": meta.get("uid", ""),
         "status": status.kube,
         "step": status.shop,
         "tone": status.tone,
         "receipt_url": _receipt_url(kind, namespace, name),
         "track_url": _track_url(kind, namespace, name),
+        "history_url": history_url(kind, namespace, name),
         "delete_url": reverse(
             "shop:delete",
             kwargs={
@@ -648,6 +652,7 @@ def _track_context(
         "calls": snapshot.calls,
         "object_yaml": object_yaml,
         "track_url": track_url,
+        "history_url": history_url(kind, namespace, name),
         "receipt_url": _receipt_url(kind, namespace, name),
         "kubectl_watch": kubectl.watch(_resource_arg(kind), name, namespace),
         "remembered": remembered,

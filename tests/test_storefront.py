@@ -7,6 +7,7 @@ from django.utils.html import escape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from catalog import dictionary
 from catalog.models import ApiGroup, ResourceKind
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -23,8 +24,8 @@ def test_the_store_front_is_a_full_page_with_the_mapping_panel(shopper, catalog)
     page = response.content.decode()
     assert "<html" in page
     assert "The analogy" in page
-    for shop_word in ("The stuff for sale", "The warehouse", "Your browser", "The Amazon website"):
-        assert shop_word in page
+    for term in dictionary.PANELS["site"]:
+        assert f'<th scope="row">{escape(term.shop)}</th><td>{escape(term.kube)}</td>' in page
     assert 'id="results"' in page
     assert "htmx" in page and "cdn" not in page.lower()
 

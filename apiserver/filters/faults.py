@@ -2,7 +2,8 @@
 
 The API server itself injects no faults. The training centre registers an injector
 (`learning.faults`, from `LearningConfig.ready()`, for its outage, slowdown and overload
-exercises); the pipeline asks every registered injector right after a request is put in its lane. An
+exercises); the pipeline asks every registered injector right after a request is put in its lane,
+naming the lane and the authenticated caller (None for one without working credentials). An
 injector raises an `ApiError` to refuse the request (503 in an outage), may sleep to slow
 it, and returns the share of normal capacity the lane has now (1.0: untouched).
 """
@@ -10,8 +11,9 @@ it, and returns the share of normal capacity the lane has now (1.0: untouched).
 from collections.abc import Callable
 
 from apiserver.filters.fairness import Lane
+from apiserver.models import ClusterUser
 
-Injector = Callable[[Lane], float]
+Injector = Callable[[Lane, ClusterUser | None], float]
 
 _injectors: list[Injector] = []
 
@@ -27,9 +29,9 @@ def unregister(injector: Injector) -> None:
         _injectors.remove(injector)
 
 
-def apply(lane: Lane) -> float:
-    """Run the injectors for a request in `lane`; the smallest capacity they allow."""
+def apply(lane: Lane, user: ClusterUser | None = None) -> float:
+    """Run the injectors for a request by `user` in `lane`; the smallest capacity they allow."""
     capacity = 1.0
     for injector in _injectors:
-        capacity = min(capacity, injector(lane))
+        capacity = min(capacity, injector(lane, user))
     return capacity

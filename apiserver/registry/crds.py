@@ -57,7 +57,7 @@ ONE_STORAGE = "must have exactly one version marked as storage version"
 SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 PITCH = (
-    "An outside seller's aisle, opened by a CustomResourceDefinition. Its products sit on "
+    "An outside seller's department, opened by a CustomResourceDefinition. Its products sit on "
     "the same shelves and are ordered through the same front door as everything else, but "
     "only the seller's own controller, if one is running, does anything with the orders."
 )
@@ -150,7 +150,7 @@ def _validate(obj: dict[str, Any], causes: "Causes") -> None:
             "https://github.com/kubernetes/enhancements/pull/1111",
         )
     elif ApiGroup.objects.filter(name=group, is_custom=False).exists():
-        # Our catalog keeps built-in departments apart; a seller needs an aisle of its own.
+        # Our catalog keeps built-in departments apart; a seller needs a department of its own.
         causes.invalid("spec.group", group, "is served by a built-in API group")
     plural = names.get("plural")
     name = obj["metadata"].get("name")

@@ -88,7 +88,7 @@ def test_a_pod_that_cannot_be_pulled_shows_the_problem_and_the_fix(cluster, page
     expect(here).to_contain_text("Out for delivery")
     expect(here).to_contain_text("problem")
     expect(tracker.locator(".tracker__stop--done")).to_have_count(4)
-    problem = page.get_by_role("region", name="Delivery problem: Address problem")
+    problem = page.get_by_role("region", name="Delivery problem: Supplier problem")
     expect(problem).to_contain_text(re.compile("ErrImagePull|ImagePullBackOff"))
     expect(problem.get_by_role("heading", name="What to do next")).to_be_visible()
     expect(problem).to_contain_text(f"kubectl set image pod/lost main=IMAGE -n {name}")

@@ -50,8 +50,8 @@ def test_the_system_check_passes_and_catches_an_unknown_check(monkeypatch):
 
     assert system_checks.lesson_content() == []
     monkeypatch.delitem(checks.CHECKS, "pod_running")
-    errors = system_checks.lesson_content()
-    assert [e.id for e in errors] == ["learning.E002"]
+    errors = [e for e in system_checks.lesson_content() if e.id == "learning.E002"]
+    assert len(errors) == 1
     assert "always-open/delivered" in errors[0].msg
 
 

@@ -30,7 +30,9 @@ def test_a_lesson_page_has_sections_panel_hints_and_a_check_button(shopper):
     assert "<h1>The one front door</h1>" in page
     assert "This lesson, side by side" in page
     assert "Where the analogy breaks" in page
-    assert "<details>" in page and "Show 2 hints" in page
+    assert "Show hint 1 of 3</button>" in page
+    assert 'action="/learn/lessons/front-door/order-web/hint/"' in page
+    assert "exactly `web`" not in page and "exactly <code>web</code>" not in page
     assert 'hx-post="/learn/lessons/front-door/order-web/check/"' in page
     assert 'action="/learn/lessons/front-door/order-web/check/"' in page
     assert 'aria-live="polite"' in page

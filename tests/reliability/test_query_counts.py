@@ -90,7 +90,9 @@ def test_the_scenario_is_read_once_per_refresh(
     limits, alice, call, policy_warm, django_assert_num_queries
 ):
     faults._forget_cache()
-    with django_assert_num_queries(1 + 10 * 2):  # one scenario read, then two per get
+    # The room's scenario and the learners' practice runs, each read once per refresh,
+    # then two per get.
+    with django_assert_num_queries(2 + 10 * 2):
         for _ in range(10):
             assert call("GET", f"{CM}/missing", alice).status == 404
 

@@ -212,7 +212,7 @@ def test_a_kind_that_runs_nothing_has_no_shipping_stops():
     assert found.now.kube == tracker.STORED_IS_DELIVERED
 
 
-def test_a_deployment_waiting_for_its_replicaset_is_still_in_the_warehouse():
+def test_a_deployment_waiting_for_its_replicaset_is_still_in_the_order_book():
     found = track("Deployment", workload("Deployment", replicas=2))
 
     assert found.now.key == "stored"
@@ -244,7 +244,7 @@ def test_a_pod_whose_image_cannot_be_pulled_stops_out_for_delivery_with_the_fix(
     assert found.now.key == "out" and found.now.state == "problem"
     assert found.stops[-1].state == "waiting"
     assert found.problem is not None
-    assert (found.problem.kind, found.problem.shop) == ("image", "Address problem")
+    assert (found.problem.kind, found.problem.shop) == ("image", "Supplier problem")
     assert found.problem.kube.startswith("ImagePullBackOff")
     assert commands(found) == [
         "kubectl set image pod/web main=IMAGE -n alice",
@@ -393,7 +393,7 @@ def test_a_statefulset_seat_stuck_on_its_image_is_a_problem_out_for_delivery():
     found = track("StatefulSet", sts, tracking.Related(pods=pods))
 
     assert found.now.key == "out" and found.now.state == "problem"
-    assert found.problem is not None and found.problem.shop == "Address problem"
+    assert found.problem is not None and found.problem.shop == "Supplier problem"
     assert "kubectl delete pod db-1 -n alice" in commands(found)
 
 

@@ -26,6 +26,10 @@ POD_FORM = "/order/core/v1/pods/"
 
 @pytest.fixture
 def plane(alice) -> Cluster:
+    return alices_cluster()
+
+
+def alices_cluster() -> Cluster:
     """Alice's cluster: three nodes, deliveries one second per kubelet step, a fixed seed."""
     clock = FakeClock()
     config = Config(nodes=3, timing=Timing(step=1.0, backoff=10.0))
@@ -59,11 +63,11 @@ def test_a_new_pod_is_tracked_from_the_post_to_running_and_ready(alice, plane):
     html = page.content.decode()
     assert page.status_code == 200
     assert "<html" in html
-    assert page.context["status"].shop == "In the warehouse"
+    assert page.context["status"].shop == "In the order book"
     assert steps(page)[:3] == [
         ("Order placed", "POST accepted", "done"),
-        ("Payment checked", "Authenticated, authorized, admitted", "done"),
-        ("In the warehouse", "Persisted to the cluster store", "done"),
+        ("Checks passed", "Authenticated, authorized, admitted", "done"),
+        ("In the order book", "Persisted to the cluster store", "done"),
     ]
     assert steps(page)[3] == ("Shipped", "Scheduled to a node", "current")
     assert 'sse-connect="/orders/alice/core/v1/pods/web/track/events/"' in html
@@ -162,10 +166,10 @@ def test_a_bad_image_is_an_address_problem_not_yet_final(alice, plane):
     plane.step(1)
     later = poll(alice)
 
-    assert first.context["status"] == tracking.Status("Address problem", "ErrImagePull", "problem")
+    assert first.context["status"] == tracking.Status("Supplier problem", "ErrImagePull", "problem")
     assert later.context["status"].kube == "ImagePullBackOff"
     shop, api_step, state = steps(later)[4]
-    assert (shop, state) == ("Address problem", "problem")
+    assert (shop, state) == ("Supplier problem", "problem")
     assert api_step.startswith("ImagePullBackOff")
     assert "not found" in later.context["line"].steps[4].detail
     assert later.status_code == 200
@@ -303,7 +307,7 @@ def test_a_job_is_delivered_when_complete(alice, plane):
     plane.step(1, times=5)
     done = poll(alice, url)
 
-    assert running.context["status"].shop in ("In the warehouse", "Out for delivery")
+    assert running.context["status"].shop in ("In the order book", "Out for delivery")
     assert steps(running)[3] == ("Packed", "1 Pod(s) created", "done")
     assert done.status_code == 286
     assert done.context["status"] == tracking.Status(
@@ -333,7 +337,7 @@ def test_a_service_gets_an_address_then_ready_endpoints(alice, plane):
     ready = poll(alice, url)
 
     ip = plane.api("GET", "/api/v1/namespaces/alice/services/shopfront")["spec"]["clusterIP"]
-    assert steps(waiting)[3] == ("Address assigned", f"Cluster IP {ip} assigned", "done")
+    assert steps(waiting)[3] == ("Counter number assigned", f"Cluster IP {ip} assigned", "done")
     assert steps(waiting)[4] == ("Waiting for stock", "No ready endpoints", "current")
     assert waiting.status_code == 200
     assert ready.status_code == 286
@@ -441,7 +445,7 @@ def test_user_supplied_text_is_escaped(alice, plane):
             ("Returned", "Failed (Error)", True),
         ),
         ("Pod", {"metadata": {"deletionTimestamp": "x"}}, ("Cancelled", "Terminating", False)),
-        ("Pod", {}, ("In the warehouse", "Pending", False)),
+        ("Pod", {}, ("In the order book", "Pending", False)),
         ("Service", {"spec": {"type": "ExternalName"}}, ("Delivered", "ExternalName", True)),
         (
             "Service",
@@ -458,8 +462,8 @@ def test_user_supplied_text_is_escaped(alice, plane):
             ("Returned", "Failed (Deadline)", True),
         ),
         ("Deployment", {"spec": {"replicas": 0}}, ("Delivered", "0/0 available", True)),
-        ("ConfigMap", {"data": {}}, ("In the warehouse", "Stored", True)),
-        ("", {"spec": {}}, ("In the warehouse", "Stored", True)),
+        ("ConfigMap", {"data": {}}, ("In the order book", "Stored", True)),
+        ("", {"spec": {}}, ("In the order book", "Stored", True)),
     ],
 )
 def test_status_words_from_hand_made_objects(kind, obj, expected):

@@ -98,7 +98,7 @@ def test_a_cronjob_is_a_subscription_with_one_line_per_order(alice, plane, monke
 @pytest.mark.parametrize(
     ("kind", "obj", "expected"),
     [
-        ("StatefulSet", {"spec": {"replicas": 3}}, ("In the warehouse", "0/3 ready", False)),
+        ("StatefulSet", {"spec": {"replicas": 3}}, ("In the order book", "0/3 ready", False)),
         (
             "StatefulSet",
             {
@@ -107,7 +107,7 @@ def test_a_cronjob_is_a_subscription_with_one_line_per_order(alice, plane, monke
             },
             ("Out for delivery", "1/2 ready", False),
         ),
-        ("DaemonSet", {"spec": {}}, ("In the warehouse", "0/0 nodes ready", False)),
+        ("DaemonSet", {"spec": {}}, ("In the order book", "0/0 nodes ready", False)),
         (
             "DaemonSet",
             {
