@@ -26,6 +26,7 @@ from learning.views import (
     _own_workshop,
     _staff_still,
     _streamed_workshop,
+    back_to_dashboard,
     instructor_only,
 )
 from shop import live
@@ -180,11 +181,7 @@ def live_answer(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _back(request: HttpRequest, workshop: Workshop, notice: str = "", error: str = ""):
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, notice)
-    return redirect(reverse("learning:dashboard", args=[workshop.code]) + "#live-quiz")
+    return back_to_dashboard(request, workshop, "live-quiz", notice, error)
 
 
 @require_POST

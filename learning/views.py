@@ -889,11 +889,19 @@ def _scenario_panel(
             "error": error,
         }
         return render(request, SCENARIO_PANEL, context)
+    return back_to_dashboard(request, workshop, "scenarios", notice, error)
+
+
+def back_to_dashboard(
+    request: HttpRequest, workshop: Workshop, panel: str, notice: str = "", error: str = ""
+) -> HttpResponse:
+    """After a control's POST without htmx: the dashboard at that panel, with the outcome as
+    a message."""
     if error:
         messages.error(request, error)
     else:
         messages.success(request, notice)
-    return redirect(reverse("learning:dashboard", args=[workshop.code]) + "#scenarios")
+    return redirect(reverse("learning:dashboard", args=[workshop.code]) + f"#{panel}")
 
 
 @require_GET

@@ -40,18 +40,20 @@ def _limit(query: dict[str, str]) -> int:
 
 def handle(request: ApiRequest, target: Route) -> ApiResponse:
     kind = target.kind
+    limit = _limit(request.query)
     namespace = (target.namespace or "") if kind.namespaced else ""
-    rows = list(
+    found = (
         Revision.objects.filter(resource=kind.resource, namespace=namespace, name=target.name)
         .order_by("-id")
         .values_list("id", "event_type", "body", "created", "writer", "client")[:LIMIT_MAX]
     )
+    # Each stored body parsed once: the uid picks the incarnation, the item shows the object.
+    rows = [(rv, event, json.loads(body), *rest) for rv, event, body, *rest in found]
     uid = _current_uid(kind, namespace, target.name, rows)
-    mine = [row for row in rows if json.loads(row[2])["metadata"].get("uid") == uid]
+    mine = [row for row in rows if row[2]["metadata"].get("uid") == uid]
     if not mine:
         raise errors.not_found(kind.plural, target.name, kind.group)
     mine.reverse()
-    limit = _limit(request.query)
     shown = mine[-limit:]
     requests = _requests({row[0] for row in shown})
     items = [_item(kind, row, requests.get(row[0])) for row in shown]
@@ -91,7 +93,7 @@ def _current_uid(kind: Any, namespace: str, name: str, rows: list[tuple]) -> str
     except errors.ApiError as error:
         if error.code != 404 or not rows:
             raise
-    return json.loads(rows[0][2])["metadata"].get("uid", "")
+    return rows[0][2]["metadata"].get("uid", "")
 
 
 def _requests(revisions: set[int]) -> dict[int, dict[str, Any]]:
@@ -113,8 +115,8 @@ def _requests(revisions: set[int]) -> dict[int, dict[str, Any]]:
 
 
 def _item(kind: Any, row: tuple, request: dict[str, Any] | None) -> dict[str, Any]:
-    revision, event, body, created, writer, client = row
-    obj = common.served(kind, json.loads(body))
+    revision, event, stored, created, writer, client = row
+    obj = common.served(kind, stored)
     item: dict[str, Any] = {
         "resourceVersion": str(revision),
         "type": event,
