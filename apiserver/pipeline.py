@@ -21,7 +21,7 @@ import time
 
 from django.db import OperationalError
 
-from apiserver import admission, errors, flow
+from apiserver import admission, errors, flow, onloop
 from apiserver.endpoints import discovery, openapiv2
 from apiserver.endpoints import watch as streams
 from apiserver.endpoints.handlers import HANDLERS, auditevents, connect, reviews
@@ -257,6 +257,8 @@ def handle(request: ApiRequest) -> ApiResponse:
         log.warning("cluster store busy serving %s %s", request.method, request.path)
         error = errors.storage_busy()
         response = ApiResponse(error.code, error.status(), error.headers)
+    except onloop.WouldBlock:
+        raise  # a read on the event loop met a wait: it is served on a thread instead
     except Exception:
         log.exception("unexpected error serving %s %s", request.method, request.path)
         error = errors.internal()

@@ -86,6 +86,7 @@ def _matching(
     after: datetime | None = None,
     windows: Iterable[Window] | None = None,
 ) -> QuerySet:
+    audit.settle()
     rows = AuditRecord.objects.all()
     condition = scope.condition() if scope is not None else None
     if condition is not None:
@@ -144,6 +145,7 @@ def first_request(
 def newest_request_id() -> int:
     """The newest audit record's id: the resourceVersion a watch of AuditEvents from now
     starts at (the log is too long to list first)."""
+    audit.settle()
     value = AuditRecord.objects.order_by("-id").values_list("id", flat=True).first()
     return int(value or 0)
 

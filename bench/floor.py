@@ -2,6 +2,7 @@
 
     python bench/floor.py                   # 5 s per request type and server
     python bench/floor.py --seconds 10 --connections 8
+    python bench/floor.py --only api --reads-on-loop off   # every API request on a thread
 
 Starts the real app exactly as a learner does (`manage.py serve`, DEBUG off, SQLite,
 rate limits off), captures one answer of each measured request, then starts a bare ASGI
@@ -311,6 +312,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8, help="Keep-alive connections.")
     parser.add_argument("--no-gzip", action="store_true", help="Pages without Accept-Encoding.")
     parser.add_argument("--only", choices=["api", "pages"], help="Measure one half only.")
+    parser.add_argument(
+        "--reads-on-loop",
+        choices=["auto", "off"],
+        default="auto",
+        help="WAREHOUSE_API_READS_ON_LOOP for the app (off: every API request on a thread).",
+    )
     parser.add_argument("--serve-floor", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_floor:
@@ -329,6 +336,7 @@ def main() -> None:
             extra_env={
                 "WAREHOUSE_RATE_LIMIT_BACKEND": "off",
                 "WAREHOUSE_NAMESPACE_QUOTA": "100000",
+                "WAREHOUSE_API_READS_ON_LOOP": args.reads_on_loop,
             },
         ) as cluster,
     ):
@@ -351,7 +359,10 @@ def main() -> None:
         time.sleep(2)
         idle = (_process_cpu(cluster.process.pid) - idle) / 2
         print(f"The app idles at {idle:.0%} of a core (its control plane), counted in its cpu")
-        print(f"{args.seconds:.0f} s per figure; the app is `manage.py serve`, DEBUG off, SQLite")
+        print(
+            f"{args.seconds:.0f} s per figure; the app is `manage.py serve`, DEBUG off, SQLite, "
+            f"reads on the loop: {args.reads_on_loop}"
+        )
         with floor_server(workdir, answers, tls_dir / "server.crt", tls_dir / "server.key") as (
             floor_process,
             floor_web,

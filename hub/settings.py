@@ -188,6 +188,11 @@ WAREHOUSE_MAX_BODY_BYTES = envint("WAREHOUSE_MAX_BODY_BYTES", str(1024 * 1024))
 WAREHOUSE_MAX_OBJECT_BYTES = envint("WAREHOUSE_MAX_OBJECT_BYTES", str(1536 * 1024))
 # Long-lived threads per process that run API requests (each keeps a database connection).
 WAREHOUSE_API_THREADS = envint("WAREHOUSE_API_THREADS", "16")
+# Plain reads answered on the event loop instead (apiserver/onloop.py): "auto" does so on
+# SQLite with in-process rate limits, "on" always, "off" never.
+WAREHOUSE_API_READS_ON_LOOP = os.environ.get("WAREHOUSE_API_READS_ON_LOOP", "auto")
+if WAREHOUSE_API_READS_ON_LOOP not in ("auto", "on", "off"):
+    raise ImproperlyConfigured("WAREHOUSE_API_READS_ON_LOOP must be auto, on or off")
 
 # Housekeeping (apiserver/housekeeping.py), every WAREHOUSE_HOUSEKEEPING_SECONDS: compact the
 # revision log to its last minutes or rows, expire Events an hour after their last write

@@ -12,6 +12,6 @@ class LearningConfig(AppConfig):
         from apiserver.filters import faults as fault_hook
         from learning import checks, faults, livequiz, scenarios, system_checks  # noqa: F401 - registers checks
 
-        fault_hook.register(faults.apply)
+        fault_hook.register(faults.apply, quiet=faults.quiet)
         scenarios.register_panel()
         livequiz.register_panel()

@@ -179,6 +179,17 @@ def apply(lane: Lane, user: ClusterUser | None = None) -> float:
     return capacity
 
 
+def quiet() -> bool:
+    """No slowdown in force, for the room or any learner: no request here will sleep."""
+    scenario = active_scenario()
+    if scenario is not None and scenario.name == Scenario.Name.SLOWDOWN:
+        return False
+    now = datetime.now(UTC)
+    return not any(
+        p.name == Scenario.Name.SLOWDOWN and p.ends > now for p in practices().values()
+    )
+
+
 def _room(lane: Lane) -> float:
     scenario = active_scenario()
     if scenario is None or lane == Lane.INSTRUCTOR:

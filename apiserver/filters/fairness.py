@@ -39,7 +39,7 @@ from typing import Protocol
 
 from django.conf import settings
 
-from apiserver import errors
+from apiserver import errors, onloop
 from apiserver.models import ClusterUser
 
 log = logging.getLogger(__name__)
@@ -282,6 +282,15 @@ def _semaphore(size: int) -> threading.BoundedSemaphore:
         return _slots[size]
 
 
+def _learner_seats() -> threading.BoundedSemaphore:
+    return _semaphore(max(1, int(_setting("WAREHOUSE_LEARNER_CONCURRENCY", 16))))
+
+
+def seats_free() -> bool:
+    """Whether a learner seat is free now (a glance, not a reservation)."""
+    return _learner_seats()._value > 0
+
+
 @contextmanager
 def in_flight(lane: Lane) -> Iterator[None]:
     """Hold one of the learner lane's seats in this process while a request runs.
@@ -292,9 +301,14 @@ def in_flight(lane: Lane) -> Iterator[None]:
     if lane not in LIMITED:
         yield
         return
-    size = int(_setting("WAREHOUSE_LEARNER_CONCURRENCY", 16))
-    seats = _semaphore(max(1, size))
-    if not seats.acquire(timeout=_setting("WAREHOUSE_LEARNER_QUEUE_SECONDS", 1.0)):
+    seats = _learner_seats()
+    # A read on the event loop must not wait there: it found a seat free a moment ago, so
+    # only a race with a worker thread leaves it without one, and then it is 429 at once.
+    if onloop.active():
+        seated = seats.acquire(blocking=False)
+    else:
+        seated = seats.acquire(timeout=_setting("WAREHOUSE_LEARNER_QUEUE_SECONDS", 1.0))
+    if not seated:
         raise too_many_requests(1, "Too many requests in flight, please try again later.")
     try:
         yield

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import connection
 
+from apiserver.filters import audit
 from apiserver.models import AuditRecord
 from apiserver.registry import cells, kinds
 from apiserver.registry.store import dumps
@@ -113,6 +114,7 @@ def _in(namespace: str | None) -> tuple[str, list[Any]]:
 
 def newest_id() -> int:
     """The newest event's id: a list's resourceVersion, where a watch from now starts."""
+    audit.settle()
     value = AuditRecord.objects.order_by("-id").values_list("id", flat=True).first()
     return int(value or 0)
 
@@ -134,6 +136,7 @@ def recent(namespace: str | None, limit: int = LIST_DEFAULT) -> tuple[list[dict[
 def get(namespace: str, name: str) -> dict[str, Any] | None:
     if not (name.isascii() and name.isdigit()):
         return None
+    audit.settle()
     rows = _rows("id = %s AND namespace = %s", [int(name), namespace], "ASC", 1)
     return to_object(rows[0]) if rows else None
 

@@ -4,8 +4,9 @@ kube-apiserver has no web framework between the socket and its handler chain, an
 API needs nothing a framework adds for pages (sessions, CSRF, templates, users). So an
 API request (watches aside, which stream through `views`) never becomes a Django
 request: its scope and body become an `ApiRequest` here, the pipeline runs on one of the
-API's long-lived worker threads, and its `ApiResponse` goes straight back as ASGI
-messages, with the headers every page gets. On one core of a small machine that halves
+API's long-lived worker threads (or, for a plain read on SQLite, on the event loop itself:
+`apiserver.onloop`), and its `ApiResponse` goes straight back as ASGI messages, with the
+headers every page gets. On one core of a small machine that halves
 what a GET costs around the pipeline (`bench/floor.py`).
 
 What still applies is kept: the Host check (ALLOWED_HOSTS), the HTTPS redirect when it
@@ -27,7 +28,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
 
-from apiserver import errors, pipeline
+from apiserver import errors, onloop, pipeline
 from apiserver.pipeline import ApiRequest, ApiResponse
 from apiserver.server import views
 
@@ -60,12 +61,20 @@ async def serve(scope: dict[str, Any], receive: Any, send: Any) -> bool:
         body=body,
         remote_addr=client[0] if client else "",
     )
-    loop = asyncio.get_running_loop()
-    response, content = await loop.run_in_executor(
-        views.api_threads(), views.then_check_connections, _answer, request
-    )
+    answered = onloop.try_serve(_answer_here, request)
+    if answered is None:
+        loop = asyncio.get_running_loop()
+        answered = await loop.run_in_executor(
+            views.api_threads(), views.then_check_connections, _answer, request
+        )
+    response, content = answered
     await _send(send, response, content, secure, receive)
     return True
+
+
+def _answer_here(request: ApiRequest) -> tuple[ApiResponse, bytes]:
+    """A plain read, answered on the event loop (`apiserver.onloop`)."""
+    return views.then_check_connections(_answer, request)
 
 
 def _answer(request: ApiRequest) -> tuple[ApiResponse, bytes]:

@@ -112,7 +112,7 @@ def test_the_api_server_meets_scenarios_only_through_its_fault_hook(alice, carol
     try:
         assert call("GET", PODS, alice).status == 200
     finally:
-        fault_hook.register(faults.apply)
+        fault_hook.register(faults.apply, quiet=faults.quiet)
     assert call("GET", PODS, alice).status == 503
 
 
