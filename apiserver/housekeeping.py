@@ -30,6 +30,8 @@ class Policy:
 
     revision_keep: timedelta = timedelta(minutes=10)
     revision_keep_rows: int = 100_000
+    # The newest revisions kept of any one object (0: no such bound).
+    revision_keep_per_object: int = 50
     event_ttl: timedelta = timedelta(hours=1)
     audit_keep: timedelta = timedelta(hours=24)
     audit_keep_rows: int = 200_000
@@ -43,6 +45,7 @@ class Policy:
         return cls(
             revision_keep=timedelta(seconds=settings.WAREHOUSE_REVISION_KEEP_SECONDS),
             revision_keep_rows=settings.WAREHOUSE_REVISION_KEEP_ROWS,
+            revision_keep_per_object=settings.WAREHOUSE_REVISION_KEEP_PER_OBJECT,
             event_ttl=timedelta(seconds=settings.WAREHOUSE_EVENT_TTL_SECONDS),
             audit_keep=timedelta(hours=settings.WAREHOUSE_AUDIT_KEEP_HOURS),
             audit_keep_rows=settings.WAREHOUSE_AUDIT_KEEP_ROWS,
@@ -51,10 +54,13 @@ class Policy:
 
 @dataclass
 class Report:
-    """What one pass removed; `unfinished` when a budget ran out and more is waiting."""
+    """What one pass removed; `unfinished` when a budget ran out and more is waiting.
+    `revisions` counts every revision compacted, `per_object` those of them that were
+    beyond their object's newest `revision_keep_per_object`."""
 
     events: int = 0
     revisions: int = 0
+    per_object: int = 0
     audit: int = 0
     unfinished: bool = False
 
@@ -63,7 +69,10 @@ def run_once(now: datetime | None = None, policy: Policy | None = None) -> Repor
     """One pass at time `now`: expire Events, compact the revision log, prune the audit log.
 
     Events go first, so the DELETED revisions their expiry writes are young and stay in
-    the log for watchers to see.
+    the log for watchers to see. The log is compacted by age and rows first, then each
+    object is cut to its newest revisions, so one busy object (a Pod whose status keeps
+    changing, a Deployment rolled a hundred times) cannot push every other object's history
+    out of the store-wide window.
     """
     now = now or datetime.now(UTC)
     policy = policy or Policy.from_settings()
@@ -77,13 +86,36 @@ def run_once(now: datetime | None = None, policy: Policy | None = None) -> Repor
     report.revisions, revisions_left = _in_batches(
         lambda: store.compact_batch(through, policy.batch), policy.batch, policy.batches
     )
+    report.per_object, objects_left = _trim_objects(policy)
+    report.revisions += report.per_object
     report.audit, audit_left = _in_batches(
         lambda: audit.prune(now - policy.audit_keep, policy.audit_keep_rows, policy.batch),
         policy.batch,
         policy.batches,
     )
-    report.unfinished = events_left or revisions_left or audit_left
+    report.unfinished = events_left or revisions_left or objects_left or audit_left
     return report
+
+
+def _trim_objects(policy: Policy) -> tuple[int, bool]:
+    """Cut every object to its newest `revision_keep_per_object` revisions, each object in
+    short transactions of its own (at most a batch each), up to the rows a pass may remove
+    (`batch` times `batches`); says whether some were left for the next pass."""
+    if policy.revision_keep_per_object <= 0:
+        return 0, False
+    store.forget_passed_trims()
+    budget = policy.batch * policy.batches
+    total = 0
+    for cut in store.object_cuts(policy.revision_keep_per_object):
+        while True:
+            if total >= budget:
+                return total, True
+            size = min(policy.batch, budget - total)
+            done = store.trim_object(cut, size)
+            total += done
+            if done < size:
+                break
+    return total, False
 
 
 def _in_batches(step: Callable[[], int], batch: int, batches: int) -> tuple[int, bool]:
@@ -126,10 +158,11 @@ async def run(stop: asyncio.Event) -> None:
                 continue
             if report.events or report.revisions or report.audit:
                 log.info(
-                    "housekeeping: %d event(s) expired, %d revision(s) compacted, "
-                    "%d audit record(s) pruned",
+                    "housekeeping: %d event(s) expired, %d revision(s) compacted "
+                    "(%d beyond their object's newest), %d audit record(s) pruned",
                     report.events,
                     report.revisions,
+                    report.per_object,
                     report.audit,
                 )
             if report.unfinished:

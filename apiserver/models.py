@@ -126,6 +126,35 @@ class Revision(models.Model):
         return f"{self.id} {self.event_type} {self.resource} {self.namespace}/{self.name}"
 
 
+class TrimmedHistory(models.Model):
+    """How many of one object's oldest revisions the per-object bound removed
+    (WAREHOUSE_REVISION_KEEP_PER_OBJECT), so its history says so rather than starting
+    mid-way in silence. True while the log still holds every revision of it after `through`;
+    housekeeping forgets it once compaction has gone past."""
+
+    resource = models.CharField(max_length=300)
+    namespace = models.CharField(max_length=63, blank=True)
+    name = models.CharField(max_length=253)
+    removed = models.BigIntegerField(
+        default=0, help_text="Revisions removed, of the incarnation the newest of them was."
+    )
+    through = models.BigIntegerField(help_text="The newest revision removed.")
+    from_creation = models.BooleanField(
+        default=False,
+        help_text="The removed run starts at the object's creation: none went uncounted.",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource", "namespace", "name"], name="unique_trimmed_history"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} {self.namespace}/{self.name}: {self.removed} to {self.through}"
+
+
 class AuditRecord(models.Model):
     """One request through the front door, for the Grand Central live view."""
 

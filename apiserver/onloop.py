@@ -99,8 +99,11 @@ def _serving() -> Iterator[None]:
         asyncio.events._set_running_loop(loop)
 
 
-def try_serve[T](work: Callable[[Any], T], request: Any) -> T | None:
-    """`work(request)` here and now if it is a read the loop may serve, else None: serve it
+def try_serve[T](
+    work: Callable[[Any], T], request: Any, nothing_waits: Callable[[], bool]
+) -> T | None:
+    """`work(request)` here and now if it is a plain read and `nothing_waits()` (asked on
+    the loop's connection) says no fault or full lane would hold it, else None: serve it
     on a thread. A read turned back midway by `WouldBlock` has written nothing; at most it
     has already taken its rate-limit tokens, so it counts twice (no plain read writes).
     """
@@ -109,14 +112,14 @@ def try_serve[T](work: Callable[[Any], T], request: Any) -> T | None:
     global _context
     if _context is None:
         _context = contextvars.Context()
-    return _context.run(_served, work, request)
+    return _context.run(_served, work, request, nothing_waits)
 
 
-def _served[T](work: Callable[[Any], T], request: Any) -> T | None:
-    from apiserver.filters import fairness, faults
-
+def _served[T](
+    work: Callable[[Any], T], request: Any, nothing_waits: Callable[[], bool]
+) -> T | None:
     with _serving():
-        if not (faults.quiet() and fairness.seats_free()):
+        if not nothing_waits():
             return None
         try:
             return work(request)

@@ -94,6 +94,8 @@ class Log:
 
     `dense` logs number every row with no gaps (the revision counter), so a gap means
     compaction overtook the feed; an auto-increment id (the audit log) may skip numbers.
+    `compacted` is the newest id compaction may have removed: a reader from before it may
+    have missed a row.
     """
 
     name: str
@@ -101,7 +103,7 @@ class Log:
     start: Callable[[], int]
     all_after: Callable[[int], list[Row]]
     after: Callable[[int, str, str | None], list[tuple[int, str, str]]]
-    oldest: Callable[[], int]
+    compacted: Callable[[], int]
     dense: bool = True
     # One feed per event loop with open streams; it goes when its last stream does.
     feeds: dict[asyncio.AbstractEventLoop, "_Feed"] = field(default_factory=dict)
@@ -127,7 +129,7 @@ REVISIONS = Log(
     lambda: store.current_revision(),
     lambda after: store.all_revisions_after(after),
     lambda after, resource, namespace: store.revisions_after(after, resource, namespace),
-    lambda: store.oldest_revision(),
+    lambda: store.compacted_through(),
 )
 AUDIT = Log(
     "audit",
@@ -135,7 +137,7 @@ AUDIT = Log(
     auditevents.newest_id,
     auditevents.all_events_after,
     auditevents.events_after,
-    auditevents.oldest_id,
+    lambda: max(auditevents.oldest_id() - 1, 0),
     dense=False,
 )
 _feeds = REVISIONS.feeds
@@ -448,9 +450,10 @@ class _Feed:
                 return
             while True:
                 rows = await _feed_read(self.log.all_after, self.cursor)
-                if self.log.dense and rows and rows[0][0] > self.cursor + 1:
-                    # Compaction overtook the feed: each stream re-reads from its own
-                    # place and learns whether its history is still there.
+                if self.log.dense and skipped(rows, self.cursor):
+                    # Compaction overtook the feed (at the log's start, or an object's
+                    # revisions in its middle): each stream re-reads from its own place
+                    # and learns whether its history is still there.
                     for subscriber in self.subscribers:
                         subscriber.behind = True
                         subscriber.wake()
@@ -575,13 +578,26 @@ def timeout_seconds(value: str) -> int:
     return int(DEFAULT_TIMEOUT * (1 + random.random()) / 2) + DEFAULT_TIMEOUT // 2
 
 
-def too_old(revision: int, source: Log = REVISIONS) -> dict[str, Any] | None:
-    """The 410 Gone status when the log no longer holds every change after `revision`
-    (it was compacted, or pruned), else None."""
-    oldest = source.oldest()
-    if oldest and revision < oldest - 1:
-        return errors.gone(f"too old resource version: {revision} ({oldest - 1})").status()
+def skipped(rows: list[tuple], cursor: int) -> bool:
+    """Whether rows read after `cursor`, oldest first, leave out an id on the way: some
+    may have been compacted (or, read with a filter, belong to other places)."""
+    return bool(rows) and rows[-1][0] - cursor > len(rows)
+
+
+def expired(revision: int, source: Log = REVISIONS) -> errors.ApiError | None:
+    """The 410 Gone (Expired) for a reader at `revision` when the log no longer holds every
+    change after it, else None: compaction removed revisions after it, from the log's start
+    or (the per-object bound) from its middle. Every watch, streamed or polled, asks here."""
+    compacted = source.compacted()
+    if revision < compacted:
+        return errors.gone(f"too old resource version: {revision} ({compacted})")
     return None
+
+
+def too_old(revision: int, source: Log = REVISIONS) -> dict[str, Any] | None:
+    """`expired`'s 410 Gone as the status an ERROR event carries, else None."""
+    gone = expired(revision, source)
+    return None if gone is None else gone.status()
 
 
 @dataclass
@@ -667,7 +683,7 @@ async def events(
                 # offers meanwhile wait in the queue, and those already seen are skipped.
                 subscriber.behind = False
                 rows = await _read(source.after, cursor, kind.resource, namespace)
-                gap = bool(rows) and rows[0][0] > cursor + 1
+                gap = skipped(rows, cursor)
                 if gap and (gone := await _read(too_old, cursor, source)):
                     yield _event("ERROR", gone)
                     return
@@ -797,10 +813,8 @@ class Follower:
         while True:
             source = log_for(kind)
             rows = source.after(self.cursor, kind.resource, self.namespace)
-            if rows and rows[0][0] > self.cursor + 1:
-                oldest = source.oldest()
-                if oldest and self.cursor < oldest - 1:
-                    raise errors.gone(f"too old resource version: {self.cursor} ({oldest - 1})")
+            if skipped(rows, self.cursor) and (gone := expired(self.cursor, source)):
+                raise gone
             for revision, event_type, body in rows:
                 self.cursor = revision
                 obj = json.loads(body)

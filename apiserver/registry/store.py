@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from apiserver import errors
-from apiserver.models import Counter, Revision, StoredObject
+from apiserver.models import Counter, Revision, StoredObject, TrimmedHistory
 from apiserver.registry import quota
 from apiserver.registry.cells import timestamp
 from apiserver.registry.kinds import Kind
@@ -26,6 +26,9 @@ from apiserver.registry.kinds import Kind
 NAMESPACES = "/namespaces"
 EVENT_RESOURCES = ("/events", "events.k8s.io/events")
 COUNTER = "resourceVersion"
+# The counter row holding the newest revision the per-object bound removed: the log has
+# holes up to there, so a watch from before it may have missed a change.
+TRIMMED_THROUGH = "trimmedThrough"
 MAX_GRACE_SECONDS = 1000 * 365 * 24 * 3600
 
 # Called after each commit that changed the store (the watch module wakes its streams).
@@ -131,7 +134,7 @@ def namespace_revision(namespace: str) -> int:
         f"SELECT id FROM {table} WHERE namespace = %s ORDER BY id DESC LIMIT 1", [namespace]
     )
     if value is None:
-        return max(oldest_revision() - 1, 0)
+        return compacted_through()
     return int(value)
 
 
@@ -758,6 +761,22 @@ def oldest_revision() -> int:
     return int(value or 0)
 
 
+def compacted_through() -> int:
+    """The newest resourceVersion compaction may have removed (0: none): a watch from before
+    it may have missed a change, so it gets 410 Gone and lists again, as from a compacted
+    etcd revision. Compaction removes everything below the oldest revision kept; the
+    per-object bound removes from the middle of the log too, and marks how far it went.
+    One query: every watch that finds a gap in what it reads asks."""
+    sql = (
+        f"SELECT (SELECT MIN(id) FROM {Revision._meta.db_table}), "
+        f"(SELECT value FROM {Counter._meta.db_table} WHERE name = %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [TRIMMED_THROUGH])
+        oldest, trimmed = cursor.fetchone()
+    return max(int(oldest or 1) - 1, int(trimmed or 0))
+
+
 def compact(keep: int) -> int:
     """Drop all but the newest `keep` revisions; watches from before them get 410 Gone."""
     newest = current_revision()
@@ -806,6 +825,103 @@ def compact_batch(through: int, batch: int) -> int:
         return 0
     deleted, _ = Revision.objects.filter(id__lte=ids[-1]).delete()
     return deleted
+
+
+class ObjectCut(NamedTuple):
+    """An object with more revisions than the per-object bound keeps, and the newest of its
+    revisions beyond the bound: it and every older one of the object may go."""
+
+    resource: str
+    namespace: str
+    name: str
+    through: int
+
+
+def object_cuts(keep: int) -> list[ObjectCut]:
+    """Every object (kind, namespace and name, as etcd keys them) with more than `keep`
+    revisions in the log, lowest cut first, so a pass cut short has moved the compacted
+    mark as little as it could. One read of the log, ranked by the database."""
+    table = Revision._meta.db_table
+    sql = (
+        "SELECT resource, namespace, name, id FROM ("
+        "SELECT resource, namespace, name, id, ROW_NUMBER() OVER ("
+        "PARTITION BY resource, namespace, name ORDER BY id DESC) AS newer "
+        f"FROM {table}) AS ranked WHERE newer = %s ORDER BY id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [keep + 1])
+        return [ObjectCut(*row) for row in cursor.fetchall()]
+
+
+def trim_object(cut: ObjectCut, batch: int) -> int:
+    """Drop up to `batch` of the object's oldest revisions numbered `cut.through` or lower;
+    returns how many went.
+
+    In the same transaction the compacted mark moves up to the newest dropped, so no reader
+    ever finds the hole without the mark that says a watch from before it is too old, and
+    the object's TrimmedHistory counts them for its history page.
+    """
+    table = Revision._meta.db_table
+    key = [cut.resource, cut.namespace, cut.name]
+    with transaction.atomic():
+        floor = oldest_revision() - 1
+        rows = _locked_rows(
+            f"SELECT id, event_type FROM {table} "
+            "WHERE resource = %s AND namespace = %s AND name = %s AND id <= %s "
+            "ORDER BY id LIMIT %s",
+            [*key, cut.through, batch],
+        )
+        if not rows:
+            return 0
+        ids = [row[0] for row in rows]
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
+        _mark_trimmed(ids[-1])
+        _count_trimmed(cut, rows, floor)
+    return len(rows)
+
+
+def _mark_trimmed(revision: int) -> None:
+    """Raise the compacted mark to `revision` (it never goes down)."""
+    marked = Counter.objects.filter(name=TRIMMED_THROUGH, value__lt=revision).update(value=revision)
+    if not marked:
+        Counter.objects.get_or_create(name=TRIMMED_THROUGH, defaults={"value": revision})
+
+
+def _count_trimmed(cut: ObjectCut, rows: list[tuple], floor: int) -> None:
+    """Add the dropped revisions to the object's count, which is of one incarnation: a
+    DELETED among them ends one, and the count starts again after it. A count compaction
+    has since gone past (`floor`) is no longer the whole story and starts again too."""
+    key = {"resource": cut.resource, "namespace": cut.namespace, "name": cut.name}
+    found = TrimmedHistory.objects.filter(**key).first()
+    kept = found is not None and found.through >= floor
+    ends = [index for index, (_, event) in enumerate(rows) if event == Revision.EventType.DELETED]
+    if ends:
+        removed, from_creation = len(rows) - ends[-1] - 1, True
+    elif kept:
+        removed, from_creation = found.removed + len(rows), found.from_creation
+    else:
+        removed, from_creation = len(rows), rows[0][1] == Revision.EventType.ADDED
+    TrimmedHistory.objects.update_or_create(
+        **key,
+        defaults={"removed": removed, "through": rows[-1][0], "from_creation": from_creation},
+    )
+
+
+def forget_passed_trims() -> int:
+    """Forget the counts compaction has gone past: the log no longer holds every revision
+    after them, so they no longer say what an object's history is missing."""
+    deleted, _ = TrimmedHistory.objects.filter(through__lt=oldest_revision() - 1).delete()
+    return deleted
+
+
+def trimmed_history(resource: str, namespace: str, name: str) -> TrimmedHistory | None:
+    """What the per-object bound removed from this object's start, while that is still the
+    whole of what went after it (None: nothing, or no longer known)."""
+    found = TrimmedHistory.objects.filter(resource=resource, namespace=namespace, name=name).first()
+    if found is None or found.through < oldest_revision() - 1:
+        return None
+    return found
 
 
 def expire_events(written_before: datetime, batch: int) -> int:

@@ -29,6 +29,7 @@ from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
 
 from apiserver import errors, onloop, pipeline
+from apiserver.filters import fairness, faults
 from apiserver.pipeline import ApiRequest, ApiResponse
 from apiserver.server import views
 
@@ -61,7 +62,7 @@ async def serve(scope: dict[str, Any], receive: Any, send: Any) -> bool:
         body=body,
         remote_addr=client[0] if client else "",
     )
-    answered = onloop.try_serve(_answer_here, request)
+    answered = onloop.try_serve(_answer_here, request, _nothing_waits)
     if answered is None:
         loop = asyncio.get_running_loop()
         answered = await loop.run_in_executor(
@@ -70,6 +71,11 @@ async def serve(scope: dict[str, Any], receive: Any, send: Any) -> bool:
     response, content = answered
     await _send(send, response, content, secure, receive)
     return True
+
+
+def _nothing_waits() -> bool:
+    """No classroom fault may make a request sleep, and a learner seat is free now."""
+    return faults.quiet() and fairness.seats_free()
 
 
 def _answer_here(request: ApiRequest) -> tuple[ApiResponse, bytes]:

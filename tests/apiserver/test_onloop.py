@@ -167,4 +167,4 @@ def test_a_statement_other_than_a_read_is_refused_on_the_loop():
     class Request:
         method, path, query = "GET", CONFIGMAPS, {}
 
-    assert onloop.try_serve(lambda request: update(), Request()) is None
+    assert onloop.try_serve(lambda request: update(), Request(), lambda: True) is None

@@ -140,7 +140,7 @@ def test_a_busy_store_on_the_first_read_is_503_and_gives_the_seat_back(
         raise BUSY
 
     monkeypatch.setattr(store, "list_objects", exhausted)
-    monkeypatch.setattr(store, "oldest_revision", exhausted)
+    monkeypatch.setattr(store, "compacted_through", exhausted)
 
     @async_to_sync
     async def run():

@@ -1,6 +1,8 @@
 """Alice rewinds her orders on the order-history page while a hand-wound control plane
 delivers them: who wrote each revision, what changed, and the parcel as it was then."""
 
+import re
+
 import pytest
 
 from tests.controlplane.conftest import Cluster, pod_manifest
@@ -91,3 +93,29 @@ def test_an_unknown_revision_falls_back_to_the_latest(alice, plane):
     page = alice.get(f"{HISTORY}?at=not-a-version")
     assert page.status_code == 200
     assert page.context["step"].version == page.context["steps"][-1].version
+
+
+def test_revisions_removed_by_the_per_object_bound_are_said_in_words_not_a_silent_gap(
+    alice, plane, settings
+):
+    from apiserver import housekeeping
+
+    order(alice, pod_manifest("web"))
+    delivered(plane)
+    before = alice.get(HISTORY).context["steps"]
+    assert len(before) > 3
+    settings.WAREHOUSE_REVISION_KEEP_PER_OBJECT = 2
+    settings.WAREHOUSE_REVISION_KEEP_SECONDS = 10**9  # only the per-object bound applies
+    housekeeping.run_once()
+
+    page = alice.get(HISTORY)
+
+    assert [s.version for s in page.context["steps"]] == [s.version for s in before[-2:]]
+    words = " ".join(re.sub(r"<[^>]+>", "", page.content.decode()).split())
+    removed = len(before) - 2
+    assert (
+        f"{removed} earlier revisions of this order were removed: the order book keeps the "
+        "newest 2 of each object." in words
+    )
+    assert f"This order's story starts mid-way, at revision {before[-2].version}" in words
+    assert "time window" not in words

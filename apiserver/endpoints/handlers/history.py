@@ -6,9 +6,11 @@ keeps past revisions until compaction, but no API hands them out. This subresour
 warehouse's own, so `kubectl get --raw` and the order-history page can rewind an object.
 It is not in discovery, so no client mistakes it for a Kubernetes one.
 
-The log is compacted like etcd's (WAREHOUSE_REVISION_KEEP_SECONDS and _ROWS): an object
-whose first revision has gone says so (`compacted`), rather than seeming to start later.
-`limit` keeps the newest revisions only (default and most: `LIMIT_MAX`).
+The log is compacted like etcd's (WAREHOUSE_REVISION_KEEP_SECONDS and _ROWS), and each
+object keeps at most its newest WAREHOUSE_REVISION_KEEP_PER_OBJECT: an object whose first
+revision has gone says so (`compacted`), rather than seeming to start later, and says how
+many went while the store still knows. `limit` keeps the newest revisions only (default
+and most: `LIMIT_MAX`).
 """
 
 import json
@@ -57,8 +59,7 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
     shown = mine[-limit:]
     requests = _requests({row[0] for row in shown})
     items = [_item(kind, row, requests.get(row[0])) for row in shown]
-    first_kept = mine[0]
-    oldest_kept = store.oldest_revision()
+    removed_earlier = mine[0][1] != Revision.EventType.ADDED
     history: dict[str, Any] = {
         "kind": KIND,
         "apiVersion": API_VERSION,
@@ -70,19 +71,32 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
             "uid": uid,
             **({"namespace": namespace} if kind.namespaced else {}),
         },
-        "compacted": {
-            # Its creation is gone from the log: what came before `oldestResourceVersion`
-            # was removed by compaction, not never written.
-            "earlierRevisionsRemoved": first_kept[1] != Revision.EventType.ADDED,
-            "oldestResourceVersion": str(oldest_kept),
-            "keepSeconds": settings.WAREHOUSE_REVISION_KEEP_SECONDS,
-            "keepRevisions": settings.WAREHOUSE_REVISION_KEEP_ROWS,
-        },
+        "compacted": _compacted(kind, namespace, target.name, removed_earlier),
         "items": items,
     }
     if len(shown) < len(mine):
         history["metadata"]["remainingItemCount"] = len(mine) - len(shown)
     return ApiResponse(200, history)
+
+
+def _compacted(kind: Any, namespace: str, name: str, removed_earlier: bool) -> dict[str, Any]:
+    """What compaction removed from the start of this history. `earlierRevisionsRemoved`:
+    its creation is gone from the log, removed, not never written. `removedByKeepPerObject`:
+    how many of its revisions the per-object bound removed, while the store still knows;
+    `earlierRevisionsCounted`: those are all that is missing (its creation among them), not
+    the newest of a longer run whose start the time window took first."""
+    compacted: dict[str, Any] = {
+        "earlierRevisionsRemoved": removed_earlier,
+        "oldestResourceVersion": str(store.oldest_revision()),
+        "keepSeconds": settings.WAREHOUSE_REVISION_KEEP_SECONDS,
+        "keepRevisions": settings.WAREHOUSE_REVISION_KEEP_ROWS,
+        "keepPerObject": settings.WAREHOUSE_REVISION_KEEP_PER_OBJECT,
+    }
+    trimmed = store.trimmed_history(kind.resource, namespace, name) if removed_earlier else None
+    if trimmed is not None and trimmed.removed:
+        compacted["removedByKeepPerObject"] = trimmed.removed
+        compacted["earlierRevisionsCounted"] = trimmed.from_creation
+    return compacted
 
 
 def _current_uid(kind: Any, namespace: str, name: str, rows: list[tuple]) -> str:
