@@ -8,6 +8,32 @@ from django.db import close_old_connections
 from hub.asgi import application
 
 
+def http_scope(
+    method: str,
+    path: str,
+    query: bytes = b"",
+    headers=(),
+    host: bytes = b"127.0.0.1:6443",
+    scheme: str = "https",
+) -> dict:
+    """The scope uvicorn hands over for one HTTP request to the API's port."""
+    port = int(host.rsplit(b":", 1)[1]) if b":" in host else 443
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": scheme,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", host), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", port),
+    }
+
+
 def serve(scope: dict, chunks=(b"",)) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """(status, headers, body) of one request whose body arrives in these chunks."""
     messages = [

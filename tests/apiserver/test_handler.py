@@ -11,7 +11,7 @@ import pytest
 
 from apiserver.server import handler
 from tests.apiserver.conftest import _user
-from tests.asgi import serve
+from tests.asgi import http_scope, serve
 
 CONFIGMAPS = "/api/v1/namespaces/alice/configmaps"
 
@@ -23,20 +23,7 @@ def alice(transactional_db):
 
 
 def _scope(method: str, path: str, query: bytes = b"", headers=(), host=b"127.0.0.1:6443"):
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "https",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query,
-        "root_path": "",
-        "headers": [(b"host", host), *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 6443),
-    }
+    return http_scope(method, path, query, headers, host)
 
 
 def _bearer(user) -> tuple[bytes, bytes]:

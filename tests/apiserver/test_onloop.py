@@ -13,7 +13,7 @@ from apiserver.filters import fairness
 from apiserver.filters import faults as fault_hook
 from apiserver.registry import auditevents
 from learning import faults
-from tests.asgi import serve
+from tests.asgi import http_scope, serve
 
 # Committed data: the worker threads read and write on connections of their own.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,25 +36,12 @@ def threads_seen():
 
 
 def _scope(path: str, method: str = "GET", token: str = "", query: bytes = b"") -> dict:
-    headers = [(b"host", b"127.0.0.1:6443"), (b"accept", b"application/json")]
+    headers = [(b"accept", b"application/json")]
     if token:
         headers.append((b"authorization", f"Bearer {token}".encode()))
     if method != "GET":
         headers.append((b"content-type", b"application/json"))
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "https",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query,
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 6443),
-    }
+    return http_scope(method, path, query, headers)
 
 
 def _configmap(name: str) -> bytes:
