@@ -35,7 +35,7 @@ class Config:
     node_pods: int = 110
     timing: Timing = field(default_factory=Timing)
     interval: float = 0.25
-    # Seeds the control plane's choices (generated names, ties between nodes), so a class
+    # Seeds the generated names (with each owner, see controllers.common.Names), so a class
     # replayed on the same clock comes out the same; None draws a fresh seed each start.
     seed: int | None = None
 

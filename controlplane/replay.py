@@ -11,8 +11,9 @@ the control plane wrote is left out, since the replay's control plane writes it 
 the front door at its time, moving a `FakeClock` on in small steps and letting a control
 plane seeded with `seed` reconcile between them, as the live loop would. `histories` is
 what two replays are compared by: every revision in the class's namespaces, in order, with
-its writer and what it says (names, phases, events), leaving out what is random by nature
-(uids) or read from the wall clock (audit times).
+its writer and what it says (names, phases, events), leaving out the uids (fresh in every
+run) and what is read from the wall clock (audit times). Generated names are compared: each
+follows from the seed and its owner alone (`controllers.common.Names`).
 
 Refused requests leave no revision, so a class's 403s and 409s are not part of its export;
 the audit log keeps them, without their bodies.

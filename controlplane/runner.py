@@ -23,6 +23,7 @@ from controlplane.clock import Clock, SystemClock
 from controlplane.config import Config
 from controlplane.controllers import WATCHED as CONTROLLED
 from controlplane.controllers import ControllerManager, World
+from controlplane.controllers.common import Names
 from controlplane.events import EventRecorder
 from controlplane.kubelet import Kubelet
 from controlplane.nodes import node_manifest
@@ -98,7 +99,11 @@ def _key(obj: dict) -> tuple[str, str]:
 
 
 class ControlPlane:
-    """Scheduler, one kubelet per node, and the controllers, all acting through the API."""
+    """Scheduler, one kubelet per node, and the controllers, all acting through the API.
+
+    Its one random choice is the seed the generated names are drawn from (`Names`): the
+    config's, else one drawn from `rng` (tests pass a seeded one), else a fresh one.
+    """
 
     def __init__(
         self,
@@ -108,7 +113,10 @@ class ControlPlane:
     ) -> None:
         self.clock = clock or SystemClock()
         self.config = config or Config.from_settings()
-        self.rng = rng or random.Random(self.config.seed)
+        seed = self.config.seed
+        if seed is None:
+            seed = (rng or random.SystemRandom()).getrandbits(63)
+        self.names = Names(seed)
         self.started = False
 
     def start(self) -> None:
@@ -119,7 +127,7 @@ class ControlPlane:
         self.controllers = ControllerManager(
             controller_client,
             EventRecorder(controller_client, "controller-manager"),
-            self.rng,
+            self.names,
         )
         self.scheduler = Scheduler(
             scheduler_client, EventRecorder(scheduler_client, "default-scheduler")

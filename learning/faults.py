@@ -185,9 +185,7 @@ def quiet() -> bool:
     if scenario is not None and scenario.name == Scenario.Name.SLOWDOWN:
         return False
     now = datetime.now(UTC)
-    return not any(
-        p.name == Scenario.Name.SLOWDOWN and p.ends > now for p in practices().values()
-    )
+    return not any(p.name == Scenario.Name.SLOWDOWN and p.ends > now for p in practices().values())
 
 
 def _room(lane: Lane) -> float:

@@ -7,6 +7,7 @@ app_name = "learning"
 urlpatterns = [
     path("learn/", views.index, name="index"),
     path("learn/lessons/<slug:slug>/", views.lesson, name="lesson"),
+    path("learn/lessons/<slug:slug>/afresh/", views.start_afresh, name="afresh"),
     path("learn/lessons/<slug:slug>/<slug:step>/check/", views.check_step, name="check"),
     path("learn/lessons/<slug:slug>/<slug:step>/hint/", views.hint, name="hint"),
     path("learn/lessons/<slug:slug>/<slug:step>/practice/", views.practice, name="practice"),

@@ -29,7 +29,17 @@ from apiserver import limits, readmodel
 from apiserver.accounts import ClusterUser
 from apiserver.readmodel import Scope
 from controlplane import replay
-from learning import checks, grading, lessons, livequiz, progress, quizreview, scenarios, workshops
+from learning import (
+    afresh,
+    checks,
+    grading,
+    lessons,
+    livequiz,
+    progress,
+    quizreview,
+    scenarios,
+    workshops,
+)
 from learning.forms import JoinForm, WorkshopForm
 from learning.models import (
     JOIN_CODE_LENGTH,
@@ -187,15 +197,69 @@ def lesson(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     all_lessons = lessons.all_lessons()
     items = _step_items(request, found, learner, last)
     context = {
-        "lesson": found,
+        **_steps_context(found, items),
         "learner": learner,
-        "steps": items,
-        "available": sum(1 for item in items if item["available"]),
-        "done": sum(1 for item in items if item["available"] and item["passed"]),
+        "afresh": afresh.targets(found),
         "previous": all_lessons[found.number - 2] if found.number > 1 else None,
         "next": all_lessons[found.number] if found.number < len(all_lessons) else None,
     }
     return render(request, "learning/lesson.html", context)
+
+
+def _steps_context(lesson: lessons.Lesson, items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "lesson": lesson,
+        "steps": items,
+        "available": sum(1 for item in items if item["available"]),
+        "done": sum(1 for item in items if item["available"] and item["passed"]),
+    }
+
+
+@require_POST
+def start_afresh(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Start a lesson afresh: delete, as the learner, what its steps made in their
+    namespace, wait until it is gone, and forget their passes and hints in it."""
+    found = lessons.get(slug)
+    if found is None:
+        raise Http404("No such lesson")
+    learner = current_learner(request)
+    if learner is None:
+        return HttpResponse(
+            "Pick a learner name first: there is nothing of yours to start afresh.",
+            status=403,
+            content_type="text/plain; charset=utf-8",
+        )
+    if request.POST.get("confirm") != "yes":
+        return HttpResponse(
+            "Confirm with the button under “Start this lesson afresh”.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    outcome = afresh.start_afresh(learner, found)
+    _forget_hints(request, found)
+    if request.htmx:
+        items = _step_items(request, found, learner, None)
+        context = {**_steps_context(found, items), "learner": learner, "outcome": outcome}
+        return render(request, "learning/lesson.html#afresh-done", context)
+    deleted = ", ".join(outcome.deleted) or "nothing of this lesson's was left"
+    said = f"Started afresh. Deleted, as you: {deleted}. Your passes and hints here are cleared."
+    if outcome.still_going:
+        said += f" Still going: {', '.join(outcome.still_going)}; look again in a moment."
+    if outcome.refused:
+        said += f" Refused: {'; '.join(outcome.refused)}."
+    (messages.success if outcome.clean else messages.warning)(request, said)
+    return redirect(reverse("learning:lesson", args=[found.slug]) + "#afresh")
+
+
+def _forget_hints(request: HttpRequest, lesson: lessons.Lesson) -> None:
+    """Hide again the hints this visitor revealed in the lesson, and its last check."""
+    revealed = dict(request.session.get(SESSION_HINTS) or {})
+    for step in lesson.steps:
+        revealed.pop(_hints_key(lesson, step), None)
+    request.session[SESSION_HINTS] = revealed
+    last = request.session.get(SESSION_LAST_CHECK)
+    if isinstance(last, dict) and last.get("lesson") == lesson.slug:
+        del request.session[SESSION_LAST_CHECK]
 
 
 @require_POST

@@ -5,12 +5,11 @@ lists and watches exactly those kinds, and the World snapshot holds one list per
 adding a controller is one new module and one line here.
 """
 
-import random
 from dataclasses import dataclass
 from datetime import datetime
 
 from apiserver.client import ApiError, Client
-from controlplane.controllers.common import RETRY_LATER, Controller, World
+from controlplane.controllers.common import RETRY_LATER, Controller, Names, World
 from controlplane.controllers.cronjob import CronJobController
 from controlplane.controllers.daemonset import DaemonSetController
 from controlplane.controllers.deployment import DeploymentController
@@ -53,14 +52,14 @@ WATCHED = tuple(dict.fromkeys(kind for entry in REGISTRY for kind in entry.watch
 class ControllerManager:
     """Runs every registered controller; one that fails never stops the others' turn."""
 
-    def __init__(self, client: Client, recorder: EventRecorder, rng: random.Random) -> None:
+    def __init__(self, client: Client, recorder: EventRecorder, names: Names) -> None:
         self.client = client
         owners = {
             entry.controller.kind: entry.controller.resource
             for entry in REGISTRY
             if entry.controller.kind
         }
-        self.controllers = [entry.controller(client, recorder, rng, owners) for entry in REGISTRY]
+        self.controllers = [entry.controller(client, recorder, names, owners) for entry in REGISTRY]
 
     def sync(self, world: World, now: datetime) -> None:
         self._each("sync", world, now)

@@ -5,6 +5,7 @@ The helpers are pure (dicts in, dicts out); `Controller` does the writes through
 and leaves the events a real controller manager would.
 """
 
+import hashlib
 import json
 import math
 import random
@@ -74,6 +75,34 @@ def template_hash(template: dict, collisions: int = 0) -> str:
 
 def random_suffix(rng: random.Random, length: int = 5) -> str:
     return "".join(rng.choice(SAFE_ALPHABET) for _ in range(length))
+
+
+class Names:
+    """The suffixes of generated names, each drawn from its owner alone.
+
+    The n-th name an owner asks for comes from the control plane's seed, the owner's
+    namespace, kind and name, and n, hashed with SHA-256 (Python's own `hash()` is salted
+    per process). So a Deployment deleted and made again in a clean namespace gets the
+    same Pod names, whatever the rest of the room did in between. The count is kept per
+    owner uid: an owner made again under the same name is new, and counts from 0 again.
+    """
+
+    MEMORY = 10_000  # owners remembered; the one unused longest is forgotten first
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._asked: dict[str, int] = {}
+
+    def suffix(self, owner: dict, length: int = 5) -> str:
+        meta = owner["metadata"]
+        uid = meta.get("uid", "")
+        asked = self._asked.pop(uid, 0)
+        self._asked[uid] = asked + 1
+        if len(self._asked) > self.MEMORY:
+            del self._asked[next(iter(self._asked))]
+        parts = [self.seed, meta.get("namespace", ""), owner.get("kind", ""), meta["name"], asked]
+        digest = hashlib.sha256(json.dumps(parts).encode()).digest()
+        return random_suffix(random.Random(int.from_bytes(digest, "big")), length)
 
 
 def owner_reference(owner: dict, block: bool = True) -> dict:
@@ -177,12 +206,12 @@ class Controller:
         self,
         client: Client,
         recorder: EventRecorder,
-        rng: random.Random,
+        names: Names,
         owners: dict[str, str],
     ) -> None:
         self.client = client
         self.recorder = recorder
-        self.rng = rng
+        self.names = names
         self.owners = owners
         self.retries = Retries(recorder, self.component)
 
@@ -225,11 +254,12 @@ class Controller:
         """Create one Pod from the owner's template, changed by `shape`; None if refused,
         and BackOff (after the FailedCreate event) if forbidden, as by a full quota.
 
-        Without a `name` it is the owner's plus five random characters, as generateName
-        would give, and a taken name is tried again with other characters.
+        Without a `name` it is the owner's plus five characters, as generateName would
+        give, drawn from the owner alone (`Names`); a taken name is tried again with the
+        owner's next ones.
         """
         for _ in range(5):
-            chosen = name or f"{owner['metadata']['name']}-{random_suffix(self.rng)}"
+            chosen = name or f"{owner['metadata']['name']}-{self.names.suffix(owner)}"
             manifest = pod_from_template(owner, chosen)
             if shape is not None:
                 shape(manifest)

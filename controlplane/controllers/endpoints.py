@@ -14,7 +14,6 @@ from controlplane.controllers.common import (
     World,
     owner_reference,
     pod_ready,
-    random_suffix,
 )
 from controlplane.scheduler import is_active
 
@@ -239,7 +238,7 @@ class EndpointsController(Controller):
                 "apiVersion": "discovery.k8s.io/v1",
                 "kind": "EndpointSlice",
                 "metadata": {
-                    "name": f"{meta['name']}-{random_suffix(self.rng)}",
+                    "name": f"{meta['name']}-{self.names.suffix(service)}",
                     "namespace": meta["namespace"],
                     "labels": dict(meta.get("labels") or {})
                     | {

@@ -83,3 +83,47 @@ def test_alone_she_reveals_hints_misses_closely_and_lives_through_her_own_outage
     outage.get_by_role("button", name="Check").click()
     expect(outage.get_by_role("status")).to_contain_text("Yes!")
     expect(outage.get_by_role("status")).to_contain_text("Passed")
+
+
+def test_alone_she_starts_a_lesson_afresh_and_her_deployment_comes_back_the_same(
+    cluster,
+    page,  # noqa: F811 - the Chromium fixture imported above
+    tmp_path,
+):
+    if KUBECTL is None:
+        pytest.skip("kubectl is not installed")
+    base = cluster.web_url
+    sign_in(page, base, f"again-{secrets.token_hex(3)}")
+    kubectl = terminal(page, base, tmp_path)
+
+    def pods() -> list[str]:
+        code, said = kubectl("get", "pods", "-o", "name")
+        assert code == 0, said
+        return sorted(said.split())
+
+    def running(count: int) -> list[str]:
+        code, said = kubectl("rollout", "status", "deployment/shop", "--timeout=45s")
+        assert code == 0, said
+        found = pods()
+        assert len(found) == count, found
+        return found
+
+    code, said = kubectl("create", "deployment", "shop", "--image=nginx:1.27", "--replicas=3")
+    assert code == 0, said
+    first = running(3)
+    page.goto(f"{base}/learn/lessons/anatomy-of-a-create/")
+    step = page.locator("#step-deployment-three")
+    step.get_by_role("button", name="Check").click()
+    expect(step.get_by_role("status")).to_contain_text("Passed")
+
+    section = page.locator("#afresh")
+    section.get_by_text("Start this lesson afresh…").click()
+    section.get_by_role("button", name="Yes, delete them and start afresh").click()
+    expect(section.get_by_role("status")).to_contain_text("All gone", timeout=20_000)
+    expect(page.locator("#step-deployment-three .learn-tag--ok")).to_have_count(0)
+    assert pods() == []
+    assert accessible(page, "#afresh") == []
+
+    code, said = kubectl("create", "deployment", "shop", "--image=nginx:1.27", "--replicas=3")
+    assert code == 0, said
+    assert running(3) == first
