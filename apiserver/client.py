@@ -165,7 +165,9 @@ class Exchange:
         """The raw HTTP text of the response; Secret values are hidden."""
         response = self.response
         if self.secret and isinstance(response.body, dict):
-            response = replace(response, body=redact_secret(response.body))
+            response = ApiResponse(
+                response.status, redact_secret(response.body), dict(response.headers)
+            )
         return response.as_http()
 
     def raise_for_status(self) -> dict[str, Any]:

@@ -446,6 +446,11 @@ def namespace_objects(resource: str, namespace: str) -> list[dict[str, Any]]:
 
 
 def get(kind: Kind, namespace: str, name: str) -> dict[str, Any]:
+    return json.loads(get_text(kind, namespace, name))
+
+
+def get_text(kind: Kind, namespace: str, name: str) -> str:
+    """One object as the JSON text it is stored as."""
     row = _scalar(
         f"SELECT body FROM {StoredObject._meta.db_table} "
         "WHERE resource = %s AND namespace = %s AND name = %s",
@@ -453,7 +458,7 @@ def get(kind: Kind, namespace: str, name: str) -> dict[str, Any]:
     )
     if row is None:
         raise errors.not_found(kind.plural, name, kind.group)
-    return json.loads(row)
+    return row
 
 
 def list_objects(kind: Kind, namespace: str | None) -> tuple[list[dict[str, Any]], int]:

@@ -1,6 +1,7 @@
 """What the verb handlers share: reading query options, shaping answers, the write loop."""
 
 import copy
+import functools
 import json
 from typing import Any
 
@@ -72,6 +73,16 @@ def wants_table(request: ApiRequest) -> bool:
     accept = request.headers.get("accept", "")
     first = accept.split(",")[0]
     return TABLE_MEDIA in first and "g=meta.k8s.io" in first
+
+
+def stored_prefix(kind: Kind) -> str:
+    """How an object stored in the version `kind` serves begins: such a text is sent as is."""
+    return _prefix(kind.api_version)
+
+
+@functools.cache
+def _prefix(api_version: str) -> str:
+    return '{"apiVersion":' + json.dumps(api_version) + ","
 
 
 def served(kind: Kind, obj: dict[str, Any]) -> dict[str, Any]:

@@ -135,7 +135,7 @@ class StoredList(ApiResponse):
         if self._parsed is not None:
             return super().content()
         kind = self._kind
-        as_stored = '{"apiVersion":' + json.dumps(kind.api_version) + ","
+        as_stored = common.stored_prefix(kind)
         items = [
             text
             if text.startswith(as_stored)
