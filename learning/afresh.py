@@ -7,6 +7,9 @@ namespace's RoleBinding, ServiceAccount, quota and limits, other namespaces and 
 shared kinds are never touched. The deletes are the learner's own requests, so RBAC, the
 audit log and Grand Central see them as theirs; then it waits, as `kubectl delete` does,
 until the objects and what the garbage collector removes after them are gone.
+
+The audit log cannot be cleared, so afresh remembers when it was done (`LessonAfresh`):
+the lesson's steps checked from the log count only the requests sent after that.
 """
 
 import time
@@ -14,10 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
+from django.utils import timezone
+
 from apiserver.accounts import ClusterUser
 from apiserver.client import ApiError, Client, collection_path, object_path
 from learning import lessons
-from learning.models import StepProgress
+from learning.models import LessonAfresh, StepProgress
 
 USER_AGENT = "warehouse-learn"
 CLIENT = "browser"
@@ -131,7 +137,8 @@ class Outcome:
 
 def start_afresh(learner: ClusterUser, lesson: lessons.Lesson) -> Outcome:
     """Delete what `lesson` made in the learner's namespace, as the learner; wait until it
-    is gone (a bounded wait); clear the learner's record of the lesson's steps."""
+    is gone (a bounded wait); clear the learner's record of the lesson's steps and count
+    their requests for it from now on."""
     client = Client(learner, CLIENT, USER_AGENT)
     namespace = learner.namespace
     outcome = Outcome()
@@ -159,8 +166,14 @@ def start_afresh(learner: ClusterUser, lesson: lessons.Lesson) -> Outcome:
 
 
 def forget(learner: ClusterUser, lesson: lessons.Lesson) -> None:
-    """Clear the learner's record of the lesson's steps: attempts and passes."""
-    StepProgress.objects.filter(learner=learner, lesson=lesson.slug).delete()
+    """Clear the learner's record of the lesson's steps (attempts and passes) and mark now
+    as the moment their requests count from. Called after afresh's own requests, so its
+    deletes and looks are before the mark and never pass a step."""
+    with transaction.atomic():
+        StepProgress.objects.filter(learner=learner, lesson=lesson.slug).delete()
+        LessonAfresh.objects.update_or_create(
+            learner=learner, lesson=lesson.slug, defaults={"since": timezone.now()}
+        )
 
 
 def _made(client: Client, namespace: str, target: Target, outcome: Outcome) -> list[dict[str, Any]]:

@@ -2,15 +2,18 @@
 
 Each check asks the API server through the loopback client with the learner's own identity
 (so authorization and the audit log apply), or reads the audit log the server publishes
-(`apiserver.readmodel`).
+(`apiserver.readmodel`) through `requests`, `count_requests` and `first_request` here, which
+keep to the window `run` was given: a lesson started afresh counts only the requests sent
+since, because the audit log never forgets the old ones.
 Extension point: another app registers a new check with `@checks.register("name")` in its
 AppConfig.ready(); lesson steps naming an unregistered check show as "coming" until then.
 """
 
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apiserver import readmodel
@@ -36,6 +39,8 @@ class CheckResult:
 
 Check = Callable[[ClusterUser, dict[str, Any]], CheckResult]
 CHECKS: dict[str, Check] = {}
+# The earliest request a running check may count; None counts the whole audit log.
+_since: ContextVar[datetime | None] = ContextVar("checks_since", default=None)
 
 
 def register(name: str) -> Callable[[Check], Check]:
@@ -53,16 +58,58 @@ def is_available(step: Any) -> bool:
     return not getattr(step, "coming", "") and step.check in CHECKS
 
 
-def run(name: str, learner: ClusterUser, params: dict[str, Any] | None = None) -> CheckResult:
-    """Run a check by name; never raises, so a broken check cannot break the page."""
+def run(
+    name: str,
+    learner: ClusterUser,
+    params: dict[str, Any] | None = None,
+    *,
+    since: datetime | None = None,
+) -> CheckResult:
+    """Run a check by name; never raises, so a broken check cannot break the page.
+
+    With `since`, the check's reads of the audit log count only requests sent at or after
+    it (a lesson started afresh); objects are read as they are now either way.
+    """
     check = CHECKS.get(name)
     if check is None:
         return CheckResult(False, "This check is not available yet.")
+    window = _since.set(since)
     try:
         return check(learner, dict(params or {}))
     except Exception:
         log.exception("check %s failed for %s", name, learner)
         return CheckResult(False, "The check itself went wrong. Try again in a moment.")
+    finally:
+        _since.reset(window)
+
+
+def _windowed(match: dict[str, Any]) -> dict[str, Any]:
+    """`match` kept to the running check's window: the later of its own `since` and it."""
+    since = _since.get()
+    if since is None or (match.get("since") is not None and match["since"] >= since):
+        return match
+    return {**match, "since": since}
+
+
+def requests(scope: readmodel.Scope | None = None, **match: Any) -> list[dict[str, Any]]:
+    """`readmodel.requests`, inside the running check's window."""
+    return readmodel.requests(scope, **_windowed(match))
+
+
+def count_requests(scope: readmodel.Scope | None = None, **match: Any) -> int:
+    """`readmodel.count_requests`, inside the running check's window."""
+    return readmodel.count_requests(scope, **_windowed(match))
+
+
+def first_request(scope: readmodel.Scope | None = None, **match: Any) -> dict[str, Any] | None:
+    """`readmodel.first_request`, inside the running check's window."""
+    return readmodel.first_request(scope, **_windowed(match))
+
+
+def since_afresh() -> str:
+    """What a check's message adds while it has a window: since when requests count."""
+    since = _since.get()
+    return f" since you started this lesson afresh (at {since:%H:%M:%S} UTC)" if since else ""
 
 
 def ask(learner: ClusterUser, path: str) -> tuple[int, dict[str, Any]]:
@@ -93,7 +140,7 @@ def _resource_key(group: str, plural: str) -> str:
 
 def _elsewhere(learner: ClusterUser, key: str) -> str:
     """A near miss: the learner's latest create of this kind went to another namespace."""
-    for record in readmodel.requests(user=learner.username, verb="create", resource=key, limit=5):
+    for record in requests(user=learner.username, verb="create", resource=key, limit=5):
         namespace = record["namespace"]
         if namespace and namespace != learner.namespace:
             return (
@@ -222,7 +269,7 @@ def _parts(path: str) -> tuple[str, str, str] | None:
 @register("kind_not_served")
 def kind_not_served(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
     """Passes when the front door told the learner 404 for a kind it does not serve."""
-    misses = readmodel.requests(user=learner.username, status=404, limit=50)
+    misses = requests(user=learner.username, status=404, limit=50)
     for record in misses:
         named = _parts(record["path"])
         if record["resource"] or named is None or readmodel.serves(*named):
@@ -244,7 +291,9 @@ def kind_not_served(learner: ClusterUser, params: dict[str, Any]) -> CheckResult
             f"/apis/apps/v1/namespaces/{learner.namespace}/gizmos",
             evidence,
         )
-    return CheckResult(False, "No 404 for an unknown kind in your requests yet.", evidence)
+    return CheckResult(
+        False, f"No 404 for an unknown kind in your requests{since_afresh() or ' yet'}.", evidence
+    )
 
 
 def _waiting_reasons(pod: dict[str, Any]) -> list[str]:
@@ -353,15 +402,15 @@ def audit_request(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
         described.append(f"answered {params['status']}")
     within = params.get("within_seconds")
     if within:
-        newest = readmodel.first_request(order="-timestamp", **match)
+        newest = first_request(order="-timestamp", **match)
         if newest is not None:
             match["since"] = newest["timestamp"] - timedelta(seconds=int(within))
     wanted = int(params.get("min_count", 1))
-    found = readmodel.count_requests(**match)
+    found = count_requests(**match)
     what = "request " + " ".join(described) if described else "request"
     evidence = f"audit log: {found} matching record(s) for {learner.username}"
     if found >= wanted:
-        last = readmodel.first_request(**match)
+        last = first_request(**match)
         detail = ""
         if last is not None:
             detail = f" (latest: {last['method']} {last['path']} → {last['status_code']})"
@@ -369,10 +418,14 @@ def audit_request(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
     if wanted > 1:
         window = f" within {within} seconds" if within else ""
         return CheckResult(
-            False, f"Found {found} of the {wanted} {what}s needed{window}.", evidence
+            False,
+            f"Found {found} of the {wanted} {what}s needed{window}{since_afresh()}.",
+            evidence,
         )
     return CheckResult(
-        False, f"No {what} by you in the audit log yet.{_audit_near_miss(match)}", evidence
+        False,
+        f"No {what} by you in the audit log{since_afresh() or ' yet'}.{_audit_near_miss(match)}",
+        evidence,
     )
 
 
@@ -392,7 +445,7 @@ def _audit_near_miss(match: dict[str, Any]) -> str:
         if criterion not in match:
             continue
         relaxed = {k: v for k, v in match.items() if k != criterion}
-        close = readmodel.first_request(**relaxed)
+        close = first_request(**relaxed)
         if close is not None:
             return (
                 f" Close: your {close['method']} {close['path']} → {close['status_code']} "
@@ -419,7 +472,7 @@ def crd_served(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
     if not custom:
         return CheckResult(False, "A definition exists, but its kind is not served yet.", evidence)
     if params.get("listed"):
-        listed = readmodel.first_request(
+        listed = first_request(
             user=learner.username,
             verb="list",
             status=200,

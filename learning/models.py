@@ -50,6 +50,30 @@ class StepProgress(models.Model):
         return self.passed_at is not None
 
 
+class LessonAfresh(models.Model):
+    """When a learner last started a lesson afresh.
+
+    The audit log keeps every request, so the lesson's steps checked from it count only
+    requests sent from `since` on: run again, the lesson has the outcome it had the first
+    time. `since` is taken once afresh's own deletes are done, so they never count.
+    """
+
+    learner = models.ForeignKey(
+        ClusterUser, on_delete=models.CASCADE, related_name="lessons_afresh"
+    )
+    lesson = models.SlugField(max_length=80)
+    since = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "lesson"], name="unique_lesson_afresh")
+        ]
+        verbose_name_plural = "lessons started afresh"
+
+    def __str__(self) -> str:
+        return f"{self.learner} {self.lesson} afresh at {self.since:%H:%M:%S}"
+
+
 class Quiz(models.Model):
     """A set of questions on one theme, answered at the learner's own pace."""
 

@@ -1,5 +1,7 @@
 """Saving and summing up what each learner has done: steps passed and quiz scores."""
 
+from datetime import datetime
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -7,14 +9,17 @@ from django.utils import timezone
 from apiserver.accounts import ClusterUser
 from learning import checks, lessons
 from learning.checks import CheckResult
-from learning.models import Answer, Quiz, QuizAttempt, StepProgress
+from learning.models import Answer, LessonAfresh, Quiz, QuizAttempt, StepProgress
 
 
 def check_step(
     learner: ClusterUser, lesson: lessons.Lesson, step: lessons.Step
 ) -> tuple[CheckResult, StepProgress]:
-    """Run a step's check as the learner and remember the outcome; a pass is kept for good."""
-    result = checks.run(step.check, learner, step.params)
+    """Run a step's check as the learner and remember the outcome; a pass is kept for good.
+
+    After the learner started the lesson afresh, the check counts only requests sent since.
+    """
+    result = checks.run(step.check, learner, step.params, since=started_afresh(learner, lesson))
     with transaction.atomic():
         record, _ = StepProgress.objects.select_for_update().get_or_create(
             learner=learner, lesson=lesson.slug, step=step.slug
@@ -26,6 +31,15 @@ def check_step(
         record.save()
     record.refresh_from_db()
     return result, record
+
+
+def started_afresh(learner: ClusterUser, lesson: lessons.Lesson) -> datetime | None:
+    """When the learner last started `lesson` afresh, or None if they never did."""
+    return (
+        LessonAfresh.objects.filter(learner=learner, lesson=lesson.slug)
+        .values_list("since", flat=True)
+        .first()
+    )
 
 
 def passed_steps(learner: ClusterUser | None) -> set[tuple[str, str]]:

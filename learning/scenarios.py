@@ -179,7 +179,7 @@ def outage(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
     """
     windows = _windows("outage", learner)
     mine = learner.username
-    shut = readmodel.first_request(user=mine, status=503, windows=windows, order="timestamp")
+    shut = checks.first_request(user=mine, status=503, windows=windows, order="timestamp")
     if shut is None:
         if not windows:
             message = (
@@ -192,7 +192,7 @@ def outage(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
                 "kubectl get pods (or reload one of your tracking pages)."
             )
         return CheckResult(False, message, "audit log: no 503 answered to you")
-    back = readmodel.first_request(user=mine, after=shut["timestamp"], status_below=400, order="id")
+    back = checks.first_request(user=mine, after=shut["timestamp"], status_below=400, order="id")
     if back is None:
         return CheckResult(
             False,
@@ -219,7 +219,7 @@ def overload(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
             "audit log: no overload recorded",
         )
     during = {"user": learner.username, "windows": windows}
-    refused = _own(readmodel.requests(status=429, order="timestamp", limit=500, **during))
+    refused = _own(checks.requests(status=429, order="timestamp", limit=500, **during))
     if refused:
         return CheckResult(
             True,
@@ -227,7 +227,7 @@ def overload(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
             f"audit log: {_seen(refused[0])}",
         )
     flood = faults.PRACTICE_FLOOD_CLIENT
-    count = readmodel.count_requests(status_below=400, **during) - readmodel.count_requests(
+    count = checks.count_requests(status_below=400, **during) - checks.count_requests(
         status_below=400, client=flood, **during
     )
     evidence = f"audit log: {count} of your requests answered during an overload"
@@ -264,7 +264,7 @@ def slowdown(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
     slow = next(
         (
             r
-            for r in _own(readmodel.requests(windows=windows, order="timestamp", **mine))
+            for r in _own(checks.requests(windows=windows, order="timestamp", **mine))
             if r["latency_ms"] >= SLOW_MS
         ),
         None,
@@ -276,7 +276,7 @@ def slowdown(learner: ClusterUser, params: dict[str, Any]) -> CheckResult:
             "time kubectl get pods.",
             "audit log: no request of yours took a second or more during a slowdown",
         )
-    later = readmodel.requests(after=slow["timestamp"], order="id", limit=200, **mine)
+    later = checks.requests(after=slow["timestamp"], order="id", limit=200, **mine)
     fast = next((r for r in _own(later) if r["latency_ms"] < FAST_MS), None)
     took = f"{slow['latency_ms'] / 1000:.1f} s"
     if fast is None:

@@ -293,6 +293,24 @@ def test_an_outage_started_outside_the_dashboard_is_recorded_once_seen(alice, ca
     assert "Yes!" in check(alice, "always-open", "outage")
 
 
+def test_after_afresh_only_an_outage_met_again_passes(alice, carol, workshop):
+    start(carol, workshop, "outage", 60)
+    assert api(learner("alice"), "GET", PODS).status == 503
+    carol.post(url(workshop, "stop"))
+    api(learner("alice"), "GET", PODS)
+    assert "Yes!" in check(alice, "always-open", "outage")
+
+    alice.post("/learn/lessons/always-open/afresh/", {"confirm": "yes"}, **HTMX)
+    fragment = check(alice, "always-open", "outage")
+    assert "Not yet." in fragment and "None of your requests met the shut door" in fragment
+
+    start(carol, workshop, "outage", 60)
+    assert api(learner("alice"), "GET", PODS).status == 503
+    carol.post(url(workshop, "stop"))
+    api(learner("alice"), "GET", PODS)
+    assert "Yes!" in check(alice, "always-open", "outage")
+
+
 # The overload step --------------------------------------------------------------------
 
 
