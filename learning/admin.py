@@ -2,7 +2,16 @@
 
 from django.contrib import admin
 
-from learning.models import Answer, Participant, Question, Quiz, QuizAttempt, StepProgress, Workshop
+from learning.models import (
+    Answer,
+    LessonAfresh,
+    Participant,
+    Question,
+    Quiz,
+    QuizAttempt,
+    StepProgress,
+    Workshop,
+)
 
 
 class QuestionInline(admin.StackedInline):
@@ -42,6 +51,13 @@ class WorkshopAdmin(admin.ModelAdmin):
 @admin.register(StepProgress)
 class StepProgressAdmin(admin.ModelAdmin):
     list_display = ["learner", "lesson", "step", "attempts", "passed_at"]
+    list_filter = ["lesson"]
+    raw_id_fields = ["learner"]
+
+
+@admin.register(LessonAfresh)
+class LessonAfreshAdmin(admin.ModelAdmin):
+    list_display = ["learner", "lesson", "since"]
     list_filter = ["lesson"]
     raw_id_fields = ["learner"]
 

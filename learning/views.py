@@ -242,7 +242,10 @@ def start_afresh(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         context = {**_steps_context(found, items), "learner": learner, "outcome": outcome}
         return render(request, "learning/lesson.html#afresh-done", context)
     deleted = ", ".join(outcome.deleted) or "nothing of this lesson's was left"
-    said = f"Started afresh. Deleted, as you: {deleted}. Your passes and hints here are cleared."
+    said = (
+        f"Started afresh. Deleted, as you: {deleted}. Your passes and hints here are cleared, "
+        "and steps checked from the request log count only requests you send from now on."
+    )
     if outcome.still_going:
         said += f" Still going: {', '.join(outcome.still_going)}; look again in a moment."
     if outcome.refused:
