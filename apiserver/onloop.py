@@ -48,7 +48,7 @@ def active() -> bool:
 
 def enabled() -> bool:
     """WAREHOUSE_API_READS_ON_LOOP: "auto" (on SQLite with in-process limits), "on", "off"."""
-    return _enabled(
+    return chosen(
         getattr(settings, "WAREHOUSE_API_READS_ON_LOOP", "auto"),
         settings.DATABASES["default"]["ENGINE"],
         getattr(settings, "WAREHOUSE_RATE_LIMIT_BACKEND", "memory"),
@@ -56,7 +56,9 @@ def enabled() -> bool:
 
 
 @functools.cache
-def _enabled(choice: str, engine: str, limits: str) -> bool:
+def chosen(choice: str, engine: str, limits: str) -> bool:
+    """Whether the setting `choice` serves reads here, with this database engine and
+    rate-limit backend."""
     if choice == "auto":
         return engine.endswith("sqlite3") and limits != "redis"
     return choice == "on"

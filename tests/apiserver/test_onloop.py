@@ -21,6 +21,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CONFIGMAPS = "/api/v1/namespaces/alice/configmaps"
 
 
+@pytest.fixture(autouse=True)
+def reads_on_loop(settings):
+    """The lane on whatever the database: "auto" turns it on for SQLite only."""
+    settings.WAREHOUSE_API_READS_ON_LOOP = "on"
+
+
 @pytest.fixture
 def threads_seen():
     """The name of the thread each request's gates ran on, in order."""
@@ -142,6 +148,23 @@ def test_a_read_on_the_loop_leaves_its_audit_row_for_the_very_next_reader(alice,
     assert int(newest["metadata"]["name"]) > before
     assert (newest["verb"], newest["objectRef"]["resource"]) == ("list", "configmaps")
     assert newest["user"] == {"username": "alice"}
+
+
+@pytest.mark.parametrize(
+    ("choice", "engine", "limits", "on"),
+    [
+        ("auto", "django.db.backends.sqlite3", "memory", True),
+        ("auto", "django.db.backends.sqlite3", "off", True),
+        ("auto", "django.db.backends.sqlite3", "redis", False),
+        ("auto", "django.db.backends.postgresql", "memory", False),
+        ("on", "django.db.backends.postgresql", "redis", True),
+        ("off", "django.db.backends.sqlite3", "memory", False),
+    ],
+)
+def test_auto_serves_reads_on_the_loop_only_on_sqlite_with_limits_in_process(
+    choice, engine, limits, on
+):
+    assert onloop.chosen(choice, engine, limits) is on
 
 
 def test_a_statement_other_than_a_read_is_refused_on_the_loop():
