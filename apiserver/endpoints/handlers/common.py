@@ -75,6 +75,34 @@ def wants_table(request: ApiRequest) -> bool:
     return TABLE_MEDIA in first and "g=meta.k8s.io" in first
 
 
+class AsStored(ApiResponse):
+    """An answer whose objects stay the JSON text they are stored as until someone reads
+    `body` (a page does; HTTP needs only `content()`), so nothing is parsed and encoded
+    again on its way out. A subclass says how to parse them (`parse`)."""
+
+    def __init__(self, status: int, headers: dict[str, str] | None = None) -> None:
+        self._parsed: dict[str, Any] | None = None
+        super().__init__(status, None, headers or {})
+
+    def parse(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def body(self) -> dict[str, Any]:
+        if self._parsed is None:
+            self._parsed = self.parse()
+        return self._parsed
+
+    @body.setter
+    def body(self, value: dict[str, Any] | None) -> None:
+        if value is not None:
+            self._parsed = value
+
+    @property
+    def parsed(self) -> bool:
+        return self._parsed is not None
+
+
 def stored_prefix(kind: Kind) -> str:
     """How an object stored in the version `kind` serves begins: such a text is sent as is."""
     return _prefix(kind.api_version)

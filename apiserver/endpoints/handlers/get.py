@@ -12,28 +12,19 @@ from apiserver.registry import store
 from apiserver.registry.kinds import Kind
 
 
-class AsStored(ApiResponse):
-    """One object as the JSON text it is stored as, parsed only if someone reads `body`:
-    sent over HTTP in the version it is stored in, it goes out as stored."""
+class StoredOne(common.AsStored):
+    """One object as stored: sent over HTTP in the version it is stored in, it goes out as
+    it is."""
 
     def __init__(self, kind: Kind, text: str) -> None:
         self._kind, self._text = kind, text
-        self._parsed: dict[str, Any] | None = None
-        super().__init__(200, None)
+        super().__init__(200)
 
-    @property
-    def body(self) -> dict[str, Any]:
-        if self._parsed is None:
-            self._parsed = common.served(self._kind, json.loads(self._text))
-        return self._parsed
-
-    @body.setter
-    def body(self, value: dict[str, Any] | None) -> None:
-        if value is not None:
-            self._parsed = value
+    def parse(self) -> dict[str, Any]:
+        return common.served(self._kind, json.loads(self._text))
 
     def content(self) -> bytes:
-        if self._parsed is None and self._text.startswith(common.stored_prefix(self._kind)):
+        if not self.parsed and self._text.startswith(common.stored_prefix(self._kind)):
             return self._text.encode()
         return super().content()
 
@@ -45,7 +36,7 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
     if target.subresource == history.SUBRESOURCE:
         return history.handle(request, target)
     if not target.subresource and not common.wants_table(request):
-        return AsStored(kind, store.get_text(kind, target.namespace or "", target.name))
+        return StoredOne(kind, store.get_text(kind, target.namespace or "", target.name))
     obj = common.served(kind, store.get(kind, target.namespace or "", target.name))
     if target.subresource == "scale":
         return ApiResponse(200, common.scale_of(obj))

@@ -108,31 +108,21 @@ def handle(request: ApiRequest, target: Route) -> ApiResponse:
     return ApiResponse(200, body, headers)
 
 
-class StoredList(ApiResponse):
-    """A plain list (no selector, paging or Table): its items stay the JSON text they are
-    stored as until someone reads `body`. Sent over HTTP, each item in the version asked
-    for goes out as stored, spliced into the list, so a list is not parsed and encoded
-    again on its way out; an item that needs converting is converted as usual."""
+class StoredList(common.AsStored):
+    """A plain list (no selector, paging or Table): sent over HTTP, each item in the version
+    asked for goes out as stored, spliced into the list; an item that needs converting is
+    converted as usual."""
 
     def __init__(self, kind: Kind, texts: list[str], revision: int, headers: dict) -> None:
         self._kind, self._texts, self._revision = kind, texts, revision
-        self._parsed: dict[str, Any] | None = None
-        super().__init__(200, None, headers)
+        super().__init__(200, headers)
 
-    @property
-    def body(self) -> dict[str, Any]:
-        if self._parsed is None:
-            items = [common.served(self._kind, json.loads(text)) for text in self._texts]
-            self._parsed = {**self._head(), "items": items}
-        return self._parsed
-
-    @body.setter
-    def body(self, value: dict[str, Any] | None) -> None:
-        if value is not None:
-            self._parsed = value
+    def parse(self) -> dict[str, Any]:
+        items = [common.served(self._kind, json.loads(text)) for text in self._texts]
+        return {**self._head(), "items": items}
 
     def content(self) -> bytes:
-        if self._parsed is not None:
+        if self.parsed:
             return super().content()
         kind = self._kind
         as_stored = common.stored_prefix(kind)
