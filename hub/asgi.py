@@ -87,7 +87,10 @@ def _lean_lane(scope) -> tuple | None:
     path = scope["path"]
     view = view_for(path)
     if view is views.api:
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        raw = scope.get("query_string", b"")
+        if b"watch" not in raw:
+            return view, None
+        query = dict(parse_qsl(raw.decode("latin-1")))
         return None if query.get("watch") in flags.TRUE else (view, None)
     if view is not None:
         return view, None

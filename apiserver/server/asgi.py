@@ -48,7 +48,10 @@ def is_watch(scope: dict[str, Any]) -> bool:
         return False
     if not scope.get("path", "").startswith(API_PREFIXES):
         return False
-    query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    raw = scope.get("query_string", b"")
+    if b"watch" not in raw:
+        return False  # most requests: no need to parse the query
+    query = parse_qs(raw.decode("latin-1"), keep_blank_values=True)
     return query.get("watch", [""])[-1] in flags.TRUE
 
 
