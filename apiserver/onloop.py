@@ -4,12 +4,14 @@ Handing a request to a worker thread and back costs more than a GET does (two wa
 and the interpreter lock passed to and fro, each time with the other threads in line for
 it). kube-apiserver pays nothing like it: a goroutine per request is cheap. So a read
 that can only compute and read local files runs right on the loop: a plain GET or LIST
-(no watch, no stream) on SQLite, whose WAL readers never wait for a writer, while no
-classroom fault can make a request sleep and a learner seat is free.
+(no watch, no stream) on SQLite, whose WAL readers almost never wait for a writer (SQLite
+documents rare exceptions, such as recovery after a crash), while no classroom fault can
+make a request sleep and a learner seat is free.
 
-Whatever might wait is turned back rather than done here: any statement but a SELECT
-(`WouldBlock`, checked before it runs), and a seat taken meanwhile by another thread
-(`fairness.in_flight` then answers 429 at once instead of waiting in line). The audit row
+Whatever might wait is turned back to a worker thread rather than done here: any statement
+but a SELECT, or inside a transaction (`WouldBlock`, checked before it runs). If a worker
+thread takes the last learner seat meanwhile, the read is not sent back: it gets 429 at
+once (`fairness.in_flight`) instead of waiting in line as APF would. The audit row
 of a read served here goes to the audit log's writer thread (`filters.audit`), which the
 log's readers wait for (`audit.settle`), so none is lost and none is read late.
 

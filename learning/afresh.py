@@ -5,8 +5,9 @@ What a lesson makes is read from its steps (a step checked for the Pod `web` mad
 one checked for any Deployment made Deployments), and only ever among `LESSON_KINDS`: the
 namespace's RoleBinding, ServiceAccount, quota and limits, other namespaces and the room's
 shared kinds are never touched. The deletes are the learner's own requests, so RBAC, the
-audit log and Grand Central see them as theirs; then it waits, as `kubectl delete` does,
-until the objects and what the garbage collector removes after them are gone.
+audit log and Grand Central see them as theirs; then it waits until the objects, and what
+the garbage collector removes after them, are gone, as `kubectl delete --cascade=foreground`
+would (a plain `kubectl delete` waits for the named object only).
 
 The audit log cannot be cleared, so afresh remembers when it was done (`LessonAfresh`):
 the lesson's steps checked from the log count only the requests sent after that.

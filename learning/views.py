@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -224,16 +225,12 @@ def start_afresh(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         raise Http404("No such lesson")
     learner = current_learner(request)
     if learner is None:
-        return HttpResponse(
-            "Pick a learner name first: there is nothing of yours to start afresh.",
-            status=403,
-            content_type="text/plain; charset=utf-8",
+        return _afresh_refused(
+            request, "Pick a learner name first: there is nothing of yours to start afresh.", 403
         )
     if request.POST.get("confirm") != "yes":
-        return HttpResponse(
-            "Confirm with the button under “Start this lesson afresh”.",
-            status=400,
-            content_type="text/plain; charset=utf-8",
+        return _afresh_refused(
+            request, "Confirm with the button under “Start this lesson afresh”.", 400
         )
     outcome = afresh.start_afresh(learner, found)
     _forget_hints(request, found)
@@ -241,17 +238,33 @@ def start_afresh(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         items = _step_items(request, found, learner, None)
         context = {**_steps_context(found, items), "learner": learner, "outcome": outcome}
         return render(request, "learning/lesson.html#afresh-done", context)
-    deleted = ", ".join(outcome.deleted) or "nothing of this lesson's was left"
-    said = (
-        f"Started afresh. Deleted, as you: {deleted}. Your passes and hints here are cleared, "
-        "and steps checked from the request log count only requests you send from now on."
+    if outcome.deleted:
+        said = f"Started afresh. Deleted, as you: {', '.join(outcome.deleted)}."
+    else:
+        said = "Started afresh. Nothing this lesson makes was left in your namespace."
+    said += (
+        " Your passes and hints here are cleared, and steps checked from the request log "
+        "count only requests you send from now on."
     )
     if outcome.still_going:
-        said += f" Still going: {', '.join(outcome.still_going)}; look again in a moment."
+        said += (
+            f" Still going when the page stopped waiting: {', '.join(outcome.still_going)}. "
+            "Wait until kubectl get all no longer lists them before you start again, or the "
+            "new objects may get other names."
+        )
     if outcome.refused:
         said += f" Refused: {'; '.join(outcome.refused)}."
     (messages.success if outcome.clean else messages.warning)(request, said)
-    return redirect(reverse("learning:lesson", args=[found.slug]) + "#afresh")
+    # No fragment: the message is shown at the top of the page, where it is read first.
+    return redirect(reverse("learning:lesson", args=[found.slug]))
+
+
+def _afresh_refused(request: HtmxHttpRequest, message: str, status: int) -> HttpResponse:
+    """A refusal as text, or for htmx as the outcome region's content (the form swaps in
+    these codes, so a lapsed session does not leave the button silently doing nothing)."""
+    if request.htmx:
+        return HttpResponse(format_html('<p class="learn-no">{}</p>', message), status=status)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
 def _forget_hints(request: HttpRequest, lesson: lessons.Lesson) -> None:

@@ -104,7 +104,7 @@ def test_the_first_lesson_deletes_only_the_pod_named_web(alice, winding):
 
     response = start_afresh(alice, "front-door", htmx=False)
     assert response.status_code == 302
-    assert response["Location"] == "/learn/lessons/front-door/#afresh"
+    assert response["Location"] == "/learn/lessons/front-door/"  # its message is at the top
     assert names(PODS.format("alice")) == ["parcel"]
     page = alice.get("/learn/lessons/front-door/").content.decode()
     assert "Started afresh. Deleted, as you: Pod web." in page
@@ -125,7 +125,7 @@ def test_when_the_control_plane_is_slow_the_page_says_what_is_still_going(
     response = start_afresh(alice, "anatomy-of-a-create", htmx=False)
     assert response.status_code == 302
     page = alice.get(response["Location"]).content.decode()
-    assert "Still going:" in page
+    assert "Still going when the page stopped waiting:" in page
     for name in pods:
         assert f"Pod {name}" in page
     assert names(DEPLOYMENTS) == []
@@ -141,6 +141,9 @@ def test_afresh_refuses_strangers_unknown_lessons_and_an_unconfirmed_press(alice
     assert start_afresh(alice, "no-such-lesson").status_code == 404
     assert alice.get(AFRESH.format("front-door")).status_code == 405
     assert alice.post(AFRESH.format("front-door")).status_code == 400
+    refused = alice.post(AFRESH.format("front-door"), HTTP_HX_REQUEST="true")
+    assert refused.status_code == 400
+    assert refused.content.decode().startswith('<p class="learn-no">Confirm with the button')
 
 
 def test_the_lesson_page_offers_afresh_to_learners_only(alice, shopper):
