@@ -220,14 +220,7 @@ def _start(
 ) -> list[Note]:
     notes = []
     if again:
-        notes.append(
-            Note(
-                "Normal",
-                "Pulled",
-                f'Container image "{run.image}" already present on machine',
-                run.name,
-            )
-        )
+        notes += _pulled_again(run, spec)
     notes.append(Note("Normal", "Created", f"Created container: {run.name}", run.name))
     notes.append(Note("Normal", "Started", f"Started container {run.name}", run.name))
     run.container_id = _container_id(pod["metadata"]["uid"], run.name, run.restarts)
@@ -237,6 +230,30 @@ def _start(
     seconds = runtime.program(spec).seconds
     run.due = None if seconds is None else at + max(step, timedelta(seconds=seconds))
     return notes
+
+
+def _pulled_again(run: ContainerRun, spec: dict) -> list[Note]:
+    """A restart's image events: the image is on the node by now, but `Always` asks the
+    registry again, as a kubelet does on every start (the pull is quick: no layer is new)."""
+    if (spec.get("imagePullPolicy") or runtime.default_pull_policy(run.image)) != "Always":
+        return [
+            Note(
+                "Normal",
+                "Pulled",
+                f'Container image "{run.image}" already present on machine',
+                run.name,
+            )
+        ]
+    return [
+        Note("Normal", "Pulling", f'Pulling image "{run.image}"', run.name),
+        Note(
+            "Normal",
+            "Pulled",
+            f'Successfully pulled image "{run.image}" in 0.001s (0.001s including waiting).'
+            f" Image size: {runtime.image_size(run.image)} bytes.",
+            run.name,
+        ),
+    ]
 
 
 def activate(run: PodRun, now: datetime) -> None:

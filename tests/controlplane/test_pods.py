@@ -1,5 +1,7 @@
 """A Pod's delivery, step by step, through the API server."""
 
+import pytest
+
 from apiserver.models import AuditRecord
 from tests.controlplane.conftest import pod_manifest, without_share
 
@@ -200,6 +202,24 @@ def test_a_crashing_container_restarts_into_crash_loop_back_off(cluster):
     assert waiting["message"].startswith("back-off 20s ")
     started = [e for e in cluster.event_objects("crash") if e["reason"] == "Started"]
     assert [e["count"] for e in started] == [3]
+
+
+@pytest.mark.parametrize(
+    ("pull_policy", "pulls", "present"), [("IfNotPresent", 1, 1), ("Always", 2, 0)]
+)
+def test_a_restart_pulls_again_only_when_the_policy_is_always(cluster, pull_policy, pulls, present):
+    manifest = pod_manifest("crash", image="busybox:1.36", command=["sh", "-c", "exit 1"])
+    manifest["spec"]["containers"][0]["imagePullPolicy"] = pull_policy
+    cluster.api("POST", PODS, manifest)
+    cluster.settle()
+    cluster.step(1, times=4)  # pulled, started, exited, started again
+    assert cluster.pod("crash")["status"]["containerStatuses"][0]["restartCount"] == 1
+
+    events = cluster.event_objects("crash")
+    pulling = [e["count"] for e in events if e["reason"] == "Pulling"]
+    already = [e for e in events if "already present on machine" in e["message"]]
+    assert (sum(pulling), len(already)) == (pulls, present)
+    assert [e["count"] for e in events if e["reason"] == "Started"] == [2]
 
 
 def test_a_container_that_exits_zero_under_never_succeeds(cluster):
