@@ -24,7 +24,7 @@ _quiet_checks: dict[Injector, Callable[[], bool]] = {}
 
 def register(injector: Injector, quiet: Callable[[], bool] | None = None) -> None:
     """Have the pipeline consult `injector` for every request (once per process); `quiet`
-    says when it will surely neither sleep nor refuse anyone."""
+    says when it will surely not make a request sleep."""
     if injector not in _injectors:
         _injectors.append(injector)
     if quiet is not None:
@@ -38,7 +38,7 @@ def unregister(injector: Injector) -> None:
 
 
 def quiet() -> bool:
-    """True when no injector can touch a request now; one without a check never is."""
+    """True when no injector can make a request sleep now; one without a check never is."""
     return all(injector in _quiet_checks and _quiet_checks[injector]() for injector in _injectors)
 
 
