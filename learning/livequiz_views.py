@@ -132,9 +132,7 @@ async def live_quiz_events(request: HtmxHttpRequest) -> HttpResponse:
         return render_to_string(f"{PAGE}#question", context, request=request)
 
     path = collection_path("", "v1", "configmaps", livequiz.room(workshop))
-    return await live.respond(
-        learner, [(path, {})], region, request.headers.get("Last-Event-ID", "").strip()
-    )
+    return await live.respond(request, learner, [(path, {})], region)
 
 
 _ANSWERED_TWICE = (
@@ -250,10 +248,10 @@ async def big_screen_events(request: HtmxHttpRequest, code: str) -> HttpResponse
         (collection_path("", "v1", "configmaps"), selector),
     ]
     return await live.respond(
+        request,
         identity,
         watches,
         region,
-        request.headers.get("Last-Event-ID", "").strip(),
         _staff_still(request.user.pk),
         settle=BOARD_SETTLE,
     )

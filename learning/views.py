@@ -504,10 +504,10 @@ async def grand_central_events(request: HtmxHttpRequest) -> HttpResponse:
         return render_to_string("learning/grand_central.html#traffic", context, request=request)
 
     return await live.respond(
+        request,
         traffic.identity,
         [(traffic.path, traffic.query)],
         region,
-        request.headers.get("Last-Event-ID", "").strip(),
         allowed,
         now=lambda: str(readmodel.newest_request_id()),
         settle=TRAFFIC_SETTLE,
@@ -877,10 +877,10 @@ async def dashboard_events(request: HtmxHttpRequest, code: str) -> HttpResponse:
         return live.Only(opened, learners.keep)
 
     return await live.respond(
+        request,
         identity,
         _all_traffic(),
         region,
-        request.headers.get("Last-Event-ID", "").strip(),
         _staff_still(request.user.pk),
         now=lambda: str(readmodel.newest_request_id()),
         wrap=watched,
@@ -1072,10 +1072,10 @@ async def scenario_events(request: HtmxHttpRequest, code: str) -> HttpResponse:
         return live.Only(opened, _refused)
 
     return await live.respond(
+        request,
         identity,
         _all_traffic(),
         region,
-        request.headers.get("Last-Event-ID", "").strip(),
         _staff_still(request.user.pk),
         now=lambda: str(readmodel.newest_request_id()),
         wrap=watched,

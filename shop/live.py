@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from asgiref.sync import sync_to_async
-from django.http import HttpResponse, StreamingHttpResponse
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from apiserver.accounts import ClusterUser
 from apiserver.client import ApiError, WatchEvent
@@ -326,23 +327,32 @@ Watches = list[tuple[str, dict[str, str]]]
 
 
 async def respond(
+    request: HttpRequest,
     user: ClusterUser,
     watches: Watches,
     region: Callable[[list[Line]], str],
-    resume: str,
     still_allowed: Callable[[], bool] | None = None,
     *,
     now: Callable[[], str] | None = None,
     wrap: Callable[[Stream], Stream] | None = None,
     **options: Any,
 ) -> HttpResponse:
-    """Open the watches as `user` now (so a refusal is a plain HTTP error), then stream.
+    """Open the watches as `user` now (so a refusal is a plain HTTP error), then stream,
+    resuming from the request's `Last-Event-ID`.
+
+    Only the ASGI server streams. A WSGI server (Django's test server, `hub.wsgi`) would
+    gather the endless stream into memory before sending a byte, holding a thread and its
+    database connection for good. There the front door still answers (a refusal is the
+    same), but a watch it lets through is closed at once and the answer is 204 No Content,
+    which tells the browser's EventSource to stop; the page's "Check again" link does the
+    rest.
 
     `region` draws the live region (in a thread); `still_allowed`, if given, is asked
     before each message (a revoked token ends the watch itself); a log, which is not
     listed first, starts where `now` says; `wrap` may keep some events from the page
     (`Only`). `options` go to `stream()`.
     """
+    resume = request.headers.get("Last-Event-ID", "").strip()
     common = {"allowWatchBookmarks": "true", "timeoutSeconds": str(WATCH_SECONDS)}
 
     async def open_all(resource_version: str) -> Stream:
@@ -367,6 +377,9 @@ async def respond(
     except ApiError as error:
         text = str(error.status.get("message", "")) or error.reason
         return HttpResponse(text, status=error.code, content_type="text/plain; charset=utf-8")
+    if not isinstance(request, ASGIRequest):
+        first.close()
+        return HttpResponse(status=204)
     opened = [first]
 
     async def open_watch(resource_version: str) -> Stream:

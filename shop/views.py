@@ -5,7 +5,6 @@ direct write to the store, so the pages can show the exact HTTP exchange and the
 API server checks a browser exactly as it checks kubectl.
 """
 
-from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -744,7 +743,7 @@ async def track_events(
         shown["signature"] = signature
         return render_to_string("shop/tracking.html#live", context, request=request)
 
-    return await _event_stream(request, learner, watches, region)
+    return await live.respond(request, learner, watches, region)
 
 
 def _tracking_watches(
@@ -813,7 +812,7 @@ async def orders_events(request: HtmxHttpRequest) -> HttpResponse:
         context["oob"] = True
         return render_to_string("shop/orders.html#live", context, request=request)
 
-    return await _event_stream(request, learner, watches, region)
+    return await live.respond(request, learner, watches, region)
 
 
 def _shelve(shelf: list[dict[str, Any]], line: live.Line) -> None:
@@ -842,14 +841,3 @@ def _not_signed_in() -> HttpResponse:
     return HttpResponse(
         "Pick a learner name first.", status=403, content_type="text/plain; charset=utf-8"
     )
-
-
-async def _event_stream(
-    request: HtmxHttpRequest,
-    learner: ClusterUser,
-    watches: list[tuple[str, dict[str, str]]],
-    region: Callable[[list[live.Line]], str],
-) -> HttpResponse:
-    """Open the watches as the learner, then stream their events (see `live.respond`)."""
-    resume = request.headers.get("Last-Event-ID", "").strip()
-    return await live.respond(learner, watches, region, resume)

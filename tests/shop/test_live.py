@@ -267,6 +267,24 @@ def test_another_learner_cannot_stream_your_order(alice, bob, web):
     assert (refused.client, refused.status_code) == ("browser", 403)
 
 
+def test_a_wsgi_server_answers_204_at_once_and_gives_the_seat_back(alice, bob, web, seats):
+    """Under WSGI (Django's test client and test server) an endless stream would be
+    gathered into memory and never sent; the watch is opened and closed again instead."""
+    AuditRecord.objects.all().delete()
+
+    response = alice.get(STREAM)
+
+    assert response.status_code == 204
+    assert not response.streaming and response.content == b""
+    assert fairness.open_watches("alice") == 0
+    watch = AuditRecord.objects.get(verb="watch", user="alice")
+    assert (watch.client, watch.status_code) == ("browser", 200)
+    # The front door decides as it does under ASGI: a refusal is the same refusal.
+    refused = bob.get(STREAM)
+    assert refused.status_code == 403
+    assert refused["Content-Type"].startswith("text/plain")
+
+
 def test_no_learner_no_stream(client, db):
     @async_to_sync
     async def run():
