@@ -6,11 +6,11 @@ import os
 import subprocess
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.test_kubectl import KUBECTL
 
-__all__ = ["COUNT_SSE", "KUBECTL", "kubectl", "raw", "sign_in"]
+__all__ = ["COUNT_SSE", "KUBECTL", "kubectl", "live_shot", "raw", "sign_in"]
 
 # An init script: how many streams the page opened and how many messages they brought.
 COUNT_SSE = """
@@ -18,6 +18,31 @@ window.sseOpened = 0; window.sseMessages = 0;
 document.addEventListener('htmx:sseOpen', () => { window.sseOpened += 1; });
 document.addEventListener('htmx:sseMessage', () => { window.sseMessages += 1; });
 """
+
+
+def live_shot(region: Locator, path: str) -> None:
+    """A screenshot of a live region. Its stream may swap the element for a fresh copy at
+    any moment (a Pod in back-off is redrawn at each retry), and an element screenshot fails
+    when that happens mid-shot; so the page is shot, clipped to where the region is."""
+    # One script finds, scrolls to and measures the element at once, so no swap can come
+    # between (Playwright's own scroll and screenshot fail if the element is replaced); an
+    # element caught as it was swapped out measures nothing, and is measured again.
+    page = region.page
+    for _ in range(50):
+        clip = region.evaluate(
+            """(element) => {
+                element.scrollIntoView({block: "nearest"});
+                const box = element.getBoundingClientRect();
+                return {x: box.x + window.scrollX, y: box.y + window.scrollY,
+                        width: box.width, height: box.height};
+            }"""
+        )
+        if clip["width"] > 0 and clip["height"] > 0:
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError("the region never showed on the page")
+    page.screenshot(path=path, clip=clip, full_page=True)
 
 
 def _run(kubeconfig: Path, home: Path, *args: str) -> str:

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from apiserver import flow
 from support.livecluster import LiveCluster, running_cluster
-from tests.e2e.learner import COUNT_SSE, sign_in
+from tests.e2e.learner import COUNT_SSE, live_shot, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -141,5 +141,4 @@ def test_grand_central_shows_an_overloads_429s_at_priority_and_fairness(limited_
 
     page.set_viewport_size(PHONE)
     _fits(page, "#station-board svg", PHONE["width"])
-    board.scroll_into_view_if_needed()
-    board.screenshot(path=f"{SCREENSHOT}/warehouse-flow-overload-390.png")
+    live_shot(board, f"{SCREENSHOT}/warehouse-flow-overload-390.png")

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from support.livecluster import REPO, LiveCluster, running_cluster
-from tests.e2e.learner import sign_in
+from tests.e2e.learner import live_shot, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -93,7 +93,7 @@ def test_a_pod_that_cannot_be_pulled_shows_the_problem_and_the_fix(cluster, page
     expect(problem.get_by_role("heading", name="What to do next")).to_be_visible()
     expect(problem).to_contain_text(f"kubectl set image pod/lost main=IMAGE -n {name}")
     expect(problem).to_contain_text("nginx:does-not-exist")
-    page.locator("#live-order").screenshot(path=f"{SCREENSHOT}/warehouse-tracker-problem.png")
+    live_shot(page.locator("#live-order"), f"{SCREENSHOT}/warehouse-tracker-problem.png")
 
     page.set_viewport_size(PHONE)
     expect(tracker).to_be_visible()
@@ -104,7 +104,7 @@ def test_a_pod_that_cannot_be_pulled_shows_the_problem_and_the_fix(cluster, page
     assert fits_the_screen(page, "#tracker")
     assert fits_the_screen(page, "#tracker-problem")
     assert accessible(page, "#live-order") == []
-    tracker.screenshot(path=f"{SCREENSHOT}/warehouse-tracker-problem-390.png")
+    live_shot(tracker, f"{SCREENSHOT}/warehouse-tracker-problem-390.png")
 
 
 def test_a_deployments_tracker_moves_on_without_a_reload_and_draws_its_family(cluster, page):
@@ -149,7 +149,7 @@ def test_a_deployments_tracker_moves_on_without_a_reload_and_draws_its_family(cl
     for index in range(2):
         expect(pods.nth(index)).to_contain_text("Running")
         expect(pods.nth(index)).to_contain_text(re.compile(r"on node-\d"))
-    page.locator("#live-order").screenshot(path=f"{SCREENSHOT}/warehouse-tracker-deployment.png")
+    live_shot(page.locator("#live-order"), f"{SCREENSHOT}/warehouse-tracker-deployment.png")
     assert accessible(page, "#tracker") == []
 
 
