@@ -5,33 +5,34 @@ What a lesson makes is read from its steps (a step checked for the Pod `web` mad
 one checked for any Deployment made Deployments), and only ever among `LESSON_KINDS`: the
 namespace's RoleBinding, ServiceAccount, quota and limits, other namespaces and the room's
 shared kinds are never touched. The deletes are the learner's own requests, so RBAC, the
-audit log and Grand Central see them as theirs; then it waits until the objects, and what
+audit log and Grand Central see them as theirs; then it watches until the objects, and what
 the garbage collector removes after them, are gone, as `kubectl delete --cascade=foreground`
-would (a plain `kubectl delete` waits for the named object only).
+would (a plain `kubectl delete` waits for the named object only). Like kubectl's wait, it
+lists once and then follows watches from that list's resourceVersion: it never lists again
+on a timer.
 
 The audit log cannot be cleared, so afresh remembers when it was done (`LessonAfresh`):
 the lesson's steps checked from the log count only the requests sent after that.
 """
 
-import time
+import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from asgiref.sync import async_to_sync, sync_to_async
 from django.db import transaction
 from django.utils import timezone
 
 from apiserver.accounts import ClusterUser
-from apiserver.client import ApiError, Client, collection_path, object_path
+from apiserver.client import ApiError, Client, Watch, collection_path, nudged_by, object_path
 from learning import lessons
 from learning.models import LessonAfresh, StepProgress
 
 USER_AGENT = "warehouse-learn"
 CLIENT = "browser"
-POLL_SECONDS = 0.5
-POLLS = 20  # about ten seconds, then the page says what is still going
-# Between two looks; tests wind a hand-driven control plane on here instead of sleeping.
-pause: Callable[[float], None] = time.sleep
+WAIT_SECONDS = 10.0  # then the page says what is still going
 
 
 @dataclass(frozen=True)
@@ -215,32 +216,107 @@ def _delete(client: Client, namespace: str, kind: Kind, meta: dict[str, Any]) ->
 
 
 def _wait(client: Client, namespace: str, going: set[str], kinds: list[Kind]) -> list[str]:
-    """Look until nothing deleted, nor anything owned by it, is left; what still is."""
-    left = _left(client, namespace, going, kinds)
-    for _ in range(POLLS):
-        if not left:
-            return []
-        pause(POLL_SECONDS)
-        left = _left(client, namespace, going, kinds)
-    return left
+    """Watch until nothing deleted, nor anything owned by it, is left; what still is."""
+    seen, unseen, versions = _look(client, namespace, kinds)
+    there = {_uid(obj): (kind, obj) for kind, obj in seen}
+    watches: dict[Kind, Watch] = {}
+    try:
+        for kind, version in versions.items():
+            try:
+                watches[kind] = client.watch(kind.key, namespace, version)
+            except ApiError as error:
+                unseen.append(f"your {kind.plural} (the API server answered {error.code})")
+
+        def gone() -> bool:
+            """Take the watches' news; whether nothing deleted is left."""
+            for kind, watched in list(watches.items()):
+                try:
+                    changes = watched.poll()
+                except ApiError:  # 410: the history is gone; list again, follow anew
+                    watched.close()
+                    del watches[kind]
+                    changes = _relisted(client, namespace, kind, there, watches)
+                for event_type, obj in changes:
+                    if event_type == "DELETED":
+                        there.pop(_uid(obj), None)
+                    elif event_type in ("ADDED", "MODIFIED"):
+                        there[_uid(obj)] = (kind, obj)
+            return not _still(going, there)
+
+        if watches:
+            follow(list(watches.values()), gone, WAIT_SECONDS)
+    finally:
+        for watched in watches.values():
+            watched.close()
+    return _still(going, there) + unseen
 
 
-def _left(client: Client, namespace: str, going: set[str], kinds: list[Kind]) -> list[str]:
+def _follow(watches: list[Watch], done: Callable[[], bool], seconds: float) -> None:
+    """Ask `done` now and after each change the watches follow, until it says so or
+    `seconds` have gone. It listens before it first asks, so no change falls between."""
+
+    async def following() -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        async with nudged_by(watches) as changed:
+            while True:
+                changed.clear()
+                if await sync_to_async(done)():
+                    return
+                left = deadline - loop.time()
+                if left <= 0:
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), left)
+
+    async_to_sync(following)()
+
+
+# How afresh follows its watches; tests wind a hand-driven control plane on here instead.
+follow: Callable[[list[Watch], Callable[[], bool], float], None] = _follow
+
+
+def _relisted(
+    client: Client,
+    namespace: str,
+    kind: Kind,
+    there: dict[str, tuple[Kind, dict[str, Any]]],
+    watches: dict[Kind, Watch],
+) -> list[tuple[str, dict[str, Any]]]:
+    """List a kind again after its watch expired and watch on from there; its objects
+    now, as events (those no longer listed as DELETED)."""
+    seen, unseen, versions = _look(client, namespace, [kind])
+    if unseen:
+        return []
+    listed = {_uid(obj): obj for _, obj in seen}
+    changes = [
+        ("DELETED", obj) for uid, (k, obj) in there.items() if k == kind and uid not in listed
+    ]
+    changes += [("MODIFIED", obj) for obj in listed.values()]
+    with contextlib.suppress(ApiError):
+        watches[kind] = client.watch(kind.key, namespace, versions[kind])
+    return changes
+
+
+def _still(going: set[str], there: dict[str, tuple[Kind, dict[str, Any]]]) -> list[str]:
     """What is still there of the deleted objects and their dependents, as "Pod web";
     `going` grows by what a dependent made meanwhile (a Pod replaced before its owner went)."""
-    seen, unseen = _look(client, namespace, kinds)
+    seen = list(there.values())
     _owned(going, seen)
-    left = [f"{kind.kind} {obj['metadata']['name']}" for kind, obj in seen if _uid(obj) in going]
-    return left + unseen
+    return [f"{kind.kind} {obj['metadata']['name']}" for kind, obj in seen if _uid(obj) in going]
 
 
 Seen = list[tuple[Kind, dict[str, Any]]]
 
 
-def _look(client: Client, namespace: str, kinds: list[Kind]) -> tuple[Seen, list[str]]:
-    """Every object of `kinds` in the namespace, and the kinds the server would not list."""
+def _look(
+    client: Client, namespace: str, kinds: list[Kind]
+) -> tuple[Seen, list[str], dict[Kind, str]]:
+    """Every object of `kinds` in the namespace, the kinds the server would not list, and
+    each listed kind's resourceVersion (where a watch on it starts)."""
     seen: Seen = []
     unseen = []
+    versions: dict[Kind, str] = {}
     for kind in kinds:
         path = collection_path(kind.group, kind.version, kind.plural, namespace)
         exchange = client.exchange("GET", path)
@@ -248,7 +324,8 @@ def _look(client: Client, namespace: str, kinds: list[Kind]) -> tuple[Seen, list
             unseen.append(f"your {kind.plural} (the API server answered {exchange.status})")
             continue
         seen += [(kind, obj) for obj in exchange.body.get("items") or []]
-    return seen, unseen
+        versions[kind] = str((exchange.body.get("metadata") or {}).get("resourceVersion", ""))
+    return seen, unseen, versions
 
 
 def _owned(going: set[str], seen: Seen) -> set[str]:

@@ -4,10 +4,12 @@ way her Pods come back under the same names. Bob's namespace and alice's own Rol
 ServiceAccount and quota are never touched; strangers and unknown lessons are refused."""
 
 import re
+import time
 
 import pytest
 
 from apiserver import readmodel
+from apiserver.client import Client
 from learning import afresh, checks, lessons
 from learning.models import StepProgress
 from tests.learning.conftest import api, deployment, learner, pod
@@ -38,9 +40,18 @@ def step_section(page: str, step: str) -> str:
 
 @pytest.fixture
 def winding(control_plane, monkeypatch):
-    """Between two looks afresh winds the hand-driven control plane on instead of sleeping,
-    so the garbage collector and the kubelets really finish the deletes."""
-    monkeypatch.setattr(afresh, "pause", lambda seconds: control_plane.step(seconds))
+    """While afresh follows its watches, the hand-driven control plane is wound on a second
+    at a time, so the garbage collector and the kubelets really finish the deletes and the
+    watches bring their news."""
+
+    def follow(watches, done, seconds):
+        for _ in range(int(seconds)):
+            if done():
+                return
+            control_plane.step(1)
+        done()
+
+    monkeypatch.setattr(afresh, "follow", follow)
     return control_plane
 
 
@@ -114,7 +125,8 @@ def test_the_first_lesson_deletes_only_the_pod_named_web(alice, winding):
 def test_when_the_control_plane_is_slow_the_page_says_what_is_still_going(
     alice, control_plane, monkeypatch
 ):
-    monkeypatch.setattr(afresh, "pause", lambda seconds: None)  # nobody reconciles
+    # Nobody reconciles: afresh takes its watches' news once, and its time is up.
+    monkeypatch.setattr(afresh, "follow", lambda watches, done, seconds: done())
     alice_user = learner("alice")
     assert api(alice_user, "POST", DEPLOYMENTS, deployment("shop", 2)).status == 201
     control_plane.step(1, times=3)
@@ -177,3 +189,32 @@ def test_every_step_says_what_it_makes_and_only_lesson_kinds_are_deleted():
     assert made["anatomy-of-a-create"] == [("Deployment", ""), ("Pod", "")]
     assert made["third-party-sellers"] == made["overload"] == []
     assert all(name in checks.CHECKS for name in afresh.NAMED_CHECKS + tuple(afresh.KIND_CHECKS))
+
+
+def test_afresh_is_woken_by_a_change_its_watches_follow_not_by_a_timer(alice):
+    """The real follower: it listens before it first asks, and a commit wakes it at once
+    (its deadline here is a minute away)."""
+    alice_user = learner("alice")
+    created = api(alice_user, "POST", PODS.format("alice"), pod("web"))
+    assert created.status == 201
+    watched = Client(alice_user, afresh.CLIENT).watch(
+        "pods", "alice", created.body["metadata"]["resourceVersion"]
+    )
+    news: list[tuple[str, str]] = []
+
+    def done() -> bool:
+        if not news:  # the first look: nothing yet, and a delete lands while it listens
+            news.append(("asked", ""))
+            assert api(alice_user, "DELETE", f"{PODS.format('alice')}/web").status == 200
+            return False
+        news.extend((kind, obj["metadata"]["name"]) for kind, obj in watched.poll())
+        return ("DELETED", "web") in news
+
+    started = time.monotonic()
+    try:
+        afresh._follow([watched], done, 60)
+    finally:
+        watched.close()
+
+    assert ("DELETED", "web") in news
+    assert time.monotonic() - started < 30, "it waited for its deadline, not the change"
