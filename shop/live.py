@@ -344,8 +344,8 @@ async def respond(
     gather the endless stream into memory before sending a byte, holding a thread and its
     database connection for good. There the front door still answers (a refusal is the
     same), but a watch it lets through is closed at once and the answer is 204 No Content,
-    which tells the browser's EventSource to stop; the page's "Check again" link does the
-    rest.
+    which closes the browser's EventSource (the htmx extension asks again after a pause
+    that doubles each time); the page's "Check again" link does the rest.
 
     `region` draws the live region (in a thread); `still_allowed`, if given, is asked
     before each message (a revoked token ends the watch itself); a log, which is not
