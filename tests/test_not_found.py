@@ -59,7 +59,11 @@ def test_a_department_address_points_to_its_shelf_on_the_store_front(shopper, ca
     assert 'href="/#dept-apps"' in page
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40,
+    deadline=None,  # speed is measured in bench/, never here
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     group=st.text(min_size=1, max_size=60),
     version=st.text(min_size=1, max_size=10),
