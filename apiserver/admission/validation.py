@@ -1,6 +1,7 @@
 """Validation: the object's rules, reported together as one 422 Invalid.
 
-Missing required fields, the metadata every object shares (name, labels, annotations), then
+Missing required fields, the metadata every object shares (name, labels, annotations, owner
+references, finalizers), then
 the kind's own checks from its registry strategy, and on an update what may not change.
 """
 
@@ -21,6 +22,10 @@ from apiserver.registry.validation import (
 
 # Kubernetes' TotalAnnotationSizeLimitB: keys and values together, in bytes.
 ANNOTATIONS_MAX_BYTES = 256 * 1024
+# Finalizers Kubernetes knows by a bare name; any other must be fully qualified (a/b).
+STANDARD_FINALIZERS = ("kubernetes", "orphan", "foregroundDeletion")
+# Kinds that may never own anything.
+BANNED_OWNERS = {("v1", "Event")}
 
 
 def _check_meta(
@@ -69,6 +74,80 @@ def _check_meta(
                 )
         if field == "annotations" and _annotations_size(values) > ANNOTATIONS_MAX_BYTES:
             causes.too_long("metadata.annotations", ANNOTATIONS_MAX_BYTES)
+    _check_owner_references(meta.get("ownerReferences"), causes)
+    _check_finalizers(meta.get("finalizers"), causes)
+
+
+def _check_owner_references(references: Any, causes: Causes) -> None:
+    """Each reference names its owner in full, and at most one is the controller: the
+    garbage collector and every controller read these to find whose an object is."""
+    field = "metadata.ownerReferences"
+    if references is None:
+        return
+    if not isinstance(references, list):
+        causes.invalid(field, references, "must be a list of owner references")
+        return
+    controller = ""
+    for reference in references:
+        if reference is None:
+            reference = {}  # a null entry reads as an empty reference, as in Go
+        if not isinstance(reference, dict):
+            causes.invalid(field, reference, "must be an owner reference (an object)")
+            continue
+        words = {key: reference.get(key) for key in ("apiVersion", "kind", "name", "uid")}
+        for key, value in words.items():
+            if value is not None and not isinstance(value, str):
+                causes.invalid(f"{field}.{key}", value, "must be a string")
+                words[key] = ""
+        version = (words["apiVersion"] or "").rpartition("/")[2]
+        if not version:
+            causes.invalid(
+                f"{field}.apiVersion", words["apiVersion"] or "", "version must not be empty"
+            )
+        for key in ("kind", "name", "uid"):
+            if not words[key]:
+                causes.invalid(f"{field}.{key}", words[key] or "", f"{key} must not be empty")
+        if (version, words["kind"]) in BANNED_OWNERS and "/" not in (words["apiVersion"] or ""):
+            causes.invalid(field, reference, "/v1, Kind=Event is disallowed from being an owner")
+        if reference.get("controller") is True:
+            this = f"{words['kind']}/{words['name']}"
+            if controller:
+                causes.invalid(
+                    field,
+                    references,
+                    'Only one reference can have Controller set to true. Found "true" in '
+                    f"references for {controller} and {this}",
+                )
+            else:
+                controller = this
+
+
+def _check_finalizers(finalizers: Any, causes: Causes) -> None:
+    """Each finalizer is a qualified name, fully qualified unless it is a standard one; an
+    object may not ask to be deleted both orphaning and in the foreground."""
+    field = "metadata.finalizers"
+    if finalizers is None:
+        return
+    if not isinstance(finalizers, list):
+        causes.invalid(field, finalizers, "must be a list of strings")
+        return
+    for finalizer in finalizers:
+        if not isinstance(finalizer, str):
+            causes.invalid(field, finalizer, "must be a string")
+            continue
+        before = len(causes.items)
+        _check_key(field, finalizer, causes)
+        qualified = len(causes.items) == before
+        if qualified and "/" not in finalizer and finalizer not in STANDARD_FINALIZERS:
+            causes.invalid(
+                field,
+                finalizer,
+                "name is neither a standard finalizer name nor is it fully qualified",
+            )
+    if "orphan" in finalizers and "foregroundDeletion" in finalizers:
+        causes.invalid(
+            field, finalizers, "finalizer orphan and foregroundDeletion cannot be both set"
+        )
 
 
 def _annotations_size(annotations: dict[str, Any]) -> int:

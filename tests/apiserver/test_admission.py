@@ -199,6 +199,47 @@ def test_bad_label_keys_and_values(api, alice):
         assert api.post(PODS, alice, body).status_code == 422, labels
 
 
+def test_owner_references_name_their_owner_in_full(api, alice):
+    """What the garbage collector and the controllers read to find an object's owner: a
+    null entry, a missing uid or two controllers is 422, never stored."""
+    owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-1", "uid": "u-1"}
+    refused = {
+        "a null entry": ([None], "metadata.ownerReferences.apiVersion"),
+        "no uid": ([{**owner, "uid": ""}], "metadata.ownerReferences.uid"),
+        "a number for a name": ([{**owner, "name": 5}], "metadata.ownerReferences[0].name"),
+        "not a list": ({"kind": "ReplicaSet"}, "metadata.ownerReferences"),
+        "an Event": ([{**owner, "apiVersion": "v1", "kind": "Event"}], "metadata.ownerReferences"),
+    }
+    for why, (references, field) in refused.items():
+        body = pod("web")
+        body["metadata"]["ownerReferences"] = references
+        response = api.post(PODS, alice, body)
+        assert response.status_code == 422, why
+        assert field in [c["field"] for c in response.json_body["details"]["causes"]], why
+    body = pod("web")
+    body["metadata"]["ownerReferences"] = [
+        {**owner, "controller": True},
+        {**owner, "name": "web-2", "uid": "u-2", "controller": True},
+    ]
+    message = api.post(PODS, alice, body).json_body["message"]
+    assert "Only one reference can have Controller set to true" in message
+    assert "ReplicaSet/web-1 and ReplicaSet/web-2" in message
+    body["metadata"]["ownerReferences"][1]["controller"] = False
+    assert api.post(PODS, alice, body).status_code == 201
+
+
+def test_finalizers_are_qualified_names(api, alice):
+    for finalizers in (["keep-me"], [None], "example.com/keep", ["orphan", "foregroundDeletion"]):
+        body = pod("web")
+        body["metadata"]["finalizers"] = finalizers
+        response = api.post(PODS, alice, body)
+        assert response.status_code == 422, finalizers
+        assert response.json_body["details"]["causes"][0]["field"] == "metadata.finalizers"
+    body = pod("web")
+    body["metadata"]["finalizers"] = ["example.com/keep", "orphan"]
+    assert api.post(PODS, alice, body).status_code == 201
+
+
 def test_kind_and_api_version_must_match_the_url(api, alice):
     wrong_kind = api.post(PODS, alice, dict(pod("web"), kind="Service"))
     assert wrong_kind.status_code == 400
