@@ -10,6 +10,7 @@ previous one emptied the database.
 import functools
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from apiserver.endpoints import watch
@@ -34,6 +35,21 @@ def ensure_seeded() -> None:
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         ensure_seeded()
+    yield
+    with django_db_blocker.unblock():
+        _end_background_sessions()
+
+
+def _end_background_sessions() -> None:
+    """On PostgreSQL, end the sessions the process's own background threads still hold (the
+    audit writer's, the watch feed's), so the test database can be dropped at the end."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)
