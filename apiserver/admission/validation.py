@@ -78,14 +78,21 @@ def _check_meta(
     _check_finalizers(meta.get("finalizers"), causes)
 
 
+def _a_list(value: Any, field: str, of: str, causes: Causes) -> bool:
+    """Whether a metadata list is there to check; a value that is not a list is a cause."""
+    if value is None:
+        return False
+    if not isinstance(value, list):
+        causes.invalid(field, value, f"must be a list of {of}")
+        return False
+    return True
+
+
 def _check_owner_references(references: Any, causes: Causes) -> None:
     """Each reference names its owner in full, and at most one is the controller: the
     garbage collector and every controller read these to find whose an object is."""
     field = "metadata.ownerReferences"
-    if references is None:
-        return
-    if not isinstance(references, list):
-        causes.invalid(field, references, "must be a list of owner references")
+    if not _a_list(references, field, "owner references", causes):
         return
     controller = ""
     for reference in references:
@@ -126,10 +133,7 @@ def _check_finalizers(finalizers: Any, causes: Causes) -> None:
     """Each finalizer is a qualified name, fully qualified unless it is a standard one; an
     object may not ask to be deleted both orphaning and in the foreground."""
     field = "metadata.finalizers"
-    if finalizers is None:
-        return
-    if not isinstance(finalizers, list):
-        causes.invalid(field, finalizers, "must be a list of strings")
+    if not _a_list(finalizers, field, "strings", causes):
         return
     for finalizer in finalizers:
         if not isinstance(finalizer, str):
