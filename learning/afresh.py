@@ -149,8 +149,10 @@ def start_afresh(learner: ClusterUser, lesson: lessons.Lesson) -> Outcome:
         dict.fromkeys(k for t in plan for k in (t.kind, *DEPENDENTS.get(t.kind.key, ())))
     )
     # What is there first, dependents included: a ReplicaSet the garbage collector removes
-    # before the next look must still lead from its Deployment to the Pods it leaves.
-    before = _look(client, namespace, watched)[0] if plan else []
+    # before the next look must still lead from its Deployment to the Pods it leaves. The
+    # watches start from this one list, so they bring afresh's own deletes as events too.
+    looked = _look(client, namespace, watched) if plan else ([], [], {})
+    before = looked[0]
     gone: set[str] = set()
     for target in plan:
         for obj in _made(client, namespace, target, outcome):
@@ -162,7 +164,7 @@ def start_afresh(learner: ClusterUser, lesson: lessons.Lesson) -> Outcome:
             gone.add(meta["uid"])
             outcome.deleted.append(f"{target.kind.kind} {meta['name']}")
     if gone:
-        outcome.still_going = _wait(client, namespace, _owned(gone, before), watched)
+        outcome.still_going = _wait(client, namespace, _owned(gone, before), looked)
     forget(learner, lesson)
     return outcome
 
@@ -215,9 +217,11 @@ def _delete(client: Client, namespace: str, kind: Kind, meta: dict[str, Any]) ->
     return ""
 
 
-def _wait(client: Client, namespace: str, going: set[str], kinds: list[Kind]) -> list[str]:
-    """Watch until nothing deleted, nor anything owned by it, is left; what still is."""
-    seen, unseen, versions = _look(client, namespace, kinds)
+def _wait(client: Client, namespace: str, going: set[str], looked: "Looked") -> list[str]:
+    """Watch, from the list taken before the deletes, until nothing deleted, nor anything
+    owned by it, is left; what still is."""
+    seen, unseen, versions = looked
+    unseen = list(unseen)
     there = {_uid(obj): (kind, obj) for kind, obj in seen}
     watches: dict[Kind, Watch] = {}
     try:
@@ -307,11 +311,12 @@ def _still(going: set[str], there: dict[str, tuple[Kind, dict[str, Any]]]) -> li
 
 
 Seen = list[tuple[Kind, dict[str, Any]]]
+# What one look found: the objects, the kinds it could not list, each listed kind's
+# resourceVersion.
+Looked = tuple[Seen, list[str], dict[Kind, str]]
 
 
-def _look(
-    client: Client, namespace: str, kinds: list[Kind]
-) -> tuple[Seen, list[str], dict[Kind, str]]:
+def _look(client: Client, namespace: str, kinds: list[Kind]) -> Looked:
     """Every object of `kinds` in the namespace, the kinds the server would not list, and
     each listed kind's resourceVersion (where a watch on it starts)."""
     seen: Seen = []
