@@ -24,8 +24,8 @@ from apiserver.registry.validation import (
 ANNOTATIONS_MAX_BYTES = 256 * 1024
 # Finalizers Kubernetes knows by a bare name; any other must be fully qualified (a/b).
 STANDARD_FINALIZERS = ("kubernetes", "orphan", "foregroundDeletion")
-# Kinds that may never own anything.
-BANNED_OWNERS = {("v1", "Event")}
+# Kinds that may never own anything: (group, version, kind).
+BANNED_OWNERS = {("", "v1", "Event")}
 
 
 def _check_meta(
@@ -101,20 +101,19 @@ def _check_owner_references(references: Any, causes: Causes) -> None:
         if not isinstance(reference, dict):
             causes.invalid(field, reference, "must be an owner reference (an object)")
             continue
-        words = {key: reference.get(key) for key in ("apiVersion", "kind", "name", "uid")}
-        for key, value in words.items():
+        words: dict[str, str] = {}
+        for key in ("apiVersion", "kind", "name", "uid"):
+            value = reference.get(key)
             if value is not None and not isinstance(value, str):
                 causes.invalid(f"{field}.{key}", value, "must be a string")
-                words[key] = ""
-        version = (words["apiVersion"] or "").rpartition("/")[2]
+            words[key] = value if isinstance(value, str) else ""
+        group, _, version = words["apiVersion"].rpartition("/")
         if not version:
-            causes.invalid(
-                f"{field}.apiVersion", words["apiVersion"] or "", "version must not be empty"
-            )
+            causes.invalid(f"{field}.apiVersion", words["apiVersion"], "version must not be empty")
         for key in ("kind", "name", "uid"):
             if not words[key]:
-                causes.invalid(f"{field}.{key}", words[key] or "", f"{key} must not be empty")
-        if (version, words["kind"]) in BANNED_OWNERS and "/" not in (words["apiVersion"] or ""):
+                causes.invalid(f"{field}.{key}", "", f"{key} must not be empty")
+        if (group, version, words["kind"]) in BANNED_OWNERS:
             causes.invalid(field, reference, "/v1, Kind=Event is disallowed from being an owner")
         if reference.get("controller") is True:
             this = f"{words['kind']}/{words['name']}"
